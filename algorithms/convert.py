@@ -1,0 +1,70 @@
+"""Conversions between linear power, amplitude and decibels."""
+
+import numpy as np
+
+
+def _float_like(values: np.ndarray) -> np.ndarray:
+    values = np.asarray(values)
+    if values.dtype in (np.float32, np.float64):
+        return values
+    return values.astype(np.float32)
+
+
+def power_to_db(power: np.ndarray) -> np.ndarray:
+    """Convert linear power to decibels, ``10 * log10(power)``.
+
+    Parameters
+    ----------
+    power : ndarray
+        Linear power (e.g. sigma0 or gamma0, not amplitude). NaN marks no data.
+
+    Returns
+    -------
+    ndarray
+        Power in dB, float32 unless the input is float64. Zero, negative and
+        NaN powers have no logarithm: they become NaN (no data), never -inf.
+    """
+    power = _float_like(power)
+    out = np.full(power.shape, np.nan, dtype=power.dtype)
+    valid = power > 0  # False for NaN too
+    np.log10(power, out=out, where=valid)
+    out *= 10
+    return out
+
+
+def db_to_power(db: np.ndarray) -> np.ndarray:
+    """Convert decibels to linear power, ``10 ** (db / 10)``.
+
+    Parameters
+    ----------
+    db : ndarray
+        Values in dB. NaN marks no data and is passed through.
+
+    Returns
+    -------
+    ndarray
+        Linear power, float32 unless the input is float64.
+    """
+    db = _float_like(db)
+    return np.power(db.dtype.type(10), db / 10, dtype=db.dtype)
+
+
+def amplitude_to_power(amplitude: np.ndarray) -> np.ndarray:
+    """Convert amplitude (magnitude, ``|s|``) to linear power ``|s|**2``."""
+    amplitude = _float_like(amplitude)
+    return amplitude * amplitude
+
+
+#: Input scales an algorithm can accept, each with its conversion to linear power.
+TO_POWER = {
+    "linear": lambda x: _float_like(x),
+    "db": db_to_power,
+    "amplitude": amplitude_to_power,
+}
+
+
+def to_power(values: np.ndarray, scale: str) -> np.ndarray:
+    """Bring ``values`` given on ``scale`` (``linear``, ``db``, ``amplitude``) to linear power."""
+    if scale not in TO_POWER:
+        raise ValueError(f"scale must be one of {sorted(TO_POWER)}, got scale={scale!r}")
+    return TO_POWER[scale](values)

@@ -1,0 +1,397 @@
+"""GDAL raster I/O: windows as numpy arrays with NaN for nodata, atomic GeoTIFF writes.
+
+Kept apart from the maths: functions here read and write, the modules by
+topic compute. GDAL comes with QGIS (``osgeo``) and is imported lazily.
+"""
+
+import os
+import uuid
+from dataclasses import dataclass, field
+from typing import Callable, Dict, Optional, Sequence, Tuple
+
+import numpy as np
+
+from .blocks import DEFAULT_BLOCK, count_blocks, iter_blocks
+from .deps import require
+
+
+class Cancelled(Exception):
+    """The caller asked to stop; no output was left behind."""
+
+
+def gdal():
+    """Return the ``osgeo.gdal`` module with exceptions enabled."""
+    module = require("osgeo.gdal")
+    module.UseExceptions()
+    return module
+
+
+#: numpy dtype -> GDAL type name
+_GDAL_TYPES = {
+    np.dtype(np.uint8): "Byte",
+    np.dtype(np.int16): "Int16",
+    np.dtype(np.uint16): "UInt16",
+    np.dtype(np.int32): "Int32",
+    np.dtype(np.uint32): "UInt32",
+    np.dtype(np.float32): "Float32",
+    np.dtype(np.float64): "Float64",
+    np.dtype(np.complex64): "CFloat32",
+    np.dtype(np.complex128): "CFloat64",
+}
+
+
+@dataclass
+class RasterInfo:
+    """Grid and bands of a raster file.
+
+    Attributes
+    ----------
+    rows, cols, bands : int
+        Size in pixels and number of bands.
+    geotransform : tuple of 6 float
+        GDAL geotransform (origin x, pixel width, row rotation, origin y,
+        column rotation, pixel height), in CRS units.
+    crs_wkt : str
+        CRS as WKT, empty when the raster has none (e.g. radar geometry).
+    nodata : list of (float or None)
+        Nodata value of each band.
+    dtypes : list of numpy.dtype
+        Data type of each band.
+    """
+
+    path: str
+    rows: int
+    cols: int
+    bands: int
+    geotransform: Tuple[float, ...]
+    crs_wkt: str
+    nodata: list = field(default_factory=list)
+    dtypes: list = field(default_factory=list)
+
+    @property
+    def pixel_area(self) -> float:
+        """Area of one pixel in squared CRS units."""
+        gt = self.geotransform
+        return abs(gt[1] * gt[5] - gt[2] * gt[4])
+
+
+def open_raster(path: str):
+    """Open ``path`` read-only with GDAL, raising ``ValueError`` with a clear message.
+
+    The caller must keep the returned dataset referenced while using its bands.
+    """
+    if not path:
+        raise ValueError("path must name a raster file, got an empty path")
+    gdal_ = gdal()
+    if not path.startswith("/vsi") and not os.path.exists(path.split("|")[0]):
+        raise ValueError(f"raster file does not exist: path={path!r}")
+    try:
+        dataset = gdal_.Open(path, gdal_.GA_ReadOnly)
+    except RuntimeError as exc:
+        raise ValueError(f"not a raster GDAL can read: path={path!r} ({exc})") from exc
+    if dataset is None or dataset.RasterCount == 0:
+        raise ValueError(f"not a raster GDAL can read (no bands): path={path!r}")
+    return dataset
+
+
+def raster_info(path: str) -> RasterInfo:
+    """Return the :class:`RasterInfo` of the raster at ``path``."""
+    dataset = open_raster(path)
+    gdal_array = require("osgeo.gdal_array")
+    bands = [dataset.GetRasterBand(i + 1) for i in range(dataset.RasterCount)]
+    return RasterInfo(
+        path=path,
+        rows=dataset.RasterYSize,
+        cols=dataset.RasterXSize,
+        bands=dataset.RasterCount,
+        geotransform=tuple(dataset.GetGeoTransform()),
+        crs_wkt=dataset.GetProjection() or "",
+        nodata=[b.GetNoDataValue() for b in bands],
+        dtypes=[np.dtype(gdal_array.GDALTypeCodeToNumericTypeCode(b.DataType)) for b in bands],
+    )
+
+
+def check_band(info: RasterInfo, band: int, name: str = "band") -> int:
+    """Validate a 1-based band number against ``info``; return it as int."""
+    if int(band) != band or not 1 <= band <= info.bands:
+        raise ValueError(
+            f"{name} must be between 1 and {info.bands} for {os.path.basename(info.path)}, got {name}={band!r}"
+        )
+    return int(band)
+
+
+def read_window(
+    dataset,
+    band: int,
+    window: Optional[Tuple[slice, slice]] = None,
+    *,
+    dtype=np.float32,
+) -> np.ndarray:
+    """Read a window of one band as ``dtype``, with nodata pixels as NaN.
+
+    Parameters
+    ----------
+    dataset : gdal.Dataset
+        An open dataset (keep it referenced while reading).
+    band : int
+        1-based band number.
+    window : (slice, slice), optional
+        Rows and columns to read; the whole band when omitted.
+    dtype : numpy dtype
+        Floating (or complex) type of the result.
+    """
+    rb = dataset.GetRasterBand(band)
+    if window is None:
+        window = (slice(0, dataset.RasterYSize), slice(0, dataset.RasterXSize))
+    rows, cols = window
+    data = rb.ReadAsArray(cols.start, rows.start, cols.stop - cols.start, rows.stop - rows.start)
+    nodata = rb.GetNoDataValue()
+    out = data.astype(dtype, copy=False)  # ReadAsArray gives a fresh array: safe to edit
+    if nodata is not None and not np.isnan(nodata):
+        out[data == nodata] = np.nan
+    return out
+
+
+def read_band(path: str, band: int = 1, *, dtype=np.float32) -> np.ndarray:
+    """Read a whole band of the raster at ``path`` (small rasters only), nodata as NaN."""
+    dataset = open_raster(path)
+    check_band(raster_info(path), band)
+    return read_window(dataset, band, dtype=dtype)
+
+
+def _creation_options(dtype: np.dtype, rows: int, cols: int) -> list:
+    options = ["COMPRESS=DEFLATE", "BIGTIFF=IF_SAFER"]
+    if rows >= 256 and cols >= 256:
+        options += ["TILED=YES", "BLOCKXSIZE=256", "BLOCKYSIZE=256"]
+    if np.dtype(dtype).kind == "f":
+        options.append("PREDICTOR=3")
+    elif np.dtype(dtype).kind in "iu":
+        options.append("PREDICTOR=2")
+    return options
+
+
+class RasterWriter:
+    """Write a GeoTIFF through a temporary file renamed into place on success.
+
+    Use as a context manager: when the block inside raises (an error or
+    :class:`Cancelled`), the temporary file is deleted and nothing is left at
+    ``path``.
+
+    Parameters
+    ----------
+    path : str
+        Output GeoTIFF path.
+    rows, cols, bands : int
+        Size of the output.
+    dtype : numpy dtype
+        Data type of every band.
+    geotransform : tuple of 6 float
+        GDAL geotransform of the output grid.
+    crs_wkt : str
+        CRS as WKT (may be empty).
+    nodata : float, optional
+        Nodata value set on every band (NaN for float outputs by default).
+    """
+
+    def __init__(self, path, rows, cols, *, bands=1, dtype=np.float32, geotransform, crs_wkt, nodata=None):
+        self.path = os.path.abspath(path)
+        self.dtype = np.dtype(dtype)
+        if self.dtype not in _GDAL_TYPES:
+            raise ValueError(f"dtype has no GeoTIFF equivalent: dtype={self.dtype}")
+        if nodata is None and self.dtype.kind == "f":
+            nodata = float("nan")
+        self.nodata = nodata
+        folder = os.path.dirname(self.path)
+        os.makedirs(folder, exist_ok=True)
+        self.tmp_path = os.path.join(folder, f".{os.path.basename(self.path)}.{uuid.uuid4().hex[:8]}.part.tif")
+        gdal_ = gdal()
+        driver = gdal_.GetDriverByName("GTiff")
+        self.dataset = driver.Create(
+            self.tmp_path,
+            int(cols),
+            int(rows),
+            int(bands),
+            gdal_.GetDataTypeByName(_GDAL_TYPES[self.dtype]),
+            options=_creation_options(self.dtype, rows, cols),
+        )
+        self.dataset.SetGeoTransform(tuple(geotransform))
+        if crs_wkt:
+            self.dataset.SetProjection(crs_wkt)
+        if nodata is not None:
+            for i in range(bands):
+                self.dataset.GetRasterBand(i + 1).SetNoDataValue(float(nodata))
+
+    @classmethod
+    def like(cls, info: RasterInfo, path: str, **kwargs) -> "RasterWriter":
+        """A writer on the same grid and CRS as ``info``."""
+        return cls(path, info.rows, info.cols, geotransform=info.geotransform, crs_wkt=info.crs_wkt, **kwargs)
+
+    def write(self, array: np.ndarray, row: int = 0, col: int = 0, band: int = 1) -> None:
+        """Write ``array`` at pixel (``row``, ``col``) of ``band``; NaN becomes the nodata value."""
+        array = np.asarray(array)
+        if array.dtype != self.dtype:
+            if self.dtype.kind in "iu" and self.nodata is not None and array.dtype.kind == "f":
+                array = np.where(np.isnan(array), self.nodata, array)
+            array = array.astype(self.dtype)
+        self.dataset.GetRasterBand(band).WriteArray(array, int(col), int(row))
+
+    def set_band_description(self, band: int, text: str) -> None:
+        """Name a band (shown by QGIS in the layer properties)."""
+        self.dataset.GetRasterBand(band).SetDescription(text)
+
+    def set_metadata(self, items: Dict[str, str]) -> None:
+        """Set dataset metadata items (strings)."""
+        for key, value in items.items():
+            self.dataset.SetMetadataItem(str(key), str(value))
+
+    def set_color_table(self, colors: Sequence[Tuple[int, int, int]], band: int = 1) -> None:
+        """Attach a colour table (entry ``i`` colours value ``i``) to a Byte band."""
+        table = gdal().ColorTable()
+        for i, rgb in enumerate(colors):
+            table.SetColorEntry(i, tuple(int(v) for v in rgb) + (255,))
+        self.dataset.GetRasterBand(band).SetRasterColorTable(table)
+
+    def commit(self) -> str:
+        """Close the temporary file and move it to ``path``; return ``path``."""
+        self.dataset.FlushCache()
+        self.dataset = None
+        os.replace(self.tmp_path, self.path)
+        return self.path
+
+    def abort(self) -> None:
+        """Close and delete the temporary file."""
+        self.dataset = None
+        if os.path.exists(self.tmp_path):
+            os.remove(self.tmp_path)
+
+    def __enter__(self) -> "RasterWriter":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if exc_type is None:
+            self.commit()
+        else:
+            self.abort()
+        return False
+
+
+def write_array(path: str, array: np.ndarray, *, geotransform, crs_wkt, nodata=None) -> str:
+    """Write a small 2-D (or bands-first 3-D) array to a GeoTIFF at once."""
+    array = np.asarray(array)
+    stack = array[None] if array.ndim == 2 else array
+    with RasterWriter(
+        path,
+        stack.shape[1],
+        stack.shape[2],
+        bands=stack.shape[0],
+        dtype=stack.dtype,
+        geotransform=geotransform,
+        crs_wkt=crs_wkt,
+        nodata=nodata,
+    ) as writer:
+        for i, band in enumerate(stack):
+            writer.write(band, band=i + 1)
+    return path
+
+
+ProgressFn = Callable[[float], None]
+StopFn = Callable[[], bool]
+
+
+def process_blocks(
+    sources: Sequence[Tuple[str, int]],
+    dst_path: str,
+    func: Callable[..., np.ndarray],
+    *,
+    halo: int = 0,
+    block_size: int = DEFAULT_BLOCK,
+    out_bands: int = 1,
+    out_dtype=np.float32,
+    nodata=None,
+    band_descriptions: Optional[Sequence[str]] = None,
+    progress: Optional[ProgressFn] = None,
+    is_cancelled: Optional[StopFn] = None,
+) -> str:
+    """Run a block-local ``func`` over bands of rasters sharing one grid, into a new GeoTIFF.
+
+    Parameters
+    ----------
+    sources : sequence of (path, band)
+        Input rasters (already on one grid, see :func:`.align.aligned`) and
+        their 1-based bands. The output takes the grid and CRS of the first.
+    dst_path : str
+        Output GeoTIFF, written through a temporary file (see :class:`RasterWriter`).
+    func : callable
+        Called with one float32 window per source (nodata as NaN, complex
+        sources as complex64); returns a 2-D array, or ``(out_bands, rows, cols)``.
+    halo : int
+        Pixels of context ``func`` needs on each side, see :func:`.blocks.iter_blocks`.
+    block_size : int
+        Block side in pixels; memory is about ``(block_size + 2 * halo) ** 2``
+        pixels times the arrays ``func`` holds.
+    progress : callable, optional
+        Called with the fraction done (0-1) after each block.
+    is_cancelled : callable, optional
+        Polled before each block; when it returns True, :class:`Cancelled` is
+        raised and no output is left behind.
+
+    Returns
+    -------
+    str
+        ``dst_path``.
+    """
+    infos = [raster_info(path) for path, _ in sources]
+    for info, (path, band) in zip(infos, sources):
+        check_band(info, band)
+        if (info.rows, info.cols) != (infos[0].rows, infos[0].cols):
+            raise ValueError(f"rasters must share one grid: {path!r} is {info.rows}x{info.cols}, "
+                             f"{infos[0].path!r} is {infos[0].rows}x{infos[0].cols}")
+    datasets = [open_raster(path) for path, _ in sources]
+    dtypes = [np.complex64 if info.dtypes[band - 1].kind == "c" else np.float32
+              for info, (_, band) in zip(infos, sources)]
+    grid = infos[0]
+    total = count_blocks(grid.rows, grid.cols, block_rows=block_size, block_cols=block_size)
+    with RasterWriter.like(grid, dst_path, bands=out_bands, dtype=out_dtype, nodata=nodata) as writer:
+        for i, text in enumerate(band_descriptions or []):
+            writer.set_band_description(i + 1, text)
+        blocks = iter_blocks(grid.rows, grid.cols, block_rows=block_size, block_cols=block_size, halo=halo)
+        for done, block in enumerate(blocks):
+            if is_cancelled is not None and is_cancelled():
+                raise Cancelled("cancelled by the user; no output written")
+            windows = [read_window(ds, band, block.read_window, dtype=dt)
+                       for ds, (_, band), dt in zip(datasets, sources, dtypes)]
+            result = np.asarray(func(*windows))
+            stack = result[None] if result.ndim == 2 else result
+            for b in range(out_bands):
+                writer.write(stack[b][block.inner], block.row, block.col, band=b + 1)
+            if progress is not None:
+                progress((done + 1) / total)
+    return dst_path
+
+
+def process_blockwise(src_path: str, dst_path: str, func, *, band: int = 1, **kwargs) -> str:
+    """Run a block-local ``func`` over one band of one raster; see :func:`process_blocks`."""
+    return process_blocks([(src_path, band)], dst_path, func, **kwargs)
+
+
+def sample_band(path: str, band: int = 1, *, max_pixels: int = 4_000_000, dtype=np.float32) -> np.ndarray:
+    """Read a band whole when it has at most ``max_pixels`` pixels, else a regular decimation of it.
+
+    For statistics (percentiles, histograms) of rasters larger than memory.
+    Rasters on one grid are decimated at the same pixels. Nodata is NaN.
+    """
+    dataset = open_raster(path)
+    info = raster_info(path)
+    check_band(info, band)
+    step = max(1, int(np.ceil(np.sqrt(info.rows * info.cols / max_pixels))))
+    if step == 1:
+        return read_window(dataset, band, dtype=dtype)
+    rb = dataset.GetRasterBand(band)
+    out_rows, out_cols = -(-info.rows // step), -(-info.cols // step)
+    data = rb.ReadAsArray(0, 0, info.cols, info.rows, buf_xsize=out_cols, buf_ysize=out_rows,
+                          resample_alg=gdal().GRIORA_NearestNeighbour)
+    out = data.astype(dtype, copy=False)
+    nodata = rb.GetNoDataValue()
+    if nodata is not None and not np.isnan(nodata):
+        out[data == nodata] = np.nan
+    return out

@@ -1,0 +1,59 @@
+"""QGIS entry point: registers the Processing provider and the plugin menu."""
+
+from qgis.core import QgsApplication
+from qgis.PyQt.QtCore import QCoreApplication
+from qgis.PyQt.QtGui import QIcon
+from qgis.PyQt.QtWidgets import QAction
+
+from .processing_provider.provider import ICON, SarChangeProvider
+
+MENU = "SAR Change Toolkit"
+
+
+class SarChangePlugin:
+    """The plugin object QGIS keeps while the plugin is loaded."""
+
+    def __init__(self, iface):
+        self.iface = iface
+        self.provider = None
+        self.actions = []
+
+    @staticmethod
+    def tr(text):
+        return QCoreApplication.translate("SarChange", text)
+
+    def initProcessing(self):  # noqa: N802 (QGIS API name)
+        """Register the provider; QGIS calls this also headless (``qgis_process``)."""
+        if self.provider is None:
+            self.provider = SarChangeProvider()  # kept referenced, or Python would free it
+            QgsApplication.processingRegistry().addProvider(self.provider)
+
+    def initGui(self):  # noqa: N802
+        self.initProcessing()
+        action = QAction(QIcon(ICON), self.tr("SAR Change Toolkit algorithms…"), self.iface.mainWindow())
+        action.triggered.connect(self.open_toolbox)
+        self.iface.addPluginToMenu(self.tr(MENU), action)
+        self.iface.addToolBarIcon(action)
+        self.actions.append(action)
+
+    def open_toolbox(self):
+        """Show the Processing toolbox, searching for our algorithms."""
+        from qgis.PyQt.QtWidgets import QDockWidget
+
+        dock = self.iface.mainWindow().findChild(QDockWidget, "ProcessingToolbox")
+        if dock is None:
+            return
+        dock.setVisible(True)
+        dock.raise_()
+        search = getattr(dock, "searchBox", None)
+        if search is not None:
+            search.setText("sarchange")
+
+    def unload(self):
+        for action in self.actions:
+            self.iface.removePluginMenu(self.tr(MENU), action)
+            self.iface.removeToolBarIcon(action)
+        self.actions = []
+        if self.provider is not None:
+            QgsApplication.processingRegistry().removeProvider(self.provider)
+            self.provider = None

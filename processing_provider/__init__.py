@@ -1,0 +1,1 @@
+"""QGIS Processing provider of SAR Change Toolkit: thin wrappers over :mod:`..algorithms`."""

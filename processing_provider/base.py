@@ -1,0 +1,96 @@
+"""Base class shared by every ``sarchange`` algorithm: errors, progress, raster inputs."""
+
+import os
+
+from qgis.core import (
+    QgsProcessingAlgorithm,
+    QgsProcessingException,
+    QgsProcessingParameterBand,
+    QgsRasterLayer,
+)
+from qgis.PyQt.QtCore import QCoreApplication
+from qgis.PyQt.QtGui import QIcon
+
+from ..algorithms.deps import MissingDependencyError
+from ..algorithms.raster_io import Cancelled, raster_info
+from .provider import ICON
+
+
+class SarAlgorithm(QgsProcessingAlgorithm):
+    """Base of our algorithms.
+
+    Subclasses declare ``name``, ``displayName``, ``group``, ``groupId``,
+    ``shortHelpString``, ``initAlgorithm`` and implement :meth:`compute` instead of
+    ``processAlgorithm``: errors from the science core (``ValueError``, a
+    missing dependency, a cancel) become ``QgsProcessingException`` with the
+    core's message, and outputs are never left half-written (the core writes
+    through temporary files).
+    """
+
+    def createInstance(self):  # noqa: N802
+        return type(self)()
+
+    def tr(self, text):
+        return QCoreApplication.translate("SarChange", text)
+
+    def icon(self):
+        return QIcon(ICON)
+
+    def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
+        try:
+            return self.compute(parameters, context, feedback)
+        except QgsProcessingException:
+            raise
+        except MissingDependencyError as exc:
+            raise QgsProcessingException(str(exc)) from exc
+        except Cancelled as exc:
+            raise QgsProcessingException(self.tr("Cancelled by the user; no output was written.")) from exc
+        except ValueError as exc:
+            raise QgsProcessingException(f"{self.displayName()}: {exc}") from exc
+
+    def compute(self, parameters, context, feedback):
+        """Do the work; return the results dict. Subclasses override this."""
+        raise NotImplementedError
+
+    # -- helpers -----------------------------------------------------------
+    def raster_source(self, parameters, name, context):
+        """Return (path, RasterInfo) of a raster parameter, checked to be a GDAL file."""
+        layer = self.parameterAsRasterLayer(parameters, name, context)
+        if layer is None or not isinstance(layer, QgsRasterLayer) or not layer.isValid():
+            raise QgsProcessingException(self.invalidRasterError(parameters, name))
+        if layer.providerType() != "gdal":
+            raise QgsProcessingException(
+                self.tr("{}: the layer must be a raster file read by GDAL, not a '{}' layer").format(
+                    name, layer.providerType()
+                )
+            )
+        path = layer.source().split("|")[0]
+        if not os.path.exists(path) and not path.startswith("/vsi"):
+            raise QgsProcessingException(self.tr("{}: raster file not found: {}").format(name, path))
+        return path, raster_info(path)
+
+    @staticmethod
+    def band_parameter(name, description, parent):
+        """A band parameter defaulting to band 1 (optional, so scripts may leave it out)."""
+        return QgsProcessingParameterBand(name, description, 1, parent, optional=True)
+
+    def band_number(self, parameters, name, context, info):
+        """Return a 1-based band parameter checked against the raster's band count."""
+        band = self.parameterAsInt(parameters, name, context)
+        if not 1 <= band <= info.bands:
+            raise QgsProcessingException(
+                self.tr("{}: band {} does not exist; {} has {} band(s)").format(
+                    name, band, os.path.basename(info.path), info.bands
+                )
+            )
+        return band
+
+    @staticmethod
+    def progress_fn(feedback, start=0.0, end=100.0):
+        """A callable taking a fraction 0-1 and setting ``feedback`` progress between ``start`` and ``end`` %."""
+        return lambda fraction: feedback.setProgress(start + (end - start) * fraction)
+
+    @staticmethod
+    def cancel_fn(feedback):
+        """A callable telling whether the user cancelled."""
+        return feedback.isCanceled

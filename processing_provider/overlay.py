@@ -1,0 +1,165 @@
+"""``sarchange:overlay`` and ``sarchange:rgbcomposite``: visual composites."""
+
+from qgis.core import (
+    QgsProcessingParameterEnum,
+    QgsProcessingParameterNumber,
+    QgsProcessingParameterRasterDestination,
+    QgsProcessingParameterRasterLayer,
+)
+
+from ..algorithms import overlay
+from ..algorithms.align import RESAMPLING
+from .base import SarAlgorithm
+
+
+def _enum(name, label, options, default, tr):
+    return QgsProcessingParameterEnum(name, tr(label), options=list(options), defaultValue=default, usesStaticStrings=True)
+
+
+class OverlayAlgorithm(SarAlgorithm):
+    BEFORE = "BEFORE"
+    AFTER = "AFTER"
+    BAND_BEFORE = "BAND_BEFORE"
+    BAND_AFTER = "BAND_AFTER"
+    TOLERANCE = "TOLERANCE"
+    SCALING = "SCALING"
+    INPUT_SCALE = "INPUT_SCALE"
+    DB_MIN = "DB_MIN"
+    DB_MAX = "DB_MAX"
+    RESAMPLING = "RESAMPLING"
+    OUTPUT = "OUTPUT"
+
+    def name(self):
+        return "overlay"
+
+    def displayName(self):  # noqa: N802
+        return self.tr("Two-date change overlay")
+
+    def group(self):
+        return self.tr("Change detection")
+
+    def groupId(self):  # noqa: N802
+        return "changedetection"
+
+    def shortHelpString(self):  # noqa: N802
+        return self.tr(
+            "The visual change composite of two dates: the earlier image in blue, the later image in red; "
+            "where the two agree within a tolerance the pixel is grey.\n\n"
+            "Each date is brought to display levels 0-255 (b before, a after), then per pixel: if |a - b| < "
+            "TOLERANCE the pixel is grey (a, a, a), otherwise (R, G, B) = (a, 0, b). So red means brighter "
+            "after (gain of backscatter), blue means darker after (loss). Arithmetic is signed: dark "
+            "unchanged pixels stay grey.\n\n"
+            "<b>BEFORE</b>, <b>AFTER</b>: rasters of any CRS and resolution; AFTER is resampled onto the "
+            "grid of BEFORE (RESAMPLING, default bilinear).\n"
+            "<b>BAND_BEFORE</b>, <b>BAND_AFTER</b>: band used (default 1). For a PNG tile delivered by a "
+            "tile server (RGB or grey), band 1 is used: red, or the grey level.\n"
+            "<b>TOLERANCE</b>: in display levels (default 30).\n"
+            "<b>INPUT_SCALE</b>: <i>linear</i> power (default; converted to dB before scaling), <i>db</i>, or "
+            "<i>display</i> (values used as they are, e.g. 8-bit tiles).\n"
+            "<b>SCALING</b>: <i>percentile</i> 2-98 % of each date (default), <i>minmax</i>, or "
+            "<i>db_range</i> between DB_MIN and DB_MAX (dB).\n"
+            "<b>OUTPUT</b>: 3-band Byte RGB GeoTIFF on the grid of BEFORE; nodata in either date is black."
+        )
+
+    def initAlgorithm(self, config=None):  # noqa: N802
+        self.addParameter(QgsProcessingParameterRasterLayer(self.BEFORE, self.tr("Before (earlier date)")))
+        self.addParameter(self.band_parameter(self.BAND_BEFORE, self.tr("Band of before"), self.BEFORE))
+        self.addParameter(QgsProcessingParameterRasterLayer(self.AFTER, self.tr("After (later date)")))
+        self.addParameter(self.band_parameter(self.BAND_AFTER, self.tr("Band of after"), self.AFTER))
+        self.addParameter(
+            QgsProcessingParameterNumber(
+                self.TOLERANCE, self.tr("Tolerance (display levels)"), QgsProcessingParameterNumber.Integer, 30, False, 0, 255
+            )
+        )
+        self.addParameter(_enum(self.INPUT_SCALE, "Input values", overlay.INPUT_SCALES, "linear", self.tr))
+        self.addParameter(_enum(self.SCALING, "Scaling to 0-255", overlay.SCALINGS, "percentile", self.tr))
+        double = QgsProcessingParameterNumber.Double
+        self.addParameter(QgsProcessingParameterNumber(self.DB_MIN, self.tr("dB range: minimum (dB)"), double, -25.0))
+        self.addParameter(QgsProcessingParameterNumber(self.DB_MAX, self.tr("dB range: maximum (dB)"), double, 0.0))
+        self.addParameter(_enum(self.RESAMPLING, "Resampling of AFTER", RESAMPLING, "bilinear", self.tr))
+        self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT, self.tr("Overlay (RGB)")))
+
+    def compute(self, parameters, context, feedback):
+        before, before_info = self.raster_source(parameters, self.BEFORE, context)
+        after, after_info = self.raster_source(parameters, self.AFTER, context)
+        band_before = self.band_number(parameters, self.BAND_BEFORE, context, before_info)
+        band_after = self.band_number(parameters, self.BAND_AFTER, context, after_info)
+        output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
+        overlay.overlay_rasters(
+            (before, band_before),
+            (after, band_after),
+            output,
+            tolerance=self.parameterAsInt(parameters, self.TOLERANCE, context),
+            scaling=self.parameterAsEnumString(parameters, self.SCALING, context),
+            input_scale=self.parameterAsEnumString(parameters, self.INPUT_SCALE, context),
+            db_limits=(
+                self.parameterAsDouble(parameters, self.DB_MIN, context),
+                self.parameterAsDouble(parameters, self.DB_MAX, context),
+            ),
+            resampling=self.parameterAsEnumString(parameters, self.RESAMPLING, context),
+            progress=self.progress_fn(feedback),
+            is_cancelled=self.cancel_fn(feedback),
+        )
+        return {self.OUTPUT: output}
+
+
+class RgbCompositeAlgorithm(SarAlgorithm):
+    HH = "HH"
+    HV = "HV"
+    BAND_HH = "BAND_HH"
+    BAND_HV = "BAND_HV"
+    SCALING = "SCALING"
+    OUTPUT_TYPE = "OUTPUT_TYPE"
+    RESAMPLING = "RESAMPLING"
+    OUTPUT = "OUTPUT"
+
+    def name(self):
+        return "rgbcomposite"
+
+    def displayName(self):  # noqa: N802
+        return self.tr("Dual-polarisation RGB composite")
+
+    def group(self):
+        return self.tr("Preprocessing")
+
+    def groupId(self):  # noqa: N802
+        return "preprocessing"
+
+    def shortHelpString(self):  # noqa: N802
+        return self.tr(
+            "The dual-polarisation colour composite R = HH, G = HV, B = HH/(HV + 1e-5), each channel "
+            "scaled on its own.\n\n"
+            "<b>HH</b>, <b>HV</b>: linear power rasters (HV is resampled onto the grid of HH if needed; "
+            "BAND_HH, BAND_HV default 1).\n"
+            "<b>SCALING</b>: <i>minmax</i> (default, exact over the whole raster) or <i>percentile</i> 2-98 % "
+            "(clipped).\n"
+            "<b>OUTPUT_TYPE</b>: <i>float</i> 0-1 (default, Float32, nodata NaN) or <i>byte</i> 0-255.\n"
+            "Forest (volume scattering) shows green, bare and flooded ground magenta-blue, water dark. "
+            "Reference: the JPL 2019 SAR training tutorial composite (ALOS PALSAR, Mondah, Gabon)."
+        )
+
+    def initAlgorithm(self, config=None):  # noqa: N802
+        self.addParameter(QgsProcessingParameterRasterLayer(self.HH, self.tr("HH (linear power)")))
+        self.addParameter(self.band_parameter(self.BAND_HH, self.tr("Band of HH"), self.HH))
+        self.addParameter(QgsProcessingParameterRasterLayer(self.HV, self.tr("HV (linear power)")))
+        self.addParameter(self.band_parameter(self.BAND_HV, self.tr("Band of HV"), self.HV))
+        self.addParameter(_enum(self.SCALING, "Scaling", ("minmax", "percentile"), "minmax", self.tr))
+        self.addParameter(_enum(self.OUTPUT_TYPE, "Output type", ("float", "byte"), "float", self.tr))
+        self.addParameter(_enum(self.RESAMPLING, "Resampling of HV", RESAMPLING, "bilinear", self.tr))
+        self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT, self.tr("Composite (RGB)")))
+
+    def compute(self, parameters, context, feedback):
+        hh, hh_info = self.raster_source(parameters, self.HH, context)
+        hv, hv_info = self.raster_source(parameters, self.HV, context)
+        output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
+        overlay.rgb_composite_rasters(
+            (hh, self.band_number(parameters, self.BAND_HH, context, hh_info)),
+            (hv, self.band_number(parameters, self.BAND_HV, context, hv_info)),
+            output,
+            scaling=self.parameterAsEnumString(parameters, self.SCALING, context),
+            output_type=self.parameterAsEnumString(parameters, self.OUTPUT_TYPE, context),
+            resampling=self.parameterAsEnumString(parameters, self.RESAMPLING, context),
+            progress=self.progress_fn(feedback),
+            is_cancelled=self.cancel_fn(feedback),
+        )
+        return {self.OUTPUT: output}

@@ -1,0 +1,48 @@
+"""The ``sarchange`` Processing provider."""
+
+import os
+
+from qgis.core import QgsProcessingProvider
+from qgis.PyQt.QtCore import QCoreApplication
+from qgis.PyQt.QtGui import QIcon
+
+ICON = os.path.join(os.path.dirname(os.path.dirname(__file__)), "ui", "icons", "sarchange.svg")
+
+
+def algorithm_classes():
+    """Every algorithm class the provider offers, in toolbox order."""
+    from .overlay import OverlayAlgorithm, RgbCompositeAlgorithm
+    from .simulate import SimulatePairAlgorithm
+    from .todb import ToDbAlgorithm
+
+    return [ToDbAlgorithm, SimulatePairAlgorithm, OverlayAlgorithm, RgbCompositeAlgorithm]
+
+
+class SarChangeProvider(QgsProcessingProvider):
+    """Processing provider ``sarchange`` ("SAR Change Toolkit")."""
+
+    def id(self):  # noqa: A003 (QGIS API name)
+        return "sarchange"
+
+    def name(self):
+        return QCoreApplication.translate("SarChange", "SAR Change Toolkit")
+
+    def longName(self):  # noqa: N802
+        return self.name()
+
+    def icon(self):
+        return QIcon(ICON)
+
+    def svgIconPath(self):  # noqa: N802
+        return ICON
+
+    def loadAlgorithms(self):  # noqa: N802
+        for cls in algorithm_classes():
+            self.addAlgorithm(cls())
+
+    def supportedOutputRasterLayerExtensions(self):  # noqa: N802
+        # Outputs are written by GDAL's GTiff driver through a temporary file.
+        return ["tif"]
+
+    def supportedOutputVectorLayerExtensions(self):  # noqa: N802
+        return ["gpkg", "shp", "geojson"]

@@ -1,0 +1,74 @@
+"""``sarchange:todb``: linear power <-> dB."""
+
+from qgis.core import (
+    QgsProcessingParameterEnum,
+    QgsProcessingParameterRasterDestination,
+    QgsProcessingParameterRasterLayer,
+)
+
+from ..algorithms.convert import db_to_power, power_to_db
+from ..algorithms.raster_io import process_blockwise
+from .base import SarAlgorithm
+
+
+class ToDbAlgorithm(SarAlgorithm):
+    INPUT = "INPUT"
+    BAND = "BAND"
+    DIRECTION = "DIRECTION"
+    OUTPUT = "OUTPUT"
+    DIRECTIONS = ["to_db", "to_linear"]
+
+    def name(self):
+        return "todb"
+
+    def displayName(self):  # noqa: N802
+        return self.tr("Linear power to dB (and back)")
+
+    def group(self):
+        return self.tr("Preprocessing")
+
+    def groupId(self):  # noqa: N802
+        return "preprocessing"
+
+    def shortHelpString(self):  # noqa: N802
+        return self.tr(
+            "Converts one band of a SAR intensity raster between linear power and decibels.\n\n"
+            "<b>Input raster</b> (INPUT): backscatter as linear power (sigma0, gamma0 or beta0, not amplitude) "
+            "or in dB.\n"
+            "<b>Band</b> (BAND, default 1).\n"
+            "<b>Direction</b> (DIRECTION): <i>to_db</i> computes 10*log10(power); <i>to_linear</i> computes "
+            "10^(dB/10).\n"
+            "<b>Output</b> (OUTPUT): Float32 GeoTIFF on the input grid and CRS, nodata NaN.\n\n"
+            "Nodata pixels stay nodata. Zero and negative powers have no logarithm: they become nodata, never "
+            "-inf. The raster is processed in blocks, so any size fits in memory."
+        )
+
+    def initAlgorithm(self, config=None):  # noqa: N802
+        self.addParameter(QgsProcessingParameterRasterLayer(self.INPUT, self.tr("Input raster")))
+        self.addParameter(self.band_parameter(self.BAND, self.tr("Band"), self.INPUT))
+        self.addParameter(
+            QgsProcessingParameterEnum(
+                self.DIRECTION,
+                self.tr("Direction"),
+                options=self.DIRECTIONS,
+                defaultValue="to_db",
+                usesStaticStrings=True,
+            )
+        )
+        self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT, self.tr("Output")))
+
+    def compute(self, parameters, context, feedback):
+        path, info = self.raster_source(parameters, self.INPUT, context)
+        band = self.band_number(parameters, self.BAND, context, info)
+        direction = self.parameterAsEnumString(parameters, self.DIRECTION, context)
+        output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
+        func = power_to_db if direction == "to_db" else db_to_power
+        process_blockwise(
+            path,
+            output,
+            func,
+            band=band,
+            progress=self.progress_fn(feedback),
+            is_cancelled=self.cancel_fn(feedback),
+        )
+        return {self.OUTPUT: output}

@@ -1,0 +1,1 @@
+"""Dialogs, icons and styles of SAR Change Toolkit."""

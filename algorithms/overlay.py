@@ -187,8 +187,8 @@ def overlay_rasters(
     reference = raster_info(before[0])
     with aligned(after[0], reference, resampling=resampling) as after_path:
         after = (after_path, after[1])
-        (lo_b, hi_b), = channel_limits([before], to_values, scaling, db_limits=db_limits)
-        (lo_a, hi_a), = channel_limits([after], to_values, scaling, db_limits=db_limits)
+        ((lo_b, hi_b),) = channel_limits([before], to_values, scaling, db_limits=db_limits)
+        ((lo_a, hi_a),) = channel_limits([after], to_values, scaling, db_limits=db_limits)
 
         def compose(b, a):
             return overlay_levels(

@@ -4,8 +4,12 @@ Kept apart from the maths: functions here read and write, the modules by
 topic compute. GDAL comes with QGIS (``osgeo``) and is imported lazily.
 """
 
+import contextlib
 import os
+import threading
 import uuid
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Dict, Optional, Sequence, Tuple
 
@@ -140,11 +144,14 @@ def read_window(
     dtype : numpy dtype
         Floating (or complex) type of the result.
     """
+    if np.dtype(dtype).kind not in "fc":
+        raise ValueError(f"dtype must be floating or complex (nodata becomes NaN), got dtype={np.dtype(dtype)}")
     rb = dataset.GetRasterBand(band)
     if window is None:
         window = (slice(0, dataset.RasterYSize), slice(0, dataset.RasterXSize))
     rows, cols = window
-    data = rb.ReadAsArray(cols.start, rows.start, cols.stop - cols.start, rows.stop - rows.start)
+    r0, r1, c0, c1 = int(rows.start), int(rows.stop), int(cols.start), int(cols.stop)
+    data = rb.ReadAsArray(c0, r0, c1 - c0, r1 - r0)
     nodata = rb.GetNoDataValue()
     out = data.astype(dtype, copy=False)  # ReadAsArray gives a fresh array: safe to edit
     if nodata is not None and not np.isnan(nodata):
@@ -160,13 +167,17 @@ def read_band(path: str, band: int = 1, *, dtype=np.float32) -> np.ndarray:
 
 
 def _creation_options(dtype: np.dtype, rows: int, cols: int) -> list:
-    options = ["COMPRESS=DEFLATE", "BIGTIFF=IF_SAFER"]
+    """GeoTIFF options: tiled, ZSTD level 1 (fast; DEFLATE where GDAL lacks ZSTD), multithreaded."""
+    compressions = gdal().GetDriverByName("GTiff").GetMetadataItem("DMD_CREATIONOPTIONLIST") or ""
+    if "ZSTD" in compressions:
+        options = ["COMPRESS=ZSTD", "ZSTD_LEVEL=1"]
+    else:
+        options = ["COMPRESS=DEFLATE", "ZLEVEL=1"]
+    options += ["BIGTIFF=IF_SAFER", f"NUM_THREADS={WORKERS}"]
     if rows >= 256 and cols >= 256:
         options += ["TILED=YES", "BLOCKXSIZE=256", "BLOCKYSIZE=256"]
-    if np.dtype(dtype).kind == "f":
-        options.append("PREDICTOR=3")
-    elif np.dtype(dtype).kind in "iu":
-        options.append("PREDICTOR=2")
+    if np.dtype(dtype).kind in "iu":
+        options.append("PREDICTOR=2")  # speckled floats gain nothing from a predictor
     return options
 
 
@@ -294,6 +305,56 @@ def write_array(path: str, array: np.ndarray, *, geotransform, crs_wkt, nodata=N
     return path
 
 
+#: Worker threads reading and computing blocks while the main thread writes (numpy and GDAL
+#: release the GIL). At most 2 blocks per worker are in flight, so memory stays bounded.
+WORKERS = max(1, min(4, os.cpu_count() or 1))
+
+
+def _ordered_map(func, items, is_cancelled=None):
+    """Yield ``func(item)`` in order, computed by :data:`WORKERS` threads with bounded look-ahead.
+
+    Polls ``is_cancelled`` before submitting each item and raises :class:`Cancelled`.
+    """
+    with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="sarchange") as pool:
+        pending = deque()
+        try:
+            for item in items:
+                if is_cancelled is not None and is_cancelled():
+                    raise Cancelled("cancelled by the user; no output written")
+                pending.append(pool.submit(func, item))
+                if len(pending) >= 2 * WORKERS:
+                    yield pending.popleft().result()
+            while pending:
+                if is_cancelled is not None and is_cancelled():
+                    raise Cancelled("cancelled by the user; no output written")
+                yield pending.popleft().result()
+        finally:
+            for future in pending:
+                future.cancel()
+
+
+#: GDAL block cache used while we stream blocks, in bytes. GDAL's default (5 % of RAM) would
+#: let dirty output blocks pile up to gigabytes before they reach disk.
+GDAL_CACHE_BYTES = 128 * 1024 * 1024
+_cache_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def bounded_gdal_cache(max_bytes: int = GDAL_CACHE_BYTES):
+    """Lower GDAL's block cache to ``max_bytes`` for the duration (never raise it), then restore it."""
+    gdal_ = gdal()
+    with _cache_lock:
+        previous = gdal_.GetCacheMax()
+        if previous > max_bytes:
+            gdal_.SetCacheMax(max_bytes)
+    try:
+        yield
+    finally:
+        with _cache_lock:
+            if previous > max_bytes:
+                gdal_.SetCacheMax(previous)
+
+
 ProgressFn = Callable[[float], None]
 StopFn = Callable[[], bool]
 
@@ -344,24 +405,36 @@ def process_blocks(
     for info, (path, band) in zip(infos, sources):
         check_band(info, band)
         if (info.rows, info.cols) != (infos[0].rows, infos[0].cols):
-            raise ValueError(f"rasters must share one grid: {path!r} is {info.rows}x{info.cols}, "
-                             f"{infos[0].path!r} is {infos[0].rows}x{infos[0].cols}")
-    datasets = [open_raster(path) for path, _ in sources]
-    dtypes = [np.complex64 if info.dtypes[band - 1].kind == "c" else np.float32
-              for info, (_, band) in zip(infos, sources)]
+            raise ValueError(
+                f"rasters must share one grid: {path!r} is {info.rows}x{info.cols}, "
+                f"{infos[0].path!r} is {infos[0].rows}x{infos[0].cols}"
+            )
+    dtypes = [
+        np.complex64 if info.dtypes[band - 1].kind == "c" else np.float32 for info, (_, band) in zip(infos, sources)
+    ]
     grid = infos[0]
     total = count_blocks(grid.rows, grid.cols, block_rows=block_size, block_cols=block_size)
-    with RasterWriter.like(grid, dst_path, bands=out_bands, dtype=out_dtype, nodata=nodata) as writer:
+    local = threading.local()
+
+    def compute(block):
+        # Each worker thread reads through its own dataset handles: GDAL datasets are not thread-safe.
+        if not hasattr(local, "datasets"):
+            local.datasets = [open_raster(path) for path, _ in sources]
+        windows = [
+            read_window(ds, band, block.read_window, dtype=dt)
+            for ds, (_, band), dt in zip(local.datasets, sources, dtypes)
+        ]
+        result = np.asarray(func(*windows))
+        return block, result[None] if result.ndim == 2 else result
+
+    with (
+        bounded_gdal_cache(),
+        RasterWriter.like(grid, dst_path, bands=out_bands, dtype=out_dtype, nodata=nodata) as writer,
+    ):
         for i, text in enumerate(band_descriptions or []):
             writer.set_band_description(i + 1, text)
         blocks = iter_blocks(grid.rows, grid.cols, block_rows=block_size, block_cols=block_size, halo=halo)
-        for done, block in enumerate(blocks):
-            if is_cancelled is not None and is_cancelled():
-                raise Cancelled("cancelled by the user; no output written")
-            windows = [read_window(ds, band, block.read_window, dtype=dt)
-                       for ds, (_, band), dt in zip(datasets, sources, dtypes)]
-            result = np.asarray(func(*windows))
-            stack = result[None] if result.ndim == 2 else result
+        for done, (block, stack) in enumerate(_ordered_map(compute, blocks, is_cancelled)):
             for b in range(out_bands):
                 writer.write(stack[b][block.inner], block.row, block.col, band=b + 1)
             if progress is not None:
@@ -374,24 +447,27 @@ def process_blockwise(src_path: str, dst_path: str, func, *, band: int = 1, **kw
     return process_blocks([(src_path, band)], dst_path, func, **kwargs)
 
 
-def sample_band(path: str, band: int = 1, *, max_pixels: int = 4_000_000, dtype=np.float32) -> np.ndarray:
-    """Read a band whole when it has at most ``max_pixels`` pixels, else a regular decimation of it.
+def sample_band(path: str, band: int = 1, *, max_pixels: int = 4_000_000, window: int = 256) -> np.ndarray:
+    """Read a band whole when it has at most ``max_pixels`` pixels, else an even grid of windows.
 
     For statistics (percentiles, histograms) of rasters larger than memory.
-    Rasters on one grid are decimated at the same pixels. Nodata is NaN.
+    The windows (``window`` x ``window`` pixels, spread evenly over the raster)
+    are stacked vertically; reading them
+    touches only a fraction of a compressed file. Rasters on one grid are
+    sampled at the same pixels. Nodata is NaN, float32.
     """
     dataset = open_raster(path)
     info = raster_info(path)
     check_band(info, band)
-    step = max(1, int(np.ceil(np.sqrt(info.rows * info.cols / max_pixels))))
-    if step == 1:
-        return read_window(dataset, band, dtype=dtype)
-    rb = dataset.GetRasterBand(band)
-    out_rows, out_cols = -(-info.rows // step), -(-info.cols // step)
-    data = rb.ReadAsArray(0, 0, info.cols, info.rows, buf_xsize=out_cols, buf_ysize=out_rows,
-                          resample_alg=gdal().GRIORA_NearestNeighbour)
-    out = data.astype(dtype, copy=False)
-    nodata = rb.GetNoDataValue()
-    if nodata is not None and not np.isnan(nodata):
-        out[data == nodata] = np.nan
-    return out
+    if info.rows * info.cols <= max_pixels:
+        return read_window(dataset, band)
+    per_axis_r = max(1, min(info.rows // window, int(np.sqrt(max_pixels) // window)))
+    per_axis_c = max(1, min(info.cols // window, int(np.sqrt(max_pixels) // window)))
+    starts_r = [int(v) for v in np.linspace(0, info.rows - window, per_axis_r)]
+    starts_c = [int(v) for v in np.linspace(0, info.cols - window, per_axis_c)]
+    pieces = [
+        read_window(dataset, band, (slice(r, min(r + window, info.rows)), slice(c, min(c + window, info.cols))))
+        for r in starts_r
+        for c in starts_c
+    ]
+    return np.concatenate(pieces, axis=0)

@@ -13,7 +13,9 @@ from .base import SarAlgorithm
 
 
 def _enum(name, label, options, default, tr):
-    return QgsProcessingParameterEnum(name, tr(label), options=list(options), defaultValue=default, usesStaticStrings=True)
+    return QgsProcessingParameterEnum(
+        name, tr(label), options=list(options), defaultValue=default, usesStaticStrings=True
+    )
 
 
 class OverlayAlgorithm(SarAlgorithm):
@@ -68,7 +70,13 @@ class OverlayAlgorithm(SarAlgorithm):
         self.addParameter(self.band_parameter(self.BAND_AFTER, self.tr("Band of after"), self.AFTER))
         self.addParameter(
             QgsProcessingParameterNumber(
-                self.TOLERANCE, self.tr("Tolerance (display levels)"), QgsProcessingParameterNumber.Integer, 30, False, 0, 255
+                self.TOLERANCE,
+                self.tr("Tolerance (display levels)"),
+                QgsProcessingParameterNumber.Integer,
+                30,
+                False,
+                0,
+                255,
             )
         )
         self.addParameter(_enum(self.INPUT_SCALE, "Input values", overlay.INPUT_SCALES, "linear", self.tr))

@@ -46,8 +46,12 @@ class SimulatePairAlgorithm(SarAlgorithm):
 
     def initAlgorithm(self, config=None):  # noqa: N802
         integer = QgsProcessingParameterNumber.Integer
-        self.addParameter(QgsProcessingParameterNumber(self.ROWS, self.tr("Rows (pixels)"), integer, 512, False, 32, 8192))
-        self.addParameter(QgsProcessingParameterNumber(self.COLS, self.tr("Columns (pixels)"), integer, 512, False, 32, 8192))
+        self.addParameter(
+            QgsProcessingParameterNumber(self.ROWS, self.tr("Rows (pixels)"), integer, 512, False, 32, 8192)
+        )
+        self.addParameter(
+            QgsProcessingParameterNumber(self.COLS, self.tr("Columns (pixels)"), integer, 512, False, 32, 8192)
+        )
         self.addParameter(
             QgsProcessingParameterNumber(
                 self.LOOKS, self.tr("Number of looks"), QgsProcessingParameterNumber.Double, 1.0, False, 0.1, 1000
@@ -70,4 +74,8 @@ class SimulatePairAlgorithm(SarAlgorithm):
         }
         simulate.write_pair(paths, rows, cols, looks=looks, seed=seed)
         feedback.setProgress(100)
-        return {self.OUTPUT_BEFORE: paths["before"], self.OUTPUT_AFTER: paths["after"], self.OUTPUT_TRUTH: paths["truth"]}
+        return {
+            self.OUTPUT_BEFORE: paths["before"],
+            self.OUTPUT_AFTER: paths["after"],
+            self.OUTPUT_TRUTH: paths["truth"],
+        }

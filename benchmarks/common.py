@@ -1,0 +1,66 @@
+"""Helpers shared by the benchmark scripts (run with /usr/bin/python3 benchmarks/NAME.py)."""
+
+import importlib.util
+import os
+import resource
+import subprocess
+import sys
+import time
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def register_package():
+    """Import the checkout as ``sar_change`` whatever its folder name."""
+    if "sar_change" not in sys.modules:
+        spec = importlib.util.spec_from_file_location(
+            "sar_change", os.path.join(REPO_ROOT, "__init__.py"), submodule_search_locations=[REPO_ROOT]
+        )
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["sar_change"] = module
+        spec.loader.exec_module(module)
+
+
+def timed(func, *args, **kwargs):
+    """Return (seconds, result) of one call."""
+    start = time.perf_counter()
+    result = func(*args, **kwargs)
+    return time.perf_counter() - start, result
+
+
+def run_measured(cmd, env=None):
+    """Run a command; return (wall seconds, peak RSS in MB of the child) measured with GNU time."""
+    out = subprocess.run(["/usr/bin/time", "-f", "%e %M", *cmd], env=env, capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        raise RuntimeError(f"{cmd[0]} failed: {out.stdout[-2000:]}\n{out.stderr[-2000:]}")
+    wall, peak_kb = out.stderr.strip().splitlines()[-1].split()
+    return float(wall), int(peak_kb) / 1024
+
+
+def peak_rss_mb():
+    """Peak resident memory of this process so far, in MB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def write_random_power(path, rows, cols, *, seed=0, block=2048):
+    """Write a rows x cols float32 gamma-speckled GeoTIFF blockwise (bounded memory)."""
+    import numpy as np
+
+    register_package()
+    from sar_change.algorithms.raster_io import RasterWriter
+
+    rng = np.random.default_rng(seed)
+    with RasterWriter(path, rows, cols, geotransform=(500000.0, 10.0, 0, 4000000.0, 0, -10.0), crs_wkt=_utm()) as w:
+        for row in range(0, rows, block):
+            n = min(block, rows - row)
+            texture = np.linspace(0.05, 0.3, cols, dtype=np.float32)[None, :]
+            w.write((texture * rng.gamma(1.0, 1.0, (n, cols))).astype(np.float32), row, 0)
+    return path
+
+
+def _utm():
+    from osgeo import osr
+
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(32654)
+    return srs.ExportToWkt()

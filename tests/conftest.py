@@ -1,0 +1,48 @@
+"""Shared fixtures; the checkout is importable as ``sar_change`` whatever its folder name."""
+
+import os
+
+import numpy as np
+import pytest
+from helpers import SHARED_DATA, register_package
+
+register_package()
+
+
+@pytest.fixture
+def shared_data():
+    """Path of ``../shared/data``; the test is skipped when it is absent."""
+    if not os.path.isdir(SHARED_DATA):
+        pytest.skip(f"real SAR data not found at {SHARED_DATA} (see the project README)")
+    return SHARED_DATA
+
+
+#: A UTM 54N geotransform with 10 m pixels used by the synthetic test rasters.
+GEOTRANSFORM = (380000.0, 10.0, 0.0, 3950000.0, 0.0, -10.0)
+
+
+def utm54_wkt():
+    from osgeo import osr
+
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(32654)
+    return srs.ExportToWkt()
+
+
+@pytest.fixture
+def write_raster(tmp_path):
+    """Write a 2-D (or bands-first 3-D) array as a GeoTIFF in ``tmp_path``; returns its path."""
+    from sar_change.algorithms.raster_io import write_array
+
+    def write(name, array, *, nodata=None, geotransform=GEOTRANSFORM, crs_wkt=None):
+        path = str(tmp_path / name)
+        write_array(
+            path,
+            np.asarray(array),
+            geotransform=geotransform,
+            crs_wkt=utm54_wkt() if crs_wkt is None else crs_wkt,
+            nodata=nodata,
+        )
+        return path
+
+    return write

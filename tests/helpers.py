@@ -1,0 +1,23 @@
+"""Paths and package set-up shared by all tests (imported by tests/conftest.py and test modules)."""
+
+import importlib.util
+import os
+import sys
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHARED_DATA = os.path.abspath(os.path.join(REPO_ROOT, "..", "shared", "data"))
+
+
+def register_package():
+    """Import the checkout as the package ``sar_change`` (its folder may have any name)."""
+    if "sar_change" in sys.modules:
+        return
+    spec = importlib.util.spec_from_file_location(
+        "sar_change", os.path.join(REPO_ROOT, "__init__.py"), submodule_search_locations=[REPO_ROOT]
+    )
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["sar_change"] = module
+    spec.loader.exec_module(module)
+
+
+register_package()

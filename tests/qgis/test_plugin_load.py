@@ -1,0 +1,36 @@
+"""The plugin loads through classFactory with a stub iface, registers its provider and unloads cleanly."""
+
+from qgis_helpers import StubIface
+
+EXPECTED_ALGORITHMS = {"todb", "simulatepair", "overlay", "rgbcomposite"}
+
+
+def test_classfactory_init_gui_registers_provider_menu_and_unload_removes_them(qgis_app):
+    from qgis.core import QgsApplication
+
+    import sar_change
+
+    registry = QgsApplication.processingRegistry()
+    iface = StubIface()
+    plugin = sar_change.classFactory(iface)
+    plugin.initGui()
+    try:
+        provider = registry.providerById("sarchange")
+        assert provider is not None and provider.name() == "SAR Change Toolkit"
+        assert {a.name() for a in provider.algorithms()} >= EXPECTED_ALGORITHMS
+        assert [menu for menu, _ in iface.menu_actions] == ["SAR Change Toolkit"]
+        assert len(iface.toolbar_actions) == 1
+    finally:
+        plugin.unload()
+    assert registry.providerById("sarchange") is None
+    assert iface.menu_actions == [] and iface.toolbar_actions == []
+
+
+def test_every_algorithm_has_help_group_and_creates_instances(plugin):
+    provider = plugin.provider
+    groups = {"tellus", "preprocessing", "classification", "changedetection", "interferometry", "utilities"}
+    for alg in provider.algorithms():
+        assert alg.groupId() in groups, alg.id()
+        assert len(alg.shortHelpString()) > 100, alg.id()
+        assert type(alg.createInstance()) is type(alg)
+        assert alg.name() == alg.name().lower()

@@ -1,0 +1,100 @@
+import os
+
+import numpy as np
+import pytest
+from scipy import ndimage
+
+from sar_change.algorithms.raster_io import (
+    Cancelled,
+    RasterWriter,
+    process_blocks,
+    process_blockwise,
+    raster_info,
+    read_band,
+    sample_band,
+)
+
+
+def test_write_then_read_keeps_values_grid_crs_and_nodata(write_raster):
+    data = np.arange(12, dtype=np.float32).reshape(3, 4)
+    data[1, 2] = -9999
+    path = write_raster("a.tif", data, nodata=-9999)
+    info = raster_info(path)
+    assert (info.rows, info.cols, info.bands) == (3, 4, 1)
+    assert info.geotransform == (380000.0, 10.0, 0.0, 3950000.0, 0.0, -10.0)
+    assert "32654" in info.crs_wkt
+    assert info.nodata == [-9999]
+    back = read_band(path)
+    assert np.isnan(back[1, 2])
+    np.testing.assert_array_equal(np.nan_to_num(back, nan=-9999), data)
+
+
+def test_failed_write_leaves_no_file(tmp_path):
+    target = tmp_path / "out.tif"
+    with pytest.raises(RuntimeError):
+        with RasterWriter(str(target), 8, 8, geotransform=(0, 1, 0, 0, 0, -1), crs_wkt="") as writer:
+            writer.write(np.zeros((8, 8)))
+            raise RuntimeError("boom")
+    assert os.listdir(tmp_path) == []
+
+
+def test_cancel_before_first_block_leaves_no_output(write_raster, tmp_path):
+    src = write_raster("in.tif", np.ones((64, 64), np.float32))
+    out = tmp_path / "out.tif"
+    with pytest.raises(Cancelled):
+        process_blockwise(src, str(out), lambda a: a, block_size=16, is_cancelled=lambda: True)
+    assert sorted(os.listdir(tmp_path)) == ["in.tif"]
+
+
+def test_gdal_blockwise_filter_equals_whole_array(write_raster, tmp_path):
+    rng = np.random.default_rng(3)
+    image = rng.gamma(1.0, 1.0, (200, 170)).astype(np.float32)
+    src = write_raster("in.tif", image)
+
+    def box(a):
+        return ndimage.uniform_filter(a, size=9, mode="reflect")
+
+    progress = []
+    out = process_blockwise(src, str(tmp_path / "out.tif"), box, halo=4, block_size=48, progress=progress.append)
+    np.testing.assert_array_equal(read_band(out), box(image))
+    assert progress[-1] == 1.0 and len(progress) == 5 * 4  # ceil(200/48) x ceil(170/48)
+    assert raster_info(out).geotransform == raster_info(src).geotransform
+
+
+def test_multi_input_blocks_write_every_output_band(write_raster, tmp_path):
+    a = write_raster("a.tif", np.full((40, 30), 2, np.float32))
+    b = write_raster("b.tif", np.full((40, 30), 5, np.float32))
+    out = process_blocks(
+        [(a, 1), (b, 1)], str(tmp_path / "o.tif"), lambda x, y: np.stack([x + y, x * y]), out_bands=2, block_size=16
+    )
+    assert raster_info(out).bands == 2
+    assert read_band(out, 1).mean() == 7 and read_band(out, 2).mean() == 10
+
+
+def test_missing_file_raises_value_error_naming_path(tmp_path):
+    with pytest.raises(ValueError, match="does not exist"):
+        raster_info(str(tmp_path / "nope.tif"))
+
+
+def test_non_raster_file_raises_value_error(tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_text("not a raster")
+    with pytest.raises(ValueError, match="not a raster"):
+        raster_info(str(path))
+
+
+def test_band_out_of_range_raises_naming_band(write_raster):
+    path = write_raster("a.tif", np.ones((4, 4), np.float32))
+    with pytest.raises(ValueError, match="band=2"):
+        read_band(path, 2)
+
+
+def test_sample_band_reads_even_windows_of_large_rasters(write_raster):
+    image = np.arange(1024 * 1024, dtype=np.float32).reshape(1024, 1024)
+    path = write_raster("a.tif", image)
+    sample = sample_band(path, max_pixels=512 * 512, window=128)
+    assert sample.shape == (4 * 4 * 128, 128)
+    first = sample[:128]
+    np.testing.assert_array_equal(first, image[:128, :128])
+    np.testing.assert_array_equal(sample[-128:], image[-128:, -128:])  # reaches the far corner
+    assert sample_band(path).shape == (1024, 1024)

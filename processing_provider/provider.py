@@ -11,11 +11,12 @@ ICON = os.path.join(os.path.dirname(os.path.dirname(__file__)), "ui", "icons", "
 
 def algorithm_classes():
     """Every algorithm class the provider offers, in toolbox order."""
+    from .despeckle import DespeckleAlgorithm
     from .overlay import OverlayAlgorithm, RgbCompositeAlgorithm
     from .simulate import SimulatePairAlgorithm
     from .todb import ToDbAlgorithm
 
-    return [ToDbAlgorithm, SimulatePairAlgorithm, OverlayAlgorithm, RgbCompositeAlgorithm]
+    return [ToDbAlgorithm, DespeckleAlgorithm, SimulatePairAlgorithm, OverlayAlgorithm, RgbCompositeAlgorithm]
 
 
 class SarChangeProvider(QgsProcessingProvider):

@@ -1,0 +1,65 @@
+"""Despeckle a raster file blockwise (the file-level side of :mod:`.despeckle`)."""
+
+import numpy as np
+
+from .convert import TO_POWER, power_to_db
+from .despeckle import METHODS, despeckle, halo
+from .raster_io import process_blockwise, sample_band
+
+#: Inverse of :data:`.convert.TO_POWER`: from linear power back to the input's scale.
+FROM_POWER = {
+    "linear": lambda p: p,
+    "db": power_to_db,
+    "amplitude": lambda p: np.sqrt(np.maximum(p, 0)),
+}
+
+
+def despeckle_raster(
+    src_path: str,
+    dst_path: str,
+    method: str,
+    *,
+    band: int = 1,
+    window: int = 7,
+    looks: float = 1.0,
+    input_scale: str = "linear",
+    block_size: int = 1024,
+    progress=None,
+    is_cancelled=None,
+    **params,
+) -> str:
+    """Despeckle one band of a raster into a Float32 GeoTIFF on the same grid.
+
+    The input is brought to linear power from ``input_scale`` (``linear``,
+    ``db`` or ``amplitude``), filtered with ``method`` (see
+    :func:`.despeckle.despeckle`; ``params`` are its method parameters), and
+    written back in the input's scale. Blocks carry the method's halo.
+    """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got method={method!r}")
+    if input_scale not in TO_POWER:
+        raise ValueError(f"input_scale must be one of {sorted(TO_POWER)}, got input_scale={input_scale!r}")
+    to_power, from_power = TO_POWER[input_scale], FROM_POWER[input_scale]
+    if method == "lee_sigma" and params.get("point_threshold") is None:
+        # The 98th percentile is a property of the whole image, not of a block.
+        sample = to_power(sample_band(src_path, band))
+        finite = sample[np.isfinite(sample)]
+        params["point_threshold"] = float(np.percentile(finite, 98)) if finite.size else np.inf
+    if method in ("tv", "nlmeans"):
+        block_size = max(block_size, 2048)  # fewer seams for the non-local filters
+    elif method in ("frost", "refined_lee", "lee_sigma"):
+        block_size = min(block_size, 512)  # a dozen float64 temporaries per pixel: keep blocks small
+
+    def filter_block(values):
+        return from_power(despeckle(to_power(values), method, window=window, looks=looks, **params))
+
+    return process_blockwise(
+        src_path,
+        dst_path,
+        filter_block,
+        band=band,
+        halo=halo(method, window, **params),
+        block_size=block_size,
+        progress=progress,
+        is_cancelled=is_cancelled,
+    )

@@ -1,0 +1,135 @@
+"""``sarchange:despeckle``: the speckle filter family."""
+
+from qgis.core import (
+    QgsProcessingParameterDefinition,
+    QgsProcessingParameterEnum,
+    QgsProcessingParameterNumber,
+    QgsProcessingParameterRasterDestination,
+    QgsProcessingParameterRasterLayer,
+)
+
+from ..algorithms.despeckle import METHODS
+from ..algorithms.despeckle_io import despeckle_raster
+from .base import SarAlgorithm
+
+INPUT_SCALES = ("linear", "db", "amplitude")
+
+
+class DespeckleAlgorithm(SarAlgorithm):
+    INPUT = "INPUT"
+    BAND = "BAND"
+    METHOD = "METHOD"
+    WINDOW = "WINDOW"
+    LOOKS = "LOOKS"
+    INPUT_SCALE = "INPUT_SCALE"
+    DAMPING = "DAMPING"
+    SIGMA = "SIGMA"
+    WEIGHT = "WEIGHT"
+    H = "H"
+    PATCH_SIZE = "PATCH_SIZE"
+    PATCH_DISTANCE = "PATCH_DISTANCE"
+    OUTPUT = "OUTPUT"
+
+    def name(self):
+        return "despeckle"
+
+    def displayName(self):  # noqa: N802
+        return self.tr("Despeckle")
+
+    def group(self):
+        return self.tr("Preprocessing")
+
+    def groupId(self):  # noqa: N802
+        return "preprocessing"
+
+    def tags(self):
+        return self.tr("speckle,filter,lee,frost,gamma,kuan,sigma,refined,tv,nlmeans,sar").split(",")
+
+    def shortHelpString(self):  # noqa: N802
+        return self.tr(
+            "Reduces speckle in one band of a SAR intensity image.\n\n"
+            "<b>METHOD</b>:\n"
+            "<i>boxcar</i>, <i>median</i>: mean / median over the window.\n"
+            "<i>lee</i>, <i>frost</i>, <i>gamma_map</i>, <i>kuan</i>: the adaptive filters exactly as Orfeo "
+            "ToolBox computes them (otbcli_Despeckle; window = 2 x radius + 1).\n"
+            "<i>refined_lee</i>: MMSE over the edge-aligned half window (Lee 1981; SNAP's 7 x 7 layout).\n"
+            "<i>lee_sigma</i>: improved sigma filter with point-target preservation (Lee et al. 2009).\n"
+            "<i>tv</i>: total variation in dB, 10^(TV(10 log10 x)/10), scikit-image split Bregman.\n"
+            "<i>nlmeans</i>: non-local means in dB (scikit-image).\n\n"
+            "<b>WINDOW</b>: odd window side in pixels (default 7).\n"
+            "<b>LOOKS</b>: equivalent number of looks of the input (default 1).\n"
+            "<b>INPUT_SCALE</b>: <i>linear</i> power (default), <i>db</i> or <i>amplitude</i>; the filter "
+            "works on linear power and the output is written back in the input's scale.\n"
+            "<b>DAMPING</b> (frost, default 0.1 as OTB's deramp), <b>SIGMA</b> (lee_sigma, 0.5-0.9, default 0.9), "
+            "<b>WEIGHT</b> (tv, default 0.5: smaller smooths more), <b>H</b> (nlmeans strength in dB; "
+            "default 0 = 0.8 x the speckle standard deviation in dB for LOOKS), <b>PATCH_SIZE</b>, "
+            "<b>PATCH_DISTANCE</b> (nlmeans, pixels).\n\n"
+            "Nodata pixels stay nodata and are left out of their neighbours' statistics. The raster is "
+            "processed in blocks with a halo: the local filters give exactly the whole-image result."
+        )
+
+    def initAlgorithm(self, config=None):  # noqa: N802
+        integer, double = QgsProcessingParameterNumber.Integer, QgsProcessingParameterNumber.Double
+        self.addParameter(QgsProcessingParameterRasterLayer(self.INPUT, self.tr("Input raster (intensity)")))
+        self.addParameter(self.band_parameter(self.BAND, self.tr("Band"), self.INPUT))
+        self.addParameter(
+            QgsProcessingParameterEnum(
+                self.METHOD, self.tr("Method"), options=list(METHODS), defaultValue="lee", usesStaticStrings=True
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterNumber(self.WINDOW, self.tr("Window (pixels, odd)"), integer, 7, False, 3, 101)
+        )
+        self.addParameter(
+            QgsProcessingParameterNumber(self.LOOKS, self.tr("Number of looks"), double, 1.0, False, 0.01)
+        )
+        self.addParameter(
+            QgsProcessingParameterEnum(
+                self.INPUT_SCALE,
+                self.tr("Input values"),
+                options=list(INPUT_SCALES),
+                defaultValue="linear",
+                usesStaticStrings=True,
+            )
+        )
+        advanced = [
+            QgsProcessingParameterNumber(self.DAMPING, self.tr("Frost damping"), double, 0.1, False, 0.0),
+            QgsProcessingParameterNumber(self.SIGMA, self.tr("Lee sigma: sigma"), double, 0.9, False, 0.5, 0.9),
+            QgsProcessingParameterNumber(self.WEIGHT, self.tr("TV weight"), double, 0.5, False, 1e-6),
+            QgsProcessingParameterNumber(
+                self.H, self.tr("Non-local means strength h (dB; 0 = from LOOKS)"), double, 0.0, False, 0.0
+            ),
+            QgsProcessingParameterNumber(
+                self.PATCH_SIZE, self.tr("Non-local means patch size"), integer, 5, False, 1, 21
+            ),
+            QgsProcessingParameterNumber(
+                self.PATCH_DISTANCE, self.tr("Non-local means search distance"), integer, 6, False, 1, 50
+            ),
+        ]
+        for parameter in advanced:
+            parameter.setFlags(parameter.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+            self.addParameter(parameter)
+        self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT, self.tr("Despeckled")))
+
+    def compute(self, parameters, context, feedback):
+        path, info = self.raster_source(parameters, self.INPUT, context)
+        band = self.band_number(parameters, self.BAND, context, info)
+        output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
+        despeckle_raster(
+            path,
+            output,
+            self.parameterAsEnumString(parameters, self.METHOD, context),
+            band=band,
+            window=self.parameterAsInt(parameters, self.WINDOW, context),
+            looks=self.parameterAsDouble(parameters, self.LOOKS, context),
+            input_scale=self.parameterAsEnumString(parameters, self.INPUT_SCALE, context),
+            damping=self.parameterAsDouble(parameters, self.DAMPING, context),
+            sigma=self.parameterAsDouble(parameters, self.SIGMA, context),
+            weight=self.parameterAsDouble(parameters, self.WEIGHT, context),
+            h=self.parameterAsDouble(parameters, self.H, context),
+            patch_size=self.parameterAsInt(parameters, self.PATCH_SIZE, context),
+            patch_distance=self.parameterAsInt(parameters, self.PATCH_DISTANCE, context),
+            progress=self.progress_fn(feedback),
+            is_cancelled=self.cancel_fn(feedback),
+        )
+        return {self.OUTPUT: output}

@@ -14,9 +14,17 @@ def algorithm_classes():
     from .despeckle import DespeckleAlgorithm
     from .overlay import OverlayAlgorithm, RgbCompositeAlgorithm
     from .simulate import SimulatePairAlgorithm
+    from .speckleqa import SpeckleQaAlgorithm
     from .todb import ToDbAlgorithm
 
-    return [ToDbAlgorithm, DespeckleAlgorithm, SimulatePairAlgorithm, OverlayAlgorithm, RgbCompositeAlgorithm]
+    return [
+        ToDbAlgorithm,
+        DespeckleAlgorithm,
+        SpeckleQaAlgorithm,
+        SimulatePairAlgorithm,
+        OverlayAlgorithm,
+        RgbCompositeAlgorithm,
+    ]
 
 
 class SarChangeProvider(QgsProcessingProvider):

@@ -1,0 +1,60 @@
+import numpy as np
+import pytest
+
+from sar_change.algorithms import despeckle, simulate, speckle_qa
+
+
+@pytest.fixture(scope="module")
+def scene():
+    return simulate.simulate_pair(256, 256, looks=1, seed=3)
+
+
+def test_enl_of_unfiltered_single_look_speckle_is_about_one():
+    rng = np.random.default_rng(0)
+    image = rng.gamma(1.0, 1.0, (256, 256)).astype(np.float32)
+    blocks = speckle_qa.homogeneous_blocks(image, 32, 10)
+    assert len(blocks) == 10
+    assert 0.8 < speckle_qa.enl(image, blocks, 32) < 1.25
+
+
+def test_filters_raise_enl_and_keep_ratio_mean_near_one(scene):
+    noisy = scene["before"]
+    filtered = {m: despeckle.despeckle(noisy, m, window=7) for m in ("boxcar", "lee", "refined_lee")}
+    qualities, blocks, noisy_enl = speckle_qa.assess(noisy, filtered, reference=scene["sigma0_before"])
+    (unfiltered,), _, _ = speckle_qa.assess(noisy, {"none": noisy}, reference=scene["sigma0_before"])
+    assert noisy_enl < 1.5
+    for q in qualities:
+        assert q.enl > 3 * noisy_enl
+        assert abs(q.ratio_mean - 1) < 0.1
+        assert unfiltered.epi < q.epi <= 1  # closer to the noise-free edges than the speckled input
+
+
+def test_edge_preservation_favours_refined_lee_over_boxcar_on_sharp_edges():
+    rng = np.random.default_rng(1)
+    truth = np.where((np.arange(192)[:, None] // 48 + np.arange(192)[None, :] // 48) % 2, 1.0, 0.1)
+    noisy = (truth * rng.gamma(4, 1 / 4, truth.shape)).astype(np.float32)
+    filtered = {m: despeckle.despeckle(noisy, m, window=7, looks=4) for m in ("boxcar", "refined_lee")}
+    qualities, _, _ = speckle_qa.assess(noisy, filtered, reference=truth, block=16)
+    by_name = {q.name: q for q in qualities}
+    assert by_name["refined_lee"].epi > by_name["boxcar"].epi
+
+
+def test_identity_filter_has_unit_ratio_and_zero_ratio_variance(scene):
+    noisy = scene["before"]
+    (q,), _, _ = speckle_qa.assess(noisy, {"none": noisy})
+    assert q.ratio_mean == pytest.approx(1.0)
+    assert q.ratio_variance == pytest.approx(0.0, abs=1e-12)
+    assert q.epi == pytest.approx(1.0)
+
+
+def test_html_report_has_table_and_histogram(scene):
+    noisy = scene["before"]
+    qualities, blocks, noisy_enl = speckle_qa.assess(noisy, {"lee": despeckle.lee(noisy)})
+    html = speckle_qa.html_report(qualities, blocks, noisy_enl, block=32, looks=1, title="QA <test>")
+    assert "<table>" in html and "<svg" in html and "polyline" in html
+    assert "QA &lt;test&gt;" in html
+
+
+def test_shape_mismatch_raises_naming_the_filter(scene):
+    with pytest.raises(ValueError, match="'small'"):
+        speckle_qa.assess(scene["before"], {"small": scene["before"][:10, :10]})

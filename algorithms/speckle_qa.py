@@ -151,48 +151,23 @@ def assess(
     return results, blocks, enl(noisy, blocks, block)
 
 
-def _svg_histograms(qualities: Sequence[FilterQuality], width=640, height=240) -> str:
-    colours = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
-    peak = max((q.ratio_histogram[0].max() for q in qualities), default=1) or 1
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height + 40}">',
-        f'<rect width="{width}" height="{height}" fill="#fafafa" stroke="#ccc"/>',
-    ]
-    for i, q in enumerate(qualities):
-        counts, edges = q.ratio_histogram
-        xs = (edges[:-1] + edges[1:]) / 2 / 4 * width
-        ys = height - counts / peak * (height - 10)
-        points = " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys))
-        colour = colours[i % len(colours)]
-        parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{points}"/>')
-        parts.append(f'<text x="{10 + 150 * i}" y="{height + 30}" fill="{colour}" font-size="13">{_esc(q.name)}</text>')
-    for v in range(5):
-        parts.append(f'<text x="{v * width / 4 + 2}" y="{height + 14}" font-size="11">{v}</text>')
-    parts.append("</svg>")
-    return "\n".join(parts)
-
-
-def _esc(text: str) -> str:
-    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def html_report(
     qualities: Sequence[FilterQuality], blocks, noisy_enl: float, *, block: int, looks: float, title: str
 ) -> str:
     """An HTML page with the figures in a table and the ratio histograms as an inline SVG."""
+    from .report import escape, page, svg_histogram
+
     rows = "\n".join(
-        f"<tr><td>{_esc(q.name)}</td><td>{q.enl:.2f}</td><td>{q.ratio_mean:.4f}</td>"
+        f"<tr><td>{escape(q.name)}</td><td>{q.enl:.2f}</td><td>{q.ratio_mean:.4f}</td>"
         f"<td>{q.ratio_variance:.4f}</td><td>{q.epi:.3f}</td></tr>"
         for q in qualities
     )
     block_list = ", ".join(f"({r}, {c})" for r, c in blocks)
-    return f"""<!DOCTYPE html>
-<html><head><meta charset="utf-8"><title>{_esc(title)}</title>
-<style>body{{font-family:sans-serif;margin:1.5em}} table{{border-collapse:collapse}}
-td,th{{border:1px solid #bbb;padding:4px 10px;text-align:right}} td:first-child{{text-align:left}}</style>
-</head><body>
-<h1>{_esc(title)}</h1>
-<p>Nominal looks of the input: {looks:g}. ENL of the unfiltered input on the same blocks: {noisy_enl:.2f}.</p>
+    histogram = svg_histogram(
+        [(q.name, *q.ratio_histogram) for q in qualities], markers=[("1", 1.0)], x_label="noisy / filtered"
+    )
+    body = f"""<p>Nominal looks of the input: {looks:g}.
+ENL of the unfiltered input on the same blocks: {noisy_enl:.2f}.</p>
 <table><tr><th>filter</th><th>ENL (higher smooths more)</th><th>mean of ratio (ideal 1)</th>
 <th>variance of ratio (ideal {1 / looks:.3f} = 1/L)</th><th>edge preservation (ideal 1)</th></tr>
 {rows}
@@ -200,8 +175,7 @@ td,th{{border:1px solid #bbb;padding:4px 10px;text-align:right}} td:first-child{
 <h2>Histogram of the ratio image (noisy / filtered)</h2>
 <p>For an ideal filter the ratio is pure speckle: a gamma distribution of mean 1 and variance 1/L.
 Structure left in the ratio means the filter removed signal.</p>
-{_svg_histograms(qualities)}
+{histogram}
 <h2>Homogeneous blocks used for the ENL</h2>
-<p>{len(blocks)} blocks of {block} x {block} pixels, upper-left corners (row, column): {block_list}.</p>
-</body></html>
-"""
+<p>{len(blocks)} blocks of {block} x {block} pixels, upper-left corners (row, column): {block_list}.</p>"""
+    return page(title, body)

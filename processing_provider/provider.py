@@ -11,6 +11,7 @@ ICON = os.path.join(os.path.dirname(os.path.dirname(__file__)), "ui", "icons", "
 
 def algorithm_classes():
     """Every algorithm class the provider offers, in toolbox order."""
+    from .change import ChangeDetectionAlgorithm
     from .despeckle import DespeckleAlgorithm
     from .overlay import OverlayAlgorithm, RgbCompositeAlgorithm
     from .simulate import SimulatePairAlgorithm
@@ -24,6 +25,7 @@ def algorithm_classes():
         SimulatePairAlgorithm,
         OverlayAlgorithm,
         RgbCompositeAlgorithm,
+        ChangeDetectionAlgorithm,
     ]
 
 

@@ -144,6 +144,7 @@ class SpeckleQaAlgorithm(SarAlgorithm):
             feature = QgsFeature(fields)
             feature.setAttributes([q.name, q.enl, q.ratio_mean, q.ratio_variance, q.epi])
             sink.addFeature(feature, QgsFeatureSink.FastInsert)
+        del sink  # flush and close now, see changedetection
         for q in qualities:
             feedback.pushInfo(
                 f"{q.name}: ENL {q.enl:.2f}, ratio mean {q.ratio_mean:.4f}, ratio variance {q.ratio_variance:.4f}, "

@@ -4,7 +4,7 @@ import os
 
 import numpy as np
 import pytest
-from helpers import SHARED_DATA, register_package
+from helpers import GEOTRANSFORM, SHARED_DATA, register_package, utm54_wkt
 
 register_package()
 
@@ -15,18 +15,6 @@ def shared_data():
     if not os.path.isdir(SHARED_DATA):
         pytest.skip(f"real SAR data not found at {SHARED_DATA} (see the project README)")
     return SHARED_DATA
-
-
-#: A UTM 54N geotransform with 10 m pixels used by the synthetic test rasters.
-GEOTRANSFORM = (380000.0, 10.0, 0.0, 3950000.0, 0.0, -10.0)
-
-
-def utm54_wkt():
-    from osgeo import osr
-
-    srs = osr.SpatialReference()
-    srs.ImportFromEPSG(32654)
-    return srs.ExportToWkt()
 
 
 @pytest.fixture

@@ -21,3 +21,15 @@ def register_package():
 
 
 register_package()
+
+
+#: A UTM 54N geotransform with 10 m pixels used by the synthetic test rasters.
+GEOTRANSFORM = (380000.0, 10.0, 0.0, 3950000.0, 0.0, -10.0)
+
+
+def utm54_wkt():
+    from osgeo import osr
+
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(32654)
+    return srs.ExportToWkt()

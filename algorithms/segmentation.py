@@ -1,0 +1,66 @@
+"""Superpixels (Felzenszwalb graph segmentation) and per-segment statistics."""
+
+from typing import Sequence
+
+import numpy as np
+
+from .deps import require
+
+
+def scale_features(channels: Sequence[np.ndarray], *, percentiles=(0.0, 100.0)) -> np.ndarray:
+    """Stack channels as ``(rows, cols, n)`` float64, each min-max scaled to [0, 1].
+
+    Scaling each channel the same way makes Felzenszwalb's ``scale`` behave
+    alike whatever the units (dB, linear power, coherence). ``percentiles``
+    other than (0, 100) clip outliers first. NaN becomes 0.
+    """
+    out = []
+    for channel in channels:
+        values = np.asarray(channel, dtype=np.float64)
+        finite = values[np.isfinite(values)]
+        if finite.size == 0:
+            out.append(np.zeros(values.shape))
+            continue
+        low, high = np.percentile(finite, percentiles) if percentiles != (0.0, 100.0) else (finite.min(), finite.max())
+        span = high - low if high > low else 1.0
+        out.append(np.nan_to_num(np.clip((values - low) / span, 0, 1), nan=0.0))
+    return np.stack(out, axis=-1)
+
+
+def felzenszwalb(features: np.ndarray, scale: float = 1.0, sigma: float = 0.8, min_size: int = 20) -> np.ndarray:
+    """Felzenszwalb-Huttenlocher segmentation (scikit-image) of a ``(rows, cols[, channels])`` image.
+
+    Returns int32 labels 0..n-1, one per segment.
+    """
+    if not scale > 0:
+        raise ValueError(f"scale must be > 0, got scale={scale!r}")
+    if sigma < 0:
+        raise ValueError(f"sigma must be >= 0, got sigma={sigma!r}")
+    if int(min_size) != min_size or min_size < 1:
+        raise ValueError(f"min_size must be an integer >= 1, got min_size={min_size!r}")
+    segmentation = require("skimage.segmentation")
+    features = np.asarray(features)
+    if features.ndim == 2:
+        features = features[..., None]
+    labels = segmentation.felzenszwalb(features, scale=scale, sigma=sigma, min_size=int(min_size), channel_axis=-1)
+    return labels.astype(np.int32)
+
+
+def segment_sums(labels: np.ndarray, values: np.ndarray, n_segments: int = None):
+    """Per-segment (sum of finite values, count of finite values) as float64 arrays indexed by label."""
+    n = int(labels.max()) + 1 if n_segments is None else n_segments
+    finite = np.isfinite(values)
+    flat_labels = labels[finite]
+    sums = np.bincount(flat_labels, weights=values[finite].astype(np.float64), minlength=n)
+    counts = np.bincount(flat_labels, minlength=n).astype(np.float64)
+    return sums, counts
+
+
+def segment_mean_std(labels: np.ndarray, values: np.ndarray, n_segments: int = None):
+    """Per-segment mean and (population) standard deviation of the finite values; NaN for empty segments."""
+    sums, counts = segment_sums(labels, values, n_segments)
+    squares, _ = segment_sums(labels, np.asarray(values, dtype=np.float64) ** 2, n_segments)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = sums / counts
+        std = np.sqrt(np.maximum(squares / counts - mean * mean, 0))
+    return mean, std

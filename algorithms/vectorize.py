@@ -1,0 +1,60 @@
+"""Raster regions to polygons with GDAL (kept apart from the maths)."""
+
+from typing import Iterator, Tuple
+
+import numpy as np
+
+from .deps import require
+from .raster_io import gdal
+
+
+def polygonize(labels: np.ndarray, geotransform, crs_wkt: str = "") -> Iterator[Tuple[int, bytes]]:
+    """Yield ``(label, wkb)`` for every region of ``labels`` > 0, one (multi)polygon per label.
+
+    Pixels of one label are 8-connected regions (see
+    :func:`.change.change_regions`); GDAL traces them with 8-connectedness and
+    the pieces of one label are united, so every region comes out as one
+    valid geometry in the raster's CRS.
+    """
+    gdal_ = gdal()
+    ogr = require("osgeo.ogr")
+    osr = require("osgeo.osr")
+    rows, cols = labels.shape
+    mem = gdal_.GetDriverByName("MEM").Create("", cols, rows, 1, gdal_.GDT_Int32)
+    mem.SetGeoTransform(tuple(geotransform))
+    band = mem.GetRasterBand(1)
+    band.WriteArray(labels.astype(np.int32))
+    mask_ds = gdal_.GetDriverByName("MEM").Create("", cols, rows, 1, gdal_.GDT_Byte)
+    mask_band = mask_ds.GetRasterBand(1)
+    mask_band.WriteArray((labels > 0).astype(np.uint8))
+    srs = None
+    if crs_wkt:
+        srs = osr.SpatialReference()
+        srs.ImportFromWkt(crs_wkt)
+    vector = ogr.GetDriverByName("Memory").CreateDataSource("regions")
+    layer = vector.CreateLayer("regions", srs=srs, geom_type=ogr.wkbPolygon)
+    layer.CreateField(ogr.FieldDefn("label", ogr.OFTInteger))
+    gdal_.Polygonize(band, mask_band, layer, 0, ["8CONNECTED=8"])
+    gdal_.PushErrorHandler("CPLQuietErrorHandler")  # self-touching rings are expected; MakeValid mends them
+    try:
+        yield from _merged(layer, ogr)
+    finally:
+        gdal_.PopErrorHandler()
+
+
+def _merged(layer, ogr):
+    pieces = {}
+    for feature in layer:
+        pieces.setdefault(feature.GetField(0), []).append(feature.GetGeometryRef().Clone())
+    for label in sorted(pieces):
+        geometries = pieces[label]
+        if len(geometries) == 1:
+            geometry = geometries[0]
+        else:
+            collection = ogr.Geometry(ogr.wkbMultiPolygon)
+            for g in geometries:
+                collection.AddGeometry(g)
+            geometry = collection.UnionCascaded()
+        if not geometry.IsValid():
+            geometry = geometry.MakeValid()
+        yield int(label), bytes(geometry.ExportToWkb())

@@ -1,0 +1,127 @@
+"""sarchange:changedetection through Processing and qgis_process.bin."""
+
+import numpy as np
+import pytest
+
+from sar_change.algorithms import simulate
+from sar_change.algorithms.raster_io import raster_info, read_band
+
+FIELDS = {"change", "mean_before_db", "mean_after_db", "change_db", "area_m2", "pixels", "p_value", "method"}
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("pair")
+    return simulate.write_pair(simulate.folder_paths(str(folder)), 256, 256, looks=1, seed=0)
+
+
+def load(path):
+    from qgis.core import QgsVectorLayer
+
+    layer = QgsVectorLayer(path, "change", "ogr")
+    assert layer.isValid(), path
+    return layer
+
+
+@pytest.mark.parametrize("method", ["likelihood_ratio", "threshold", "superpixel_kmeans"])
+def test_polygons_are_valid_with_attributes_in_before_crs(run_alg, pair, tmp_path, method):
+    result = run_alg(
+        "sarchange:changedetection",
+        {
+            "BEFORE": pair["before"],
+            "AFTER": pair["after"],
+            "METHOD": method,
+            "DESPECKLE": "lee",
+            "MIN_AREA": 1000,
+            "OUTPUT": str(tmp_path / "c.gpkg"),
+            "OUTPUT_RASTER": str(tmp_path / "c.tif"),
+        },
+    )
+    layer = load(result["OUTPUT"])
+    assert layer.featureCount() > 0
+    assert FIELDS <= {f.name() for f in layer.fields()}
+    assert layer.crs().authid() == "EPSG:32654"
+    for feature in layer.getFeatures():
+        geometry = feature.geometry()
+        assert geometry.isGeosValid()
+        assert feature["change"] in ("loss", "gain")
+        assert feature["area_m2"] >= 1000
+        assert geometry.area() == pytest.approx(feature["area_m2"])
+        assert (feature["change_db"] < 0) == (feature["change"] == "loss")
+        if method == "likelihood_ratio":
+            assert 0 <= feature["p_value"] <= 1
+    classes = read_band(result["OUTPUT_RASTER"])
+    assert set(np.unique(classes[np.isfinite(classes)])) <= {0, 1, 2}
+
+
+def test_no_change_pair_gives_almost_no_polygons(run_alg, tmp_path):
+    paths = simulate.folder_paths(str(tmp_path))
+    scene = simulate.simulate_pair(256, 256, looks=1, seed=9, patches=[])
+    from helpers import GEOTRANSFORM, utm54_wkt
+
+    from sar_change.algorithms.raster_io import write_array
+
+    for name in ("before", "after"):
+        write_array(paths[name], scene[name], geotransform=GEOTRANSFORM, crs_wkt=utm54_wkt())
+    result = run_alg(
+        "sarchange:changedetection",
+        {"BEFORE": paths["before"], "AFTER": paths["after"], "MIN_AREA": 2000, "OUTPUT": str(tmp_path / "c.gpkg")},
+    )
+    layer = load(result["OUTPUT"])
+    # ALPHA = 0.01 per segment: about 1 % of the area may be flagged, never more than twice that.
+    flagged = sum(f["area_m2"] for f in layer.getFeatures())
+    assert flagged / (256 * 256 * 100.0) < 0.02
+
+
+def test_after_on_another_grid_is_aligned(run_alg, pair, tmp_path):
+    from osgeo import gdal
+
+    coarse = str(tmp_path / "after_20m.tif")
+    gdal.Warp(coarse, pair["after"], xRes=20, yRes=20, resampleAlg="average")
+    result = run_alg(
+        "sarchange:changedetection",
+        {
+            "BEFORE": pair["before"],
+            "AFTER": coarse,
+            "METHOD": "threshold",
+            "DESPECKLE": "boxcar",
+            "OUTPUT": str(tmp_path / "c.gpkg"),
+            "OUTPUT_RASTER": str(tmp_path / "c.tif"),
+        },
+    )
+    assert raster_info(result["OUTPUT_RASTER"]).geotransform == raster_info(pair["before"]).geotransform
+    assert load(result["OUTPUT"]).featureCount() > 0
+
+
+@pytest.mark.parametrize(
+    "bad, message", [({"ALPHA": 1.5}, "ALPHA"), ({"ALPHA": 0}, "ALPHA"), ({"MIN_AREA": -5}, "MIN_AREA")]
+)
+def test_bad_parameters_are_clear_errors(run_alg, pair, tmp_path, bad, message):
+    from qgis.core import QgsProcessingException
+
+    with pytest.raises(QgsProcessingException, match=message):
+        run_alg(
+            "sarchange:changedetection",
+            {"BEFORE": pair["before"], "AFTER": pair["after"], "OUTPUT": str(tmp_path / "c.gpkg"), **bad},
+        )
+    assert not (tmp_path / "c.gpkg").exists()
+
+
+def test_qgis_process_writes_geopackage_and_report(qgis_process, pair, tmp_path):
+    out, html = str(tmp_path / "change.gpkg"), str(tmp_path / "report.html")
+    qgis_process(
+        "run",
+        "sarchange:changedetection",
+        "--",
+        f"BEFORE={pair['before']}",
+        f"AFTER={pair['after']}",
+        "METHOD=likelihood_ratio",
+        "DESPECKLE=lee",
+        "MIN_AREA=2000",
+        f"OUTPUT={out}",
+        f"OUTPUT_HTML={html}",
+    )
+    assert load(out).featureCount() > 5
+    with open(html, encoding="utf-8") as handle:
+        report = handle.read()
+    assert "<svg" in report and "ALPHA" in report and "loss" in report

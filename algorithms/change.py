@@ -23,7 +23,12 @@ sum do not select chance differences and the p-values stay calibrated
 (segments drawn on both dates gave ten times ``alpha`` false alarms in our
 tests). Flagged segments are then trimmed to the pixels whose 7 x 7 log-ratio
 has the segment's sign and at least half its magnitude, so a segment that
-straddles a change boundary does not flag its unchanged part.
+straddles a change boundary does not flag its unchanged part. Last, the
+result is redrawn along segments of the two despeckled dates (which follow
+change boundaries; see :func:`_reshape_to_segments`): this moves boundaries,
+it does not add detections the test did not make. On simulated 1-look pairs
+(3-6 dB, 50-2000 px regions) this raised F1 from 0.83 to 0.90
+(``benchmarks/change_accuracy.py``).
 """
 
 from dataclasses import dataclass
@@ -219,8 +224,8 @@ def detect_change(
         raise ValueError(f"unit must be one of {UNITS}, got unit={unit!r}")
     valid = np.isfinite(before) & np.isfinite(after) & (before > 0) & (after > 0)
     smooth = _smoother(despeckle, window, looks)
-    if method == "likelihood_ratio" and unit == "superpixel":
-        sb = sa = None  # the test segments the smoothed sum, below
+    if method == "likelihood_ratio" and unit == "pixel":
+        sb = sa = None
     else:
         sb, sa = smooth(np.where(valid, before, np.nan)), smooth(np.where(valid, after, np.nan))
 
@@ -239,6 +244,7 @@ def detect_change(
         result = _superpixel_ratio_test(
             before, after, total, valid, looks, alpha, scale, sigma, min_size, looks_efficiency
         )
+        result.classes = _reshape_to_segments(result.classes, sb, sa, valid, scale, sigma, 3 * min_size)
     result.classes[~valid] = NODATA
     result.statistic_db[~valid] = np.nan
     if result.p_value is not None:
@@ -309,6 +315,24 @@ def _superpixel_ratio_test(before, after, total, valid, looks, alpha, scale, sig
         agrees = (np.sign(local) == np.sign(segment_db)) & (np.abs(local) >= np.abs(segment_db) / 2)
     classes[(classes != NODATA) & ~agrees] = NO_CHANGE
     return ChangeResult(classes, segment_db.astype(np.float32), p[labels].astype(np.float32), labels, eta)
+
+
+def _reshape_to_segments(classes, sb, sa, valid, scale, sigma, min_size, fraction=0.4):
+    """Redraw detected change along segments of the two (despeckled) dates.
+
+    Segments of both dates follow change boundaries well but cannot be tested
+    (they select chance differences); here they only reshape what the
+    calibrated test found: a segment takes the class held by more than
+    ``fraction`` of its pixels, or no change.
+    """
+    labels, n = _segments(sb, sa, valid, scale, sigma, min_size)
+    sizes = np.bincount(labels.ravel(), minlength=n).astype(np.float64)
+    out = np.full(classes.shape, NO_CHANGE, np.uint8)
+    for value in (LOSS, GAIN):
+        share = np.bincount(labels.ravel(), weights=(classes == value).ravel(), minlength=n) / sizes
+        out[(share > fraction)[labels]] = value
+    out[classes == NODATA] = NODATA
+    return out
 
 
 # -- regions ---------------------------------------------------------------------------------------

@@ -3,7 +3,8 @@
 Usage: /usr/bin/python3 benchmarks/despeckle.py [SIZE] [METHODS...]
 (default: 8192 and lee frost gamma_map kuan; needs qgis_process.bin and otbcli_Despeckle,
 `apt-get install otb-bin`). Whole process to whole process, wall time and peak RSS of the
-child measured by GNU time; the input is a SIZE x SIZE float32 speckled GeoTIFF.
+child measured by GNU time (median of BENCH_REPEATS=3 alternating runs each; peak memory is the
+largest); the input is a SIZE x SIZE float32 speckled GeoTIFF.
 Targets: lee >= 6x faster than OTB, frost/gamma_map/kuan >= 3x, our peak memory < 600 MB.
 """
 
@@ -17,6 +18,7 @@ from common import REPO_ROOT, run_measured, write_random_power
 
 OTB_NAMES = {"lee": "lee", "frost": "frost", "gamma_map": "gammamap", "kuan": "kuan"}
 TARGETS = {"lee": 6.0, "frost": 3.0, "gamma_map": 3.0, "kuan": 3.0}
+REPEATS = int(os.environ.get("BENCH_REPEATS", "3"))
 
 
 def qgis_env(home):

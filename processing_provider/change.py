@@ -113,7 +113,7 @@ class ChangeDetectionAlgorithm(SarAlgorithm):
         self.addParameter(QgsProcessingParameterRasterLayer(self.AFTER, self.tr("After (linear power)")))
         self.addParameter(self.band_parameter(self.BAND_AFTER, self.tr("Band of after"), self.AFTER))
         self.addParameter(enum(self.METHOD, "Method", change.METHODS, "likelihood_ratio"))
-        self.addParameter(enum(self.DESPECKLE, "Despeckle first", ("none",) + DESPECKLE_METHODS, "lee"))
+        self.addParameter(enum(self.DESPECKLE, "Despeckle first", ("none",) + DESPECKLE_METHODS, "refined_lee"))
         self.addParameter(
             QgsProcessingParameterNumber(self.LOOKS, self.tr("Number of looks"), double, 1.0, False, 0.01)
         )

@@ -24,7 +24,7 @@ run sarchange:overlay -- BEFORE="$out/before_lee.tif" AFTER="$out/after_lee.tif"
 # The likelihood-ratio test reads the original intensities (it knows their distribution);
 # DESPECKLE=lee smooths what it segments.
 run sarchange:changedetection -- BEFORE="$out/before.tif" AFTER="$out/after.tif" METHOD=likelihood_ratio \
-  DESPECKLE=lee LOOKS=1 ALPHA=0.01 MIN_AREA=2000 OUTPUT="$out/change.gpkg" \
+  DESPECKLE=refined_lee LOOKS=1 ALPHA=0.01 MIN_AREA=2000 OUTPUT="$out/change.gpkg" \
   OUTPUT_RASTER="$out/change.tif" OUTPUT_HTML="$out/change_report.html"
 
 echo

@@ -55,11 +55,22 @@ def amplitude_to_power(amplitude: np.ndarray) -> np.ndarray:
     return amplitude * amplitude
 
 
+def palsar_dn_to_power(dn: np.ndarray) -> np.ndarray:
+    """JAXA PALSAR/PALSAR-2 mosaic digital numbers to linear gamma0: ``10 ** ((10 log10(DN**2) - 83) / 10)``.
+
+    DN 0 is no data (NaN).
+    """
+    dn = _float_like(dn)
+    power = dn * dn * dn.dtype.type(10.0**-8.3)
+    return np.where(dn > 0, power, np.nan).astype(dn.dtype, copy=False)
+
+
 #: Input scales an algorithm can accept, each with its conversion to linear power.
 TO_POWER = {
     "linear": lambda x: _float_like(x),
     "db": db_to_power,
     "amplitude": amplitude_to_power,
+    "palsar_dn": palsar_dn_to_power,
 }
 
 

@@ -11,6 +11,7 @@ FROM_POWER = {
     "linear": lambda p: p,
     "db": power_to_db,
     "amplitude": lambda p: np.sqrt(np.maximum(p, 0)),
+    "palsar_dn": lambda p: np.sqrt(np.maximum(p, 0) / 10.0**-8.3),
 }
 
 

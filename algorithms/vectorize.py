@@ -56,5 +56,5 @@ def _merged(layer, ogr):
                 collection.AddGeometry(g)
             geometry = collection.UnionCascaded()
         if not geometry.IsValid():
-            geometry = geometry.MakeValid()
+            geometry = geometry.Buffer(0)  # mends self-touching rings; much faster than MakeValid
         yield int(label), bytes(geometry.ExportToWkb())

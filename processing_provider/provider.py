@@ -13,6 +13,7 @@ def algorithm_classes():
     """Every algorithm class the provider offers, in toolbox order."""
     from .change import ChangeDetectionAlgorithm
     from .despeckle import DespeckleAlgorithm
+    from .omnibus import OmnibusAlgorithm
     from .overlay import OverlayAlgorithm, RgbCompositeAlgorithm
     from .simulate import SimulatePairAlgorithm
     from .speckleqa import SpeckleQaAlgorithm
@@ -26,6 +27,7 @@ def algorithm_classes():
         OverlayAlgorithm,
         RgbCompositeAlgorithm,
         ChangeDetectionAlgorithm,
+        OmnibusAlgorithm,
     ]
 
 

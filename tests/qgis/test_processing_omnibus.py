@@ -1,0 +1,98 @@
+"""sarchange:omnibus through Processing: dates of change, polygons, errors, real 8-year stack."""
+
+import os
+
+import numpy as np
+import pytest
+
+from sar_change.algorithms.raster_io import read_band
+
+
+@pytest.fixture
+def series(write_raster):
+    rng = np.random.default_rng(0)
+    means = np.ones((5, 60, 60))
+    means[3:, 10:30, 10:30] = 0.25  # -6 dB from date 4 (2021)
+    means[1:, 40:55, 40:55] = 4.0  # +6 dB from date 2 (2019)
+    return [
+        write_raster(f"d{i}.tif", (m * rng.gamma(16, 1 / 16, m.shape)).astype(np.float32)) for i, m in enumerate(means)
+    ]
+
+
+def test_dates_of_change_and_polygons(run_alg, series, tmp_path):
+    from qgis.core import QgsVectorLayer
+
+    result = run_alg(
+        "sarchange:omnibus",
+        {
+            "INPUTS": series,
+            "DATES": "2018,2019,2020,2021,2022",
+            "LOOKS": 16,
+            "ALPHA": 0.01,
+            "MIN_AREA": 5000,
+            "OUTPUT_CHANGES": str(tmp_path / "n.tif"),
+            "OUTPUT_FIRST": str(tmp_path / "f.tif"),
+            "OUTPUT_LAST": str(tmp_path / "l.tif"),
+            "OUTPUT": str(tmp_path / "r.gpkg"),
+        },
+    )
+    first = read_band(result["OUTPUT_FIRST"], dtype=np.float64)  # YYYYMMDD exceeds float32
+    assert (first[12:28, 12:28] == 20210101).mean() > 0.95
+    assert (first[42:53, 42:53] == 20190101).mean() > 0.8  # a 2-date R test has less power
+    assert (first[:8, :] == 0).mean() > 0.9
+    layer = QgsVectorLayer(result["OUTPUT"], "r", "ogr")
+    firsts = sorted(f["first_date"] for f in layer.getFeatures())
+    assert firsts == ["2019", "2021"]
+    assert all(f.geometry().isGeosValid() for f in layer.getFeatures())
+
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ({"INPUTS_COUNT": 2}, "at least 3 dates"),
+        ({"DATES": "2018,2019"}, "one date per input"),
+        ({"DATES": "2020,2019,2018,2017,2016"}, "time order"),
+        ({"ALPHA": 0}, "ALPHA"),
+    ],
+)
+def test_bad_input_is_a_clear_error(run_alg, series, tmp_path, bad, message):
+    from qgis.core import QgsProcessingException
+
+    params = {
+        "INPUTS": series[: bad.pop("INPUTS_COUNT", 5)],
+        "OUTPUT_CHANGES": str(tmp_path / "n.tif"),
+        "OUTPUT_FIRST": str(tmp_path / "f.tif"),
+        "OUTPUT_LAST": str(tmp_path / "l.tif"),
+        "OUTPUT": str(tmp_path / "r.gpkg"),
+        **bad,
+    }
+    with pytest.raises(QgsProcessingException, match=message):
+        run_alg("sarchange:omnibus", params)
+    assert not (tmp_path / "n.tif").exists()
+
+
+def test_malaysia_eight_years_of_palsar_mosaics(run_alg, shared_data, tmp_path):
+    folder = os.path.join(shared_data, "malaysia_jaxa_mosaics", "hh")
+    years = ["07", "08", "09", "10", "15", "16", "17", "18"]
+    result = run_alg(
+        "sarchange:omnibus",
+        {
+            "INPUTS": [os.path.join(folder, f"N05E100_{y}_sl_HH.tif") for y in years],
+            "DATES": ",".join(f"20{y}" for y in years),
+            "INPUT_SCALE": "palsar_dn",
+            "ALPHA": 0.01,
+            "OUTPUT_CHANGES": str(tmp_path / "n.tif"),
+            "OUTPUT_FIRST": str(tmp_path / "f.tif"),
+            "OUTPUT_LAST": str(tmp_path / "l.tif"),
+            "OUTPUT": "TEMPORARY_OUTPUT",
+        },
+    )
+    changes = read_band(result["OUTPUT_CHANGES"])
+    first = read_band(result["OUTPUT_FIRST"], dtype=np.float64)  # YYYYMMDD exceeds float32
+    valid = np.isfinite(changes)
+    assert valid.mean() > 0.99
+    dates = set(np.unique(first[valid & (changes > 0)]).astype(int))
+    assert dates <= {20080101, 20090101, 20100101, 20150101, 20160101, 20170101, 20180101}
+    share = (changes[valid] > 0).mean()
+    print(f"Malaysia HH 2007-2018: {share:.1%} of pixels changed at least once")
+    assert 0.05 < share < 0.95

@@ -1,0 +1,63 @@
+"""The omnibus test: calibration without change, and when a change happened."""
+
+import numpy as np
+import pytest
+
+from sar_change.algorithms import omnibus
+
+
+def gamma_stack(means, looks, shape=(200, 200), seed=0):
+    rng = np.random.default_rng(seed)
+    return np.stack([m * rng.gamma(looks, 1 / looks, shape) for m in means])
+
+
+@pytest.mark.parametrize("looks", [1, 4, 16])
+def test_omnibus_false_alarm_rate_matches_alpha_without_change(looks):
+    stack = gamma_stack([1.0] * 6, looks)
+    result = omnibus.omnibus_changes(stack, looks=looks, alpha=0.05)
+    rate = (result.p_omnibus < 0.05).mean()
+    assert 0.04 < rate < 0.06
+    assert (result.changes > 0).mean() < 0.06
+
+
+def test_p_values_are_uniform_without_change():
+    stack = gamma_stack([1.0] * 5, 4, shape=(300, 300), seed=1)
+    p = omnibus.omnibus_changes(stack, looks=4, alpha=0.01).p_omnibus.ravel()
+    deciles = np.histogram(p, bins=10, range=(0, 1))[0] / p.size
+    assert np.all(np.abs(deciles - 0.1) < 0.01)
+
+
+def test_a_step_change_is_found_at_its_date():
+    means = [1.0, 1.0, 1.0, 0.25, 0.25, 0.25]  # -6 dB into date index 3
+    result = omnibus.omnibus_changes(gamma_stack(means, 16), looks=16, alpha=0.01)
+    assert (result.changes >= 1).mean() > 0.95
+    assert (result.first == 3).mean() > 0.9
+    assert (result.changes == 1).mean() > 0.85
+
+
+def test_two_changes_are_counted_with_first_and_last_dates():
+    means = [1.0, 1.0, 4.0, 4.0, 4.0, 1.0, 1.0]  # up at 2, down at 5
+    result = omnibus.omnibus_changes(gamma_stack(means, 16), looks=16, alpha=0.01)
+    assert (result.changes == 2).mean() > 0.8
+    assert (result.first[result.changes == 2] == 2).mean() > 0.95
+    assert (result.last[result.changes == 2] == 5).mean() > 0.95
+
+
+def test_nodata_pixels_are_not_tested():
+    stack = gamma_stack([1.0, 1.0, 0.1], 16, shape=(20, 20))
+    stack[1, :5] = np.nan
+    result = omnibus.omnibus_changes(stack, looks=16)
+    assert (result.changes[:5] == 0).all() and (result.first[:5] == -1).all()
+    assert np.isnan(result.p_omnibus[:5]).all()
+    assert (result.changes[5:] == 1).mean() > 0.9
+
+
+@pytest.mark.parametrize("kwargs, match", [({"alpha": 1.5}, "alpha"), ({"looks": 0}, "looks")])
+def test_bad_parameters_raise(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        omnibus.omnibus_changes(gamma_stack([1, 1, 1], 1, (4, 4)), **kwargs)
+
+
+def test_a_single_date_or_pair_is_refused():
+    with pytest.raises(ValueError, match="at least 3 dates"):
+        omnibus.omnibus_changes(gamma_stack([1, 1], 1, (4, 4)))

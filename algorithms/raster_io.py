@@ -373,6 +373,7 @@ def process_blocks(
     out_dtype=np.float32,
     nodata=None,
     band_descriptions: Optional[Sequence[str]] = None,
+    color_table: Optional[Sequence[Tuple[int, int, int]]] = None,
     progress: Optional[ProgressFn] = None,
     is_cancelled: Optional[StopFn] = None,
 ) -> str:
@@ -436,6 +437,8 @@ def process_blocks(
     ):
         for i, text in enumerate(band_descriptions or []):
             writer.set_band_description(i + 1, text)
+        if color_table:
+            writer.set_color_table(color_table)
         blocks = iter_blocks(grid.rows, grid.cols, block_rows=block_size, block_cols=block_size, halo=halo)
         for done, (block, stack) in enumerate(_ordered_map(compute, blocks, is_cancelled)):
             for b in range(out_bands):

@@ -1,5 +1,6 @@
 """Superpixels (Felzenszwalb graph segmentation) and per-segment statistics."""
 
+import warnings
 from typing import Sequence
 
 import numpy as np
@@ -42,7 +43,9 @@ def felzenszwalb(features: np.ndarray, scale: float = 1.0, sigma: float = 0.8, m
     features = np.asarray(features)
     if features.ndim == 2:
         features = features[..., None]
-    labels = segmentation.felzenszwalb(features, scale=scale, sigma=sigma, min_size=int(min_size), channel_axis=-1)
+    with warnings.catch_warnings():  # 4+ channels are intended here
+        warnings.filterwarnings("ignore", message="Got image with third dimension")
+        labels = segmentation.felzenszwalb(features, scale=scale, sigma=sigma, min_size=int(min_size), channel_axis=-1)
     return labels.astype(np.int32)
 
 

@@ -12,6 +12,7 @@ ICON = os.path.join(os.path.dirname(os.path.dirname(__file__)), "ui", "icons", "
 def algorithm_classes():
     """Every algorithm class the provider offers, in toolbox order."""
     from .change import ChangeDetectionAlgorithm
+    from .classify import KMeansAlgorithm, SuperpixelsAlgorithm
     from .despeckle import DespeckleAlgorithm
     from .omnibus import OmnibusAlgorithm
     from .overlay import OverlayAlgorithm, RgbCompositeAlgorithm
@@ -28,6 +29,8 @@ def algorithm_classes():
         RgbCompositeAlgorithm,
         ChangeDetectionAlgorithm,
         OmnibusAlgorithm,
+        SuperpixelsAlgorithm,
+        KMeansAlgorithm,
     ]
 
 

@@ -317,7 +317,7 @@ def _superpixel_ratio_test(before, after, total, valid, looks, alpha, scale, sig
     return ChangeResult(classes, segment_db.astype(np.float32), p[labels].astype(np.float32), labels, eta)
 
 
-def _reshape_to_segments(classes, sb, sa, valid, scale, sigma, min_size, fraction=0.4):
+def _reshape_to_segments(classes, sb, sa, valid, scale, sigma, min_size, fraction=0.5):
     """Redraw detected change along segments of the two (despeckled) dates.
 
     Segments of both dates follow change boundaries well but cannot be tested

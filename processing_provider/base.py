@@ -86,6 +86,15 @@ class SarAlgorithm(QgsProcessingAlgorithm):
         return band
 
     @staticmethod
+    def style_output(context, dest_id, style):
+        """Style an output when Processing loads it (see :mod:`..ui.styles`): ``change_polygons``,
+        ``rgb``, ``coherence``, ``db`` or ``phase``."""
+        if dest_id and context.willLoadLayerOnCompletion(dest_id):
+            from ..ui.styles import StylePostProcessor
+
+            context.layerToLoadOnCompletionDetails(dest_id).setPostProcessor(StylePostProcessor.create(style))
+
+    @staticmethod
     def progress_fn(feedback, start=0.0, end=100.0):
         """A callable taking a fraction 0-1 and setting ``feedback`` progress between ``start`` and ``end`` %."""
         return lambda fraction: feedback.setProgress(start + (end - start) * fraction)

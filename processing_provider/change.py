@@ -29,8 +29,8 @@ from ..algorithms.raster_io import Cancelled, RasterWriter, open_raster, read_wi
 from ..algorithms.vectorize import polygonize
 from .base import SarAlgorithm
 
-#: Class raster colours: no change (grey), loss (blue), gain (red).
-CLASS_COLOURS = [(200, 200, 200), (30, 90, 255), (230, 40, 30)]
+#: Class raster colours: no change (grey), loss (red), gain (blue), as the polygons' legend.
+CLASS_COLOURS = [(200, 200, 200), (215, 25, 28), (43, 131, 186)]
 
 
 class ChangeDetectionAlgorithm(SarAlgorithm):
@@ -264,6 +264,7 @@ class ChangeDetectionAlgorithm(SarAlgorithm):
             )
             sink.addFeature(feature, QgsFeatureSink.FastInsert)
         del sink  # flush and close now: a lingering reference would leave a GeoPackage unreadable
+        self.style_output(context, dest_id, "change_polygons")
         results = {self.OUTPUT: dest_id}
         feedback.setProgress(85)
 

@@ -132,4 +132,5 @@ class DespeckleAlgorithm(SarAlgorithm):
             progress=self.progress_fn(feedback),
             is_cancelled=self.cancel_fn(feedback),
         )
+        self.style_output(context, output, "db")  # a 2-98 % stretch suits linear power too
         return {self.OUTPUT: output}

@@ -108,6 +108,7 @@ class OverlayAlgorithm(SarAlgorithm):
             progress=self.progress_fn(feedback),
             is_cancelled=self.cancel_fn(feedback),
         )
+        self.style_output(context, output, "rgb")
         return {self.OUTPUT: output}
 
 
@@ -170,4 +171,5 @@ class RgbCompositeAlgorithm(SarAlgorithm):
             progress=self.progress_fn(feedback),
             is_cancelled=self.cancel_fn(feedback),
         )
+        self.style_output(context, output, "rgb")
         return {self.OUTPUT: output}

@@ -34,6 +34,22 @@ def algorithm_classes():
     ]
 
 
+MODELS = os.path.join(os.path.dirname(__file__), "models")
+
+
+def shipped_models():
+    """The graphical models shipped in ``processing_provider/models`` (``*.model3``)."""
+    from qgis.core import QgsProcessingModelAlgorithm
+
+    models = []
+    for name in sorted(os.listdir(MODELS)) if os.path.isdir(MODELS) else []:
+        if name.endswith(".model3"):
+            model = QgsProcessingModelAlgorithm()
+            if model.fromFile(os.path.join(MODELS, name)):
+                models.append(model)
+    return models
+
+
 class SarChangeProvider(QgsProcessingProvider):
     """Processing provider ``sarchange`` ("SAR Change Toolkit")."""
 
@@ -55,6 +71,8 @@ class SarChangeProvider(QgsProcessingProvider):
     def loadAlgorithms(self):  # noqa: N802
         for cls in algorithm_classes():
             self.addAlgorithm(cls())
+        for model in shipped_models():
+            self.addAlgorithm(model)
 
     def supportedOutputRasterLayerExtensions(self):  # noqa: N802
         # Outputs are written by GDAL's GTiff driver through a temporary file.

@@ -71,4 +71,6 @@ class ToDbAlgorithm(SarAlgorithm):
             progress=self.progress_fn(feedback),
             is_cancelled=self.cancel_fn(feedback),
         )
+        if direction == "to_db":
+            self.style_output(context, output, "db")
         return {self.OUTPUT: output}

@@ -5,8 +5,8 @@ import subprocess
 import sys
 
 import numpy as np
-
 from helpers import REPO_ROOT
+
 from sar_change.algorithms import simulate
 from sar_change.algorithms.raster_io import read_band
 
@@ -61,10 +61,12 @@ def test_python_model_chains_three_algorithms(plugin, tmp_path):
         QgsProcessingFeedback,
         QgsProcessingModelAlgorithm,
         QgsProcessingModelChildAlgorithm,
-        QgsProcessingModelChildParameterSource as Source,
         QgsProcessingModelOutput,
         QgsProcessingModelParameter,
         QgsProcessingParameterNumber,
+    )
+    from qgis.core import (
+        QgsProcessingModelChildParameterSource as Source,
     )
 
     model = QgsProcessingModelAlgorithm("chain", "test", "test")

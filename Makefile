@@ -4,7 +4,7 @@ VENV := .venv
 PLUGIN := sar_change
 VERSION := $(shell sed -n 's/^version=//p' metadata.txt)
 
-.PHONY: deps demo test test-core test-qgis lint format package screenshots clean
+.PHONY: deps demo test test-core test-qgis lint format package screenshots model clean
 
 deps:
 	bash scripts/install_deps.sh
@@ -30,6 +30,12 @@ lint: $(VENV)/bin/ruff
 
 format: $(VENV)/bin/ruff
 	$(VENV)/bin/ruff format .
+
+screenshots: deps
+	bash scripts/screenshots.sh docs/screenshots
+
+model:
+	$(PY) scripts/build_model.py
 
 package:
 	rm -rf dist && mkdir -p dist

@@ -35,6 +35,15 @@ class SarChangePlugin:
         self.iface.addPluginToMenu(self.tr(MENU), action)
         self.iface.addToolBarIcon(action)
         self.actions.append(action)
+        about = QAction(self.tr("About / help…"), self.iface.mainWindow())
+        about.triggered.connect(self.show_about)
+        self.iface.addPluginToMenu(self.tr(MENU), about)
+        self.actions.append(about)
+
+    def show_about(self):
+        from .ui.about import show_about
+
+        show_about(self.iface.mainWindow())
 
     def open_toolbox(self):
         """Show the Processing toolbox, searching for our algorithms."""
@@ -52,7 +61,8 @@ class SarChangePlugin:
     def unload(self):
         for action in self.actions:
             self.iface.removePluginMenu(self.tr(MENU), action)
-            self.iface.removeToolBarIcon(action)
+        if self.actions:
+            self.iface.removeToolBarIcon(self.actions[0])
         self.actions = []
         if self.provider is not None:
             QgsApplication.processingRegistry().removeProvider(self.provider)

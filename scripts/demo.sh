@@ -19,7 +19,7 @@ run sarchange:simulatepair -- ROWS=512 COLS=512 LOOKS=1 SEED=0 \
   OUTPUT_BEFORE="$out/before.tif" OUTPUT_AFTER="$out/after.tif" OUTPUT_TRUTH="$out/truth.tif"
 run sarchange:despeckle -- INPUT="$out/before.tif" METHOD=lee WINDOW=7 LOOKS=1 OUTPUT="$out/before_lee.tif"
 run sarchange:despeckle -- INPUT="$out/after.tif" METHOD=lee WINDOW=7 LOOKS=1 OUTPUT="$out/after_lee.tif"
-run sarchange:overlay -- BEFORE="$out/before_lee.tif" AFTER="$out/after_lee.tif" TOLERANCE=30 \
+run sarchange:overlay -- BEFORE="$out/before_lee.tif" AFTER="$out/after_lee.tif" TOLERANCE=45 \
   SCALING=percentile OUTPUT="$out/overlay.tif"
 # The likelihood-ratio test reads the original intensities (it knows their distribution);
 # DESPECKLE=lee smooths what it segments.

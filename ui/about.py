@@ -22,7 +22,8 @@ def about_html():
     return (
         f"<h3>{meta['name']} {meta['version']}</h3><p>{meta['about']}</p>"
         f"<p>{tr('Algorithms are in the Processing toolbox under')} <b>{meta['name']}</b> "
-        f"({tr('provider id')} <code>sarchange</code>); {tr('each has a help panel with its parameters, units and references.')}</p>"
+        f"({tr('provider id')} <code>sarchange</code>); "
+        f"{tr('each has a help panel with its parameters, units and references.')}</p>"
         f'<p><a href="{meta["homepage"]}">{tr("Home page")}</a> · '
         f'<a href="{meta["tracker"]}">{tr("Report a problem")}</a></p>'
     )

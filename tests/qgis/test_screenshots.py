@@ -5,7 +5,6 @@ import shutil
 import subprocess
 
 import pytest
-
 from helpers import REPO_ROOT
 
 

@@ -14,6 +14,7 @@ def algorithm_classes():
     from .change import ChangeDetectionAlgorithm
     from .classify import KMeansAlgorithm, SuperpixelsAlgorithm
     from .despeckle import DespeckleAlgorithm
+    from .interferometry import DifferentialInterferogramAlgorithm, InterferogramAlgorithm
     from .omnibus import OmnibusAlgorithm
     from .overlay import OverlayAlgorithm, RgbCompositeAlgorithm
     from .simulate import SimulatePairAlgorithm
@@ -31,6 +32,8 @@ def algorithm_classes():
         OmnibusAlgorithm,
         SuperpixelsAlgorithm,
         KMeansAlgorithm,
+        InterferogramAlgorithm,
+        DifferentialInterferogramAlgorithm,
     ]
 
 

@@ -1,0 +1,266 @@
+"""``sarchange:interferogram`` and ``sarchange:differentialinterferogram``."""
+
+import re
+
+import numpy as np
+from qgis.core import (
+    QgsProcessingOutputNumber,
+    QgsProcessingParameterBoolean,
+    QgsProcessingParameterEnum,
+    QgsProcessingParameterNumber,
+    QgsProcessingParameterRasterDestination,
+    QgsProcessingParameterRasterLayer,
+    QgsProcessingParameterString,
+)
+
+from ..algorithms import interferometry as ifm
+from ..algorithms.align import same_grid
+from ..algorithms.raster_io import RasterWriter, open_raster, read_window
+from .base import SarAlgorithm
+
+
+def parse_window(text):
+    """'5,15', '5x15' or '5' -> (rows, cols)."""
+    parts = [p for p in re.split(r"[,x* ]+", str(text).strip()) if p]
+    try:
+        values = [int(p) for p in parts]
+    except ValueError:
+        values = []
+    if len(values) == 1:
+        values = values * 2
+    if len(values) != 2:
+        raise ValueError(f"COHERENCE_WINDOW must be 'rows,cols' in pixels, got COHERENCE_WINDOW={text!r}")
+    return ifm.check_window(tuple(values))
+
+
+def wavelength_from_metadata(path):
+    """The wavelength (m) a raster's metadata states (items WAVELENGTH_M or WAVELENGTH), or None."""
+    dataset = open_raster(path)
+    for key in ("WAVELENGTH_M", "wavelength_m", "WAVELENGTH", "wavelength"):
+        value = dataset.GetMetadataItem(key)
+        if value:
+            try:
+                return float(value)
+            except ValueError:
+                continue
+    return None
+
+
+class InterferogramAlgorithm(SarAlgorithm):
+    REFERENCE = "REFERENCE"
+    SECONDARY = "SECONDARY"
+    COREGISTER = "COREGISTER"
+    COHERENCE_WINDOW = "COHERENCE_WINDOW"
+    REMOVE_RAMP = "REMOVE_RAMP"
+    FILTER = "FILTER"
+    ALPHA = "ALPHA"
+    WAVELENGTH_M = "WAVELENGTH_M"
+    OUTPUT_PHASE = "OUTPUT_PHASE"
+    OUTPUT_COHERENCE = "OUTPUT_COHERENCE"
+    OUTPUT_DISPLACEMENT = "OUTPUT_DISPLACEMENT"
+
+    def name(self):
+        return "interferogram"
+
+    def displayName(self):  # noqa: N802
+        return self.tr("Interferogram, coherence and displacement")
+
+    def group(self):
+        return self.tr("Interferometry")
+
+    def groupId(self):  # noqa: N802
+        return "interferometry"
+
+    def shortHelpString(self):  # noqa: N802
+        return self.tr(
+            "Forms the interferogram REFERENCE x conj(SECONDARY) of two complex (SLC) rasters and derives "
+            "coherence, wrapped phase and line-of-sight displacement.\n\n"
+            "<b>REFERENCE</b>, <b>SECONDARY</b>: complex rasters (CFloat32, band 1) of the same size, in radar "
+            "geometry (e.g. from readceos).\n"
+            "<b>COREGISTER</b>: <i>none</i>, <i>integer</i> or <i>subpixel</i> (default): phase correlation "
+            "of the amplitudes (oversampled by 2) refined to a tenth of a pixel; the secondary is moved "
+            "with the Fourier shift theorem, which treats amplitude and phase together.\n"
+            "<b>COHERENCE_WINDOW</b>: 'rows,cols' of the boxcar (default 5,5), borders mirror-reflected.\n"
+            "<b>REMOVE_RAMP</b>: fit and remove a planar phase ramp (the orbital fringes) automatically over "
+            "coherent pixels (coherence >= 0.5), without unwrapping.\n"
+            "<b>FILTER</b>: none or goldstein (Goldstein & Werner 1998) with <b>ALPHA</b> 0-1.\n"
+            "<b>WAVELENGTH_M</b>: radar wavelength in metres; 0 (default) reads it from the reference's "
+            "metadata (WAVELENGTH_M) or uses L-band 0.2384 m.\n"
+            "Outputs: OUTPUT_PHASE (wrapped, radians), OUTPUT_COHERENCE (0-1), OUTPUT_DISPLACEMENT "
+            "(line-of-sight metres, -wavelength/(4 pi) x phase, positive towards the satellite; WRAPPED: "
+            "valid within half a wavelength), and the numbers SHIFT_ROWS, SHIFT_COLS (pixels applied to "
+            "the secondary) and RAMP_A (rad), RAMP_B (rad/column), RAMP_C (rad/row)."
+        )
+
+    def initAlgorithm(self, config=None):  # noqa: N802
+        double = QgsProcessingParameterNumber.Double
+        self.addParameter(QgsProcessingParameterRasterLayer(self.REFERENCE, self.tr("Reference (complex)")))
+        self.addParameter(QgsProcessingParameterRasterLayer(self.SECONDARY, self.tr("Secondary (complex)")))
+        self.addParameter(
+            QgsProcessingParameterEnum(
+                self.COREGISTER,
+                self.tr("Coregistration"),
+                options=list(ifm.COREGISTRATION),
+                defaultValue="subpixel",
+                usesStaticStrings=True,
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterString(self.COHERENCE_WINDOW, self.tr("Coherence window (rows,cols)"), "5,5")
+        )
+        self.addParameter(QgsProcessingParameterBoolean(self.REMOVE_RAMP, self.tr("Remove the phase ramp"), True))
+        self.addParameter(
+            QgsProcessingParameterEnum(
+                self.FILTER,
+                self.tr("Phase filter"),
+                options=["none", "goldstein"],
+                defaultValue="none",
+                usesStaticStrings=True,
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterNumber(self.ALPHA, self.tr("Goldstein alpha"), double, 0.5, False, 0, 1)
+        )
+        self.addParameter(
+            QgsProcessingParameterNumber(
+                self.WAVELENGTH_M, self.tr("Wavelength (m; 0 = metadata)"), double, 0.0, False, 0.0
+            )
+        )
+        self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT_PHASE, self.tr("Wrapped phase")))
+        self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT_COHERENCE, self.tr("Coherence")))
+        self.addParameter(
+            QgsProcessingParameterRasterDestination(self.OUTPUT_DISPLACEMENT, self.tr("LOS displacement (m, wrapped)"))
+        )
+        for name, label in (
+            ("SHIFT_ROWS", "Shift applied (rows)"),
+            ("SHIFT_COLS", "Shift applied (columns)"),
+            ("RAMP_A", "Ramp offset (rad)"),
+            ("RAMP_B", "Ramp per column (rad)"),
+            ("RAMP_C", "Ramp per row (rad)"),
+        ):
+            self.addOutput(QgsProcessingOutputNumber(name, self.tr(label)))
+
+    def compute(self, parameters, context, feedback):
+        ref_path, ref_info = self.raster_source(parameters, self.REFERENCE, context)
+        sec_path, sec_info = self.raster_source(parameters, self.SECONDARY, context)
+        for name, info in ((self.REFERENCE, ref_info), (self.SECONDARY, sec_info)):
+            if info.dtypes[0].kind != "c":
+                raise ValueError(f"{name} must be a complex raster (CFloat32), got {info.dtypes[0]} in {info.path!r}")
+        if (ref_info.rows, ref_info.cols) != (sec_info.rows, sec_info.cols):
+            raise ValueError(
+                f"REFERENCE and SECONDARY must have one size, got {ref_info.rows}x{ref_info.cols} "
+                f"and {sec_info.rows}x{sec_info.cols}"
+            )
+        if ref_info.crs_wkt and sec_info.crs_wkt and not same_grid(ref_info, sec_info):
+            feedback.pushWarning(
+                self.tr("The two rasters have different georeferencing; they are used pixel for pixel.")
+            )
+        window = parse_window(self.parameterAsString(parameters, self.COHERENCE_WINDOW, context))
+        wavelength = self.parameterAsDouble(parameters, self.WAVELENGTH_M, context)
+        if wavelength <= 0:
+            wavelength = wavelength_from_metadata(ref_path) or ifm.WAVELENGTH_L_BAND_M
+        feedback.pushInfo(self.tr("Wavelength {:.5f} m").format(wavelength))
+        reference = read_window(open_raster(ref_path), 1, dtype=np.complex64)
+        secondary = read_window(open_raster(sec_path), 1, dtype=np.complex64)
+        feedback.setProgress(10)
+        use_filter = self.parameterAsEnumString(parameters, self.FILTER, context) == "goldstein"
+        result = ifm.process_pair(
+            reference,
+            secondary,
+            coregister=self.parameterAsEnumString(parameters, self.COREGISTER, context),
+            window=window,
+            remove_ramp=self.parameterAsBool(parameters, self.REMOVE_RAMP, context),
+            goldstein_alpha=self.parameterAsDouble(parameters, self.ALPHA, context) if use_filter else 0.0,
+            wavelength_m=wavelength,
+        )
+        feedback.setProgress(80)
+        outputs = {}
+        for key, values, style in (
+            (self.OUTPUT_PHASE, result.phase, "phase"),
+            (self.OUTPUT_COHERENCE, result.coherence, "coherence"),
+            (self.OUTPUT_DISPLACEMENT, result.displacement_m, None),
+        ):
+            path = self.parameterAsOutputLayer(parameters, key, context)
+            with RasterWriter.like(ref_info, path) as writer:
+                writer.write(values)
+                writer.set_metadata(
+                    {
+                        "WAVELENGTH_M": wavelength,
+                        "SHIFT_ROWS": result.shift[0],
+                        "SHIFT_COLS": result.shift[1],
+                        "RAMP": ",".join(map(str, result.ramp)),
+                    }
+                )
+            outputs[key] = path
+            if style:
+                self.style_output(context, path, style)
+        feedback.pushInfo(
+            self.tr("Shift (rows, cols): {:.2f}, {:.2f} px; ramp a, b, c: {:.4f}, {:.5f}, {:.5f}").format(
+                *result.shift, *result.ramp
+            )
+        )
+        outputs.update(
+            SHIFT_ROWS=result.shift[0],
+            SHIFT_COLS=result.shift[1],
+            RAMP_A=result.ramp[0],
+            RAMP_B=result.ramp[1],
+            RAMP_C=result.ramp[2],
+        )
+        return outputs
+
+
+class DifferentialInterferogramAlgorithm(SarAlgorithm):
+    INTERFEROGRAM_A = "INTERFEROGRAM_A"
+    INTERFEROGRAM_B = "INTERFEROGRAM_B"
+    REMOVE_RAMP = "REMOVE_RAMP"
+    OUTPUT = "OUTPUT"
+
+    def name(self):
+        return "differentialinterferogram"
+
+    def displayName(self):  # noqa: N802
+        return self.tr("Differential interferogram (DEM-free)")
+
+    def group(self):
+        return self.tr("Interferometry")
+
+    def groupId(self):  # noqa: N802
+        return "interferometry"
+
+    def shortHelpString(self):  # noqa: N802
+        return self.tr(
+            "Differences two interferograms that share a reference date: wrap(ifg_a - ramp_a - (ifg_b - "
+            "ramp_b)). Topographic phase, common to both, cancels; deformation between the secondary dates "
+            "remains, without a DEM (the technique published for PALSAR-2 over Tokyo Bay).\n\n"
+            "<b>INTERFEROGRAM_A</b>, <b>INTERFEROGRAM_B</b>: wrapped phase rasters (radians) on one grid, e.g. "
+            "OUTPUT_PHASE of sarchange:interferogram.\n"
+            "<b>REMOVE_RAMP</b>: fit and remove a planar ramp from each first (default yes; harmless when "
+            "already removed).\n"
+            "<b>OUTPUT</b>: wrapped differential phase, radians."
+        )
+
+    def initAlgorithm(self, config=None):  # noqa: N802
+        self.addParameter(QgsProcessingParameterRasterLayer(self.INTERFEROGRAM_A, self.tr("Interferogram A (phase)")))
+        self.addParameter(QgsProcessingParameterRasterLayer(self.INTERFEROGRAM_B, self.tr("Interferogram B (phase)")))
+        self.addParameter(QgsProcessingParameterBoolean(self.REMOVE_RAMP, self.tr("Remove each ramp first"), True))
+        self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT, self.tr("Differential phase")))
+
+    def compute(self, parameters, context, feedback):
+        a_path, a_info = self.raster_source(parameters, self.INTERFEROGRAM_A, context)
+        b_path, b_info = self.raster_source(parameters, self.INTERFEROGRAM_B, context)
+        if (a_info.rows, a_info.cols) != (b_info.rows, b_info.cols):
+            raise ValueError("INTERFEROGRAM_A and INTERFEROGRAM_B must have one size")
+        phases = []
+        for path in (a_path, b_path):
+            phase = read_window(open_raster(path), 1, dtype=np.float64)
+            z = np.exp(1j * np.nan_to_num(phase))
+            if self.parameterAsBool(parameters, self.REMOVE_RAMP, context):
+                z = z * np.exp(-1j * ifm.ramp_phase(z.shape, ifm.estimate_ramp(z, np.isfinite(phase) * 1.0)))
+            z[~np.isfinite(phase)] = np.nan
+            phases.append(z)
+        out = ifm.differential(*phases)
+        path = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
+        with RasterWriter.like(a_info, path) as writer:
+            writer.write(out)
+        self.style_output(context, path, "phase")
+        return {self.OUTPUT: path}

@@ -1,0 +1,125 @@
+"""Interferometry: coherence on a real Sentinel-1 pair, and a simulated pair with known shift, ramp,
+deformation bowl and decorrelated patch."""
+
+import os
+
+import numpy as np
+import pytest
+
+from sar_change.algorithms import interferometry as ifm
+
+WAVELENGTH = ifm.WAVELENGTH_L_BAND_M
+INNER = (slice(16, -16), slice(16, -16))
+
+
+def circular(rng, shape):
+    return (rng.normal(size=shape) + 1j * rng.normal(size=shape)) / np.sqrt(2)
+
+
+def band_limited(rng, n, fraction=0.8):
+    """A complex scene with the spectrum of an SLC sampled at 1/fraction of its bandwidth."""
+    f = np.abs(np.fft.fftfreq(n))
+    return np.fft.ifft2(np.fft.fft2(circular(rng, (n, n))) * (f[:, None] < fraction / 2) * (f[None, :] < fraction / 2))
+
+
+@pytest.fixture(scope="module")
+def simulated():
+    rng = np.random.default_rng(0)
+    n = 256
+    scene = band_limited(rng, n)
+    rows, cols = np.mgrid[:n, :n]
+    ramp = 0.3 + 0.05 * cols - 0.03 * rows
+    bowl_m = -0.02 * np.exp(-((rows - 128) ** 2 + (cols - 128) ** 2) / (2 * 30.0**2))
+    deformation = -4 * np.pi / WAVELENGTH * bowl_m
+    secondary = scene * np.exp(-1j * (ramp + deformation)) + 0.05 * circular(rng, (n, n))
+    decorrelated = (slice(20, 50), slice(200, 240))
+    secondary[decorrelated] = circular(rng, (30, 40)) * np.abs(scene[decorrelated]).mean()
+    shift = (2.3, -1.7)
+    return {
+        "reference": scene.astype(np.complex64),
+        "secondary": ifm.shift_complex(secondary, shift),
+        "shift": shift,
+        "ramp": ramp,
+        "bowl_m": bowl_m,
+        "decorrelated": decorrelated,
+    }
+
+
+def test_amsterdam_coherence_matches_reference_figures(shared_data):
+    from sar_change.algorithms.raster_io import read_band
+
+    folder = os.path.join(shared_data, "amsterdam_s1_slc")
+    a = read_band(os.path.join(folder, "s1_iw_vv_20230319_slc.tif"), dtype=np.complex64)
+    b = read_band(os.path.join(folder, "s1_iw_vv_20230331_slc.tif"), dtype=np.complex64)
+    gamma = ifm.coherence(a, b, (5, 15))
+    assert abs(gamma.mean() - 0.750) < 0.01
+    assert abs(np.median(gamma) - 0.808) < 0.01
+    rng = np.random.default_rng(0)
+    control = ifm.coherence(a, b * np.exp(1j * rng.uniform(-np.pi, np.pi, b.shape)), (5, 15))
+    assert abs(control.mean() - 0.20) < 0.05  # random phase: only the estimator's bias remains
+
+
+def test_coherence_is_one_for_identical_images_and_low_for_independent_ones():
+    rng = np.random.default_rng(1)
+    a = circular(rng, (64, 64)).astype(np.complex64)
+    assert np.allclose(ifm.coherence(a, a, (5, 5)), 1.0, atol=1e-5)
+    assert ifm.coherence(a, circular(rng, (64, 64)), (9, 9)).mean() < 0.15
+
+
+def test_subpixel_shift_recovered_within_a_tenth_of_a_pixel(simulated):
+    rows, cols = ifm.estimate_shift(simulated["reference"], simulated["secondary"])
+    assert abs(rows + simulated["shift"][0]) <= 0.1 and abs(cols + simulated["shift"][1]) <= 0.1
+
+
+def test_chain_removes_ramp_and_recovers_deformation_to_millimetres(simulated):
+    result = ifm.process_pair(simulated["reference"], simulated["secondary"], window=(5, 5))
+    n = simulated["ramp"].shape[0]
+    residual_ramp = ifm.wrap(simulated["ramp"] - ifm.ramp_phase((n, n), result.ramp))
+    residual_ramp -= np.angle(np.mean(np.exp(1j * residual_ramp)))
+    assert np.sqrt(np.mean(ifm.wrap(residual_ramp) ** 2)) < 0.1  # rad
+    coherent = np.zeros((n, n), bool)
+    coherent[INNER] = True
+    coherent[simulated["decorrelated"]] = False
+    error = (result.displacement_m - simulated["bowl_m"])[coherent]
+    error -= np.median(error)  # the ramp's offset absorbs a constant
+    assert np.sqrt(np.mean(error**2)) < 0.002  # metres
+    patch = result.coherence[simulated["decorrelated"]][5:-5, 5:-5]
+    assert patch.mean() < 0.3 and result.coherence[coherent].mean() > 0.85
+
+
+def test_goldstein_reduces_phase_noise():
+    rng = np.random.default_rng(2)
+    n = 128
+    rows, cols = np.mgrid[:n, :n]
+    clean = np.exp(1j * 0.2 * cols)
+    noisy = clean * np.exp(1j * rng.normal(0, 0.8, (n, n)))
+    filtered = ifm.goldstein(noisy, 0.8)
+    err = lambda z: np.sqrt(np.mean(np.angle(z * np.conj(clean))[8:-8, 8:-8] ** 2))  # noqa: E731
+    assert err(filtered) < 0.5 * err(noisy)
+    np.testing.assert_allclose(np.angle(ifm.goldstein(clean, 0.0) * np.conj(clean))[8:-8, 8:-8], 0, atol=1e-6)
+
+
+def test_differential_cancels_common_topography():
+    rng = np.random.default_rng(3)
+    n = 64
+    topography = rng.uniform(-np.pi, np.pi, (n, n))
+    deformation = np.linspace(0, 1.5, n)[None, :].repeat(n, 0)
+    a = np.exp(1j * (topography + deformation))
+    b = np.exp(1j * topography)
+    np.testing.assert_allclose(ifm.differential(a, b), deformation, atol=1e-5)
+
+
+def test_displacement_sign_and_scale():
+    # one full fringe (2 pi) is half a wavelength of line-of-sight motion
+    assert ifm.los_displacement_m(np.array([2 * np.pi]), WAVELENGTH)[0] == pytest.approx(-WAVELENGTH / 2)
+
+
+@pytest.mark.parametrize("kwargs, match", [({"coregister": "magic"}, "coregister"), ({"window": (0, 5)}, "window")])
+def test_bad_parameters_raise(simulated, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        ifm.process_pair(simulated["reference"], simulated["secondary"], **kwargs)
+
+
+def test_real_valued_input_is_refused():
+    with pytest.raises(ValueError, match="complex"):
+        ifm.interferogram(np.ones((4, 4)), np.ones((4, 4)))

@@ -83,8 +83,13 @@ def oversample(image: np.ndarray, factor: int = 2) -> np.ndarray:
     return np.fft.ifft2(np.fft.ifftshift(padded)) * factor * factor
 
 
-def estimate_shift(reference: np.ndarray, secondary: np.ndarray, *, subpixel: bool = True) -> Tuple[float, float]:
+def estimate_shift(
+    reference: np.ndarray, secondary: np.ndarray, *, subpixel: bool = True, max_side: int = 1024
+) -> Tuple[float, float]:
     """(rows, cols) shift to apply to ``secondary`` to register it on ``reference``.
+
+    The shift is global: it is measured on the central ``max_side`` x ``max_side`` window, which
+    bounds time and memory for large scenes.
 
     Phase correlation of the amplitude images. Amplitude has twice the bandwidth of the complex
     signal, so the complex images are first oversampled by 2 (as ISCE's ampcor does): without it
@@ -92,6 +97,10 @@ def estimate_shift(reference: np.ndarray, secondary: np.ndarray, *, subpixel: bo
     upsampled cross-correlation (Guizar-Sicairos et al. 2008) to 0.05 px of the original grid.
     """
     registration = require("skimage.registration")
+    rows, cols = reference.shape
+    r0, c0 = max(0, (rows - max_side) // 2), max(0, (cols - max_side) // 2)
+    reference = reference[r0 : r0 + max_side, c0 : c0 + max_side]
+    secondary = secondary[r0 : r0 + max_side, c0 : c0 + max_side]
     ref_amp = np.abs(oversample(reference))
     sec_amp = np.abs(oversample(secondary))
     shift, _, _ = registration.phase_cross_correlation(

@@ -228,9 +228,10 @@ class RasterWriter:
             gdal_.GetDataTypeByName(_GDAL_TYPES[self.dtype]),
             options=_creation_options(self.dtype, rows, cols),
         )
-        self.dataset.SetGeoTransform(tuple(geotransform))
-        if crs_wkt:
-            self.dataset.SetProjection(crs_wkt)
+        if geotransform is not None:
+            self.dataset.SetGeoTransform(tuple(geotransform))
+            if crs_wkt:
+                self.dataset.SetProjection(crs_wkt)
         if nodata is not None:
             for i in range(bands):
                 self.dataset.GetRasterBand(i + 1).SetNoDataValue(float(nodata))
@@ -252,6 +253,12 @@ class RasterWriter:
     def set_band_description(self, band: int, text: str) -> None:
         """Name a band (shown by QGIS in the layer properties)."""
         self.dataset.GetRasterBand(band).SetDescription(text)
+
+    def set_gcps(self, gcps, crs_wkt: str) -> None:
+        """Georeference by ground control points ``(col, row, x, y)`` in ``crs_wkt`` (radar geometry)."""
+        gdal_ = gdal()
+        points = [gdal_.GCP(float(x), float(y), 0.0, float(col), float(row)) for col, row, x, y in gcps]
+        self.dataset.SetGCPs(points, crs_wkt)
 
     def set_metadata(self, items: Dict[str, str]) -> None:
         """Set dataset metadata items (strings)."""

@@ -11,6 +11,7 @@ ICON = os.path.join(os.path.dirname(os.path.dirname(__file__)), "ui", "icons", "
 
 def algorithm_classes():
     """Every algorithm class the provider offers, in toolbox order."""
+    from .ceos import ReadCeosAlgorithm
     from .change import ChangeDetectionAlgorithm
     from .classify import KMeansAlgorithm, SuperpixelsAlgorithm
     from .despeckle import DespeckleAlgorithm
@@ -32,6 +33,7 @@ def algorithm_classes():
         OmnibusAlgorithm,
         SuperpixelsAlgorithm,
         KMeansAlgorithm,
+        ReadCeosAlgorithm,
         InterferogramAlgorithm,
         DifferentialInterferogramAlgorithm,
     ]

@@ -1,0 +1,310 @@
+"""JAXA CEOS products of ALOS-2 PALSAR-2 (Level 1.1 SLC and Level 1.5 headers), read without GDAL.
+
+File layout (big-endian): every record starts with a 12-byte header whose bytes 8-11 are the
+record length. The IMG file is a 720-byte file descriptor followed by one record per line; a Level
+1.1 line is a 544-byte prefix and ``pixels`` complex float32 samples (8 bytes, I then Q). The LED
+file holds a file descriptor (record counts and lengths), the data set summary, the map projection
+record (Level 1.5 only), platform position, attitude, radiometric, data quality and facility
+records. Field offsets follow the JAXA "ALOS-2/PALSAR-2 Level 1.1/1.5/2.1/3.1 CEOS SAR Product
+Format Description" (as also used by pyroSAR): bytes are counted from the record start, 0-based.
+
+Pixels are read through a memory map: a window reads only its lines, so a 10 GB product crops
+without being loaded.
+"""
+
+import os
+import re
+import struct
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Tuple
+
+import numpy as np
+
+DESCRIPTOR_BYTES = 720
+L11_PREFIX_BYTES = 544
+CALIBRATION_OFFSET_DB = 32.0  # sigma0 = 10 log10(I^2 + Q^2) + CF - 32.0 (JAXA, Level 1.1)
+
+
+#: Record type codes (bytes 4-7) of the IMG and LED file descriptors.
+IMAGE_DESCRIPTOR_CODE = b"\x32\xc0\x12\x12"
+LEADER_DESCRIPTOR_CODE = b"\x0b\xc0\x12\x12"
+
+
+class CeosError(ValueError):
+    """The file is not a readable CEOS product (wrong type, truncated, corrupt)."""
+
+
+def _ascii(record: bytes, start: int, stop: int) -> str:
+    return record[start:stop].decode("ascii", errors="replace").strip()
+
+
+def _number(record: bytes, start: int, stop: int, kind=float, name="field"):
+    text = _ascii(record, start, stop)
+    try:
+        return kind(text)
+    except ValueError as exc:
+        raise CeosError(f"{name} at bytes {start}-{stop} is not a number: {text!r}") from exc
+
+
+def walk_records(data: bytes) -> List[Tuple[int, bytes]]:
+    """Split a CEOS file into records by their length fields; returns (offset, record) pairs."""
+    records = []
+    offset = 0
+    while offset < len(data):
+        if len(data) - offset < 12:
+            raise CeosError(f"truncated record header at byte {offset}")
+        length = struct.unpack(">I", data[offset + 8 : offset + 12])[0]
+        if length < 12 or offset + length > len(data):
+            raise CeosError(f"record at byte {offset} claims {length} bytes; the file has {len(data) - offset} left")
+        records.append((offset, data[offset : offset + length]))
+        offset += length
+    return records
+
+
+@dataclass
+class ImageDescriptor:
+    """The IMG file descriptor: lines, pixels per line, prefix bytes, sample type."""
+
+    path: str
+    lines: int
+    pixels: int
+    record_bytes: int
+    prefix_bytes: int
+    bits_per_sample: int
+    sample_format: str  # e.g. 'C*8' (complex float32) or 'IU2' (uint16)
+
+    @property
+    def complex(self) -> bool:
+        return self.sample_format.startswith("C")
+
+
+def read_image_descriptor(path: str) -> ImageDescriptor:
+    """Parse the 720-byte file descriptor of an ``IMG-`` file."""
+    with open(path, "rb") as handle:
+        head = handle.read(DESCRIPTOR_BYTES)
+    if len(head) < DESCRIPTOR_BYTES:
+        raise CeosError(f"{os.path.basename(path)}: {len(head)} bytes, shorter than a CEOS file descriptor (720)")
+    if struct.unpack(">I", head[8:12])[0] != DESCRIPTOR_BYTES or head[4:8] != IMAGE_DESCRIPTOR_CODE:
+        raise CeosError(f"{os.path.basename(path)} is not a CEOS image file (no 720-byte file descriptor)")
+    sample_format = _ascii(head, 428, 432)
+    descriptor = ImageDescriptor(
+        path=path,
+        lines=_number(head, 236, 244, int, "lines"),
+        pixels=_number(head, 248, 256, int, "pixels"),
+        record_bytes=_number(head, 186, 192, int, "record length"),
+        prefix_bytes=_number(head, 276, 280, int, "prefix bytes"),
+        bits_per_sample=_number(head, 216, 220, int, "bits per sample"),
+        sample_format=sample_format,
+    )
+    sample_bytes = 8 if descriptor.complex else descriptor.bits_per_sample // 8
+    if descriptor.prefix_bytes + descriptor.pixels * sample_bytes > descriptor.record_bytes:
+        raise CeosError(
+            f"{os.path.basename(path)}: {descriptor.pixels} pixels do not fit a {descriptor.record_bytes}-byte line"
+        )
+    return descriptor
+
+
+@dataclass
+class LeaderInfo:
+    """What the LED file says about the scene."""
+
+    sensor: str
+    scene_id: str
+    centre_time: str
+    wavelength_m: float
+    orbit_direction: str
+    pixel_spacing_m: Tuple[float, float]  # (range, azimuth)
+    looks: Tuple[float, float]  # (range, azimuth)
+    calibration_db: Optional[float]
+    corners: Optional[Dict[str, float]] = None
+    facility_records: List[bytes] = field(default_factory=list, repr=False)
+    summary_lines: Optional[int] = None
+    summary_pixels: Optional[int] = None
+
+
+def read_leader(path: str) -> LeaderInfo:
+    """Walk the records of a ``LED-`` file and read the data set summary, map projection (Level
+    1.5), radiometric and facility-related records."""
+    with open(path, "rb") as handle:
+        data = handle.read()
+    records = walk_records(data)
+    descriptor = records[0][1]
+    if (
+        len(descriptor) != DESCRIPTOR_BYTES
+        or descriptor[4:8] != LEADER_DESCRIPTOR_CODE
+        or descriptor[48:51]
+        not in (
+            b"AL1",
+            b"AL2",
+        )
+    ):
+        raise CeosError(f"{os.path.basename(path)} is not an ALOS CEOS leader file")
+    counts = {}
+    for name, start in (("dss", 180), ("mpd", 192), ("ppd", 204), ("adr", 216), ("rdr", 228), ("dqs", 252)):
+        counts[name] = _number(descriptor, start, start + 6, int, f"{name} count")
+    index = 1
+    found = {}
+    for name in ("dss", "mpd", "ppd", "adr", "rdr", "dqs"):
+        found[name] = [r for _, r in records[index : index + counts[name]]]
+        index += counts[name]
+    facility = [r for _, r in records[index:]]
+    if not found["dss"]:
+        raise CeosError(f"{os.path.basename(path)} has no data set summary record")
+    dss = found["dss"][0]
+    corners = None
+    if found["mpd"]:
+        mpd = found["mpd"][0]
+        values = [_number(mpd, a, a + 16, float, "corner") for a in range(1072, 1200, 16)]
+        lats, lons = values[0::2], values[1::2]
+        corners = {"lon_min": min(lons), "lon_max": max(lons), "lat_min": min(lats), "lat_max": max(lats)}
+    calibration = _number(found["rdr"][0], 20, 36, float, "calibration factor") if found["rdr"] else None
+    direction = _ascii(dss, 1534, 1542)
+    return LeaderInfo(
+        sensor={b"AL1": "PALSAR", b"AL2": "PALSAR-2"}[descriptor[48:51]],
+        scene_id=_ascii(dss, 20, 52),
+        centre_time=_ascii(dss, 68, 100),
+        wavelength_m=_number(dss, 500, 516, float, "wavelength"),
+        orbit_direction={"A": "ascending", "D": "descending"}.get(direction[:1], direction),
+        pixel_spacing_m=(
+            _number(dss, 1702, 1718, float, "range spacing"),
+            _number(dss, 1686, 1702, float, "azimuth spacing"),
+        ),
+        looks=(_number(dss, 1190, 1206, float, "range looks"), _number(dss, 1174, 1190, float, "azimuth looks")),
+        calibration_db=calibration,
+        corners=corners,
+        facility_records=facility,
+        summary_lines=_optional_int(dss, 324, 332),
+        summary_pixels=_optional_int(dss, 332, 340),
+    )
+
+
+def _optional_int(record, start, stop):
+    try:
+        return int(_ascii(record, start, stop))
+    except ValueError:
+        return None
+
+
+def read_summary(path: str) -> Dict[str, str]:
+    """The ``key="value"`` lines of a product's summary.txt."""
+    out = {}
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        for line in handle:
+            match = re.match(r'\s*([^=\s]+)\s*=\s*"(.*)"\s*$', line)
+            if match:
+                out[match.group(1)] = match.group(2)
+    return out
+
+
+@dataclass
+class Product:
+    """A CEOS product folder: its image files by polarisation, leader, summary and level."""
+
+    folder: str
+    images: Dict[str, str]
+    leader: str
+    summary: Optional[str]
+    level: str
+
+    @property
+    def polarisations(self) -> List[str]:
+        return sorted(self.images)
+
+
+def find_product(path: str) -> Product:
+    """Locate a product from its folder, an ``IMG-`` file or its ``LED-`` file."""
+    if not os.path.exists(path):
+        raise CeosError(f"CEOS product not found: {path!r}")
+    folder = path if os.path.isdir(path) else os.path.dirname(os.path.abspath(path))
+    names = os.listdir(folder)
+    leaders = [n for n in names if n.startswith("LED-")]
+    if not leaders:
+        raise CeosError(f"no LED- leader file beside {path!r}: not a CEOS product folder")
+    leader = leaders[0]
+    suffix = leader[4:]
+    images = {}
+    for name in names:
+        match = re.match(r"IMG-([HV]{2})-(.+)$", name)
+        if match and match.group(2) == suffix:
+            images[match.group(1)] = os.path.join(folder, name)
+    if not images:
+        raise CeosError(f"no IMG- file matching {leader} in {folder!r}")
+    if os.path.isfile(path) and os.path.basename(path).startswith("IMG-"):
+        pol = re.match(r"IMG-([HV]{2})-", os.path.basename(path)).group(1)
+        images = {pol: os.path.abspath(path)}
+    level = re.search(r"(1\.0|1\.1|1\.5|2\.1|3\.1)", suffix)
+    summary = os.path.join(folder, "summary.txt") if "summary.txt" in names else None
+    return Product(folder, images, os.path.join(folder, leader), summary, level.group(1) if level else "")
+
+
+# -- pixels ------------------------------------------------------------------------------------
+def read_slc_window(descriptor: ImageDescriptor, rows: slice = slice(None), cols: slice = slice(None)) -> np.ndarray:
+    """Read a window of a Level 1.1 (complex float32) image through a memory map, as complex64."""
+    if not descriptor.complex:
+        raise CeosError(
+            f"{os.path.basename(descriptor.path)} is not a Level 1.1 complex image "
+            f"(sample format {descriptor.sample_format!r})"
+        )
+    expected = DESCRIPTOR_BYTES + descriptor.lines * descriptor.record_bytes
+    actual = os.path.getsize(descriptor.path)
+    if actual < expected:
+        raise CeosError(
+            f"{os.path.basename(descriptor.path)} is truncated: {actual} bytes, "
+            f"{descriptor.lines} lines need {expected}"
+        )
+    r0, r1, _ = rows.indices(descriptor.lines)
+    c0, c1, _ = cols.indices(descriptor.pixels)
+    if r1 <= r0 or c1 <= c0:
+        raise CeosError(
+            f"empty window rows {r0}:{r1}, cols {c0}:{c1} of a {descriptor.lines} x {descriptor.pixels} image"
+        )
+    lines = np.memmap(
+        descriptor.path,
+        dtype=np.uint8,
+        mode="r",
+        offset=DESCRIPTOR_BYTES,
+        shape=(descriptor.lines, descriptor.record_bytes),
+    )
+    start = descriptor.prefix_bytes + 8 * c0
+    block = np.ascontiguousarray(lines[r0:r1, start : start + 8 * (c1 - c0)])
+    return block.view(">c8").astype(np.complex64)
+
+
+def calibrated_sigma0_db(slc: np.ndarray, calibration_db: float, looks: Tuple[int, int] = (1, 1)) -> np.ndarray:
+    """sigma0 in dB: ``10 log10(<I^2 + Q^2>) + CF - 32.0``, averaged over ``looks`` (azimuth, range)."""
+    power = np.abs(slc.astype(np.complex64)) ** 2
+    la, lr = looks
+    if la < 1 or lr < 1:
+        raise ValueError(f"looks must be >= 1, got looks={looks!r}")
+    if la > 1 or lr > 1:
+        rows, cols = power.shape[0] // la * la, power.shape[1] // lr * lr
+        power = power[:rows, :cols].reshape(rows // la, la, cols // lr, lr).mean(axis=(1, 3))
+    with np.errstate(divide="ignore"):
+        db = 10 * np.log10(power) + calibration_db - CALIBRATION_OFFSET_DB
+    return np.where(power > 0, db, np.nan).astype(np.float32)
+
+
+def line_geolocation(descriptor: ImageDescriptor, line: int) -> List[Tuple[float, float, float]]:
+    """(pixel, lat, lon) of the first, middle and last pixel of ``line``, from its record prefix.
+
+    Level 1.1 signal data records carry these at bytes 192-216 (latitudes then longitudes, in
+    millionths of a degree).
+    """
+    if not 0 <= line < descriptor.lines:
+        raise CeosError(f"line {line} outside 0..{descriptor.lines - 1}")
+    with open(descriptor.path, "rb") as handle:
+        handle.seek(DESCRIPTOR_BYTES + line * descriptor.record_bytes + 192)
+        values = struct.unpack(">6i", handle.read(24))
+    lats, lons = [v / 1e6 for v in values[:3]], [v / 1e6 for v in values[3:]]
+    pixels = [0.0, (descriptor.pixels - 1) / 2, descriptor.pixels - 1.0]
+    return list(zip(pixels, lats, lons))
+
+
+def gcps(descriptor: ImageDescriptor, count: int = 11) -> List[Tuple[float, float, float, float]]:
+    """Ground control points ``(col, row, lon, lat)`` from ``count`` evenly spaced lines."""
+    points = []
+    for line in np.linspace(0, descriptor.lines - 1, min(count, descriptor.lines)).astype(int):
+        for pixel, lat, lon in line_geolocation(descriptor, int(line)):
+            if lat or lon:
+                points.append((pixel + 0.5, float(line) + 0.5, lon, lat))
+    return points

@@ -1,0 +1,139 @@
+"""``sarchange:readceos``: PALSAR-2 CEOS Level 1.1 products to calibrated intensity, phase, complex."""
+
+import os
+
+import numpy as np
+from qgis.core import (
+    QgsProcessingParameterFile,
+    QgsProcessingParameterNumber,
+    QgsProcessingParameterRasterDestination,
+    QgsProcessingParameterString,
+)
+
+from ..algorithms import ceos
+from ..algorithms.raster_io import Cancelled, RasterWriter
+from .base import SarAlgorithm
+
+WGS84_WKT = (
+    'GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563]],PRIMEM["Greenwich",0],'
+    'UNIT["degree",0.0174532925199433],AUTHORITY["EPSG","4326"]]'
+)
+BLOCK_LINES = 1024
+
+
+class ReadCeosAlgorithm(SarAlgorithm):
+    INPUT = "INPUT"
+    POLARISATION = "POLARISATION"
+    LOOKS_RANGE = "LOOKS_RANGE"
+    LOOKS_AZIMUTH = "LOOKS_AZIMUTH"
+    OUTPUT_INTENSITY = "OUTPUT_INTENSITY"
+    OUTPUT_PHASE = "OUTPUT_PHASE"
+    OUTPUT_COMPLEX = "OUTPUT_COMPLEX"
+
+    def name(self):
+        return "readceos"
+
+    def displayName(self):  # noqa: N802
+        return self.tr("Read PALSAR-2 CEOS Level 1.1")
+
+    def group(self):
+        return self.tr("Interferometry")
+
+    def groupId(self):  # noqa: N802
+        return "interferometry"
+
+    def shortHelpString(self):  # noqa: N802
+        return self.tr(
+            "Reads an ALOS-2 PALSAR-2 Level 1.1 (single-look complex) CEOS product without GDAL's CEOS "
+            "driver: the IMG file descriptor, big-endian complex float32 lines after a 544-byte prefix, "
+            "and the LED records (data set summary: scene id, centre time, wavelength, orbit direction; "
+            "radiometric record: calibration factor CF).\n\n"
+            "<b>INPUT</b>: the IMG- file (or the LED- file, or the product folder).\n"
+            "<b>POLARISATION</b>: HH, HV, VH or VV (default: the first image of the product).\n"
+            "<b>LOOKS_RANGE</b>, <b>LOOKS_AZIMUTH</b>: multilooking of the intensity (default 1).\n"
+            "Outputs (each optional): OUTPUT_INTENSITY, sigma0 in dB = 10 log10(I^2 + Q^2) + CF - 32.0; "
+            "OUTPUT_PHASE (radians); OUTPUT_COMPLEX (CFloat32, for sarchange:interferogram). They stay in "
+            "radar geometry and carry ground control points (EPSG:4326) from the line records, so QGIS "
+            "places them on the map; metadata items give the scene id, date, polarisation, orbit direction "
+            "and WAVELENGTH_M. The file is memory-mapped and read in blocks of lines: any size fits.\n"
+            "Not yet: cropping to an EXTENT through the LED geolocation polynomial."
+        )
+
+    def initAlgorithm(self, config=None):  # noqa: N802
+        integer = QgsProcessingParameterNumber.Integer
+        self.addParameter(QgsProcessingParameterFile(self.INPUT, self.tr("IMG- file of the product")))
+        self.addParameter(QgsProcessingParameterString(self.POLARISATION, self.tr("Polarisation"), optional=True))
+        self.addParameter(
+            QgsProcessingParameterNumber(self.LOOKS_RANGE, self.tr("Looks in range"), integer, 1, False, 1)
+        )
+        self.addParameter(
+            QgsProcessingParameterNumber(self.LOOKS_AZIMUTH, self.tr("Looks in azimuth"), integer, 1, False, 1)
+        )
+        for name, label in (
+            (self.OUTPUT_INTENSITY, "Sigma0 (dB)"),
+            (self.OUTPUT_PHASE, "Phase (radians)"),
+            (self.OUTPUT_COMPLEX, "Complex (CFloat32)"),
+        ):
+            self.addParameter(QgsProcessingParameterRasterDestination(name, self.tr(label), optional=True))
+
+    def compute(self, parameters, context, feedback):
+        path = self.parameterAsFile(parameters, self.INPUT, context)
+        product = ceos.find_product(path)
+        pol = (self.parameterAsString(parameters, self.POLARISATION, context) or "").upper().strip()
+        if pol and pol not in product.images:
+            raise ValueError(f"POLARISATION {pol!r} is not in the product (it has {product.polarisations})")
+        pol = pol or product.polarisations[0]
+        image = ceos.read_image_descriptor(product.images[pol])
+        leader = ceos.read_leader(product.leader)
+        if not image.complex:
+            raise ValueError(f"{os.path.basename(image.path)} is Level {product.level}, not Level 1.1 complex data")
+        looks = (
+            self.parameterAsInt(parameters, self.LOOKS_AZIMUTH, context),
+            self.parameterAsInt(parameters, self.LOOKS_RANGE, context),
+        )
+        metadata = {
+            "SCENE_ID": leader.scene_id,
+            "DATE": leader.centre_time[:8],
+            "POLARISATION": pol,
+            "ORBIT_DIRECTION": leader.orbit_direction,
+            "WAVELENGTH_M": leader.wavelength_m,
+            "CALIBRATION_DB": leader.calibration_db,
+            "SENSOR": leader.sensor,
+        }
+        points = ceos.gcps(image)
+        outputs = {}
+        specs = [
+            (self.OUTPUT_INTENSITY, np.float32, looks),
+            (self.OUTPUT_PHASE, np.float32, (1, 1)),
+            (self.OUTPUT_COMPLEX, np.complex64, (1, 1)),
+        ]
+        for key, dtype, (la, lr) in specs:
+            if not parameters.get(key):
+                continue
+            target = self.parameterAsOutputLayer(parameters, key, context)
+            rows, cols = image.lines // la, image.pixels // lr
+            with RasterWriter(target, rows, cols, dtype=dtype, geotransform=None, crs_wkt="") as writer:
+                block = BLOCK_LINES // la * la
+                for start in range(0, rows * la, block):
+                    if feedback.isCanceled():
+                        raise Cancelled("cancelled by the user")
+                    slc = ceos.read_slc_window(image, slice(start, min(start + block, rows * la)), slice(0, cols * lr))
+                    if key == self.OUTPUT_INTENSITY:
+                        values = ceos.calibrated_sigma0_db(slc, leader.calibration_db or 0.0, (la, lr))
+                    elif key == self.OUTPUT_PHASE:
+                        values = np.angle(slc).astype(np.float32)
+                    else:
+                        values = slc
+                    writer.write(values, start // la, 0)
+                    feedback.setProgress(100 * start / max(rows * la, 1))
+                if points:
+                    writer.set_gcps([(c / lr, r / la, lon, lat) for c, r, lon, lat in points], WGS84_WKT)
+                writer.set_metadata(metadata)
+            outputs[key] = target
+        if not outputs:
+            raise ValueError("choose at least one of OUTPUT_INTENSITY, OUTPUT_PHASE, OUTPUT_COMPLEX")
+        if self.OUTPUT_INTENSITY in outputs:
+            self.style_output(context, outputs[self.OUTPUT_INTENSITY], "db")
+        if self.OUTPUT_PHASE in outputs:
+            self.style_output(context, outputs[self.OUTPUT_PHASE], "phase")
+        return outputs

@@ -3,16 +3,22 @@
 import os
 
 from qgis.core import (
+    QgsCoordinateReferenceSystem,
+    QgsFeature,
+    QgsFeatureSink,
+    QgsGeometry,
     QgsProcessingAlgorithm,
     QgsProcessingException,
     QgsProcessingParameterBand,
     QgsRasterLayer,
+    QgsWkbTypes,
 )
 from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 
 from ..algorithms.deps import MissingDependencyError
 from ..algorithms.raster_io import Cancelled, raster_info
+from ..algorithms.vectorize import polygonize
 from .provider import ICON
 
 
@@ -84,6 +90,27 @@ class SarAlgorithm(QgsProcessingAlgorithm):
                 )
             )
         return band
+
+    def write_regions(self, parameters, name, context, feedback, fields, labels, info, attributes):
+        """Polygonise ``labels`` (> 0) of a raster on the grid of ``info`` into the sink ``name``.
+
+        ``attributes(label)`` returns the feature's attribute list. Closes the sink before returning
+        (a lingering reference would leave a GeoPackage unreadable) and returns its id.
+        """
+        crs = QgsCoordinateReferenceSystem.fromWkt(info.crs_wkt) if info.crs_wkt else QgsCoordinateReferenceSystem()
+        sink, dest_id = self.parameterAsSink(parameters, name, context, fields, QgsWkbTypes.MultiPolygon, crs)
+        for label, wkb in polygonize(labels, info.geotransform, info.crs_wkt):
+            if feedback.isCanceled():
+                raise Cancelled("cancelled by the user")
+            geometry = QgsGeometry()
+            geometry.fromWkb(wkb)
+            geometry.convertToMultiType()
+            feature = QgsFeature(fields)
+            feature.setGeometry(geometry)
+            feature.setAttributes(attributes(label))
+            sink.addFeature(feature, QgsFeatureSink.FastInsert)
+        del sink
+        return dest_id
 
     @staticmethod
     def style_output(context, dest_id, style):

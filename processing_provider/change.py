@@ -4,12 +4,8 @@ import math
 import os
 
 from qgis.core import (
-    QgsCoordinateReferenceSystem,
-    QgsFeature,
-    QgsFeatureSink,
     QgsField,
     QgsFields,
-    QgsGeometry,
     QgsProcessing,
     QgsProcessingParameterDefinition,
     QgsProcessingParameterEnum,
@@ -18,7 +14,6 @@ from qgis.core import (
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
     QgsProcessingParameterRasterLayer,
-    QgsWkbTypes,
 )
 from qgis.PyQt.QtCore import QVariant
 
@@ -26,7 +21,6 @@ from ..algorithms import change, change_report
 from ..algorithms.align import aligned
 from ..algorithms.despeckle import METHODS as DESPECKLE_METHODS
 from ..algorithms.raster_io import Cancelled, RasterWriter, open_raster, read_window
-from ..algorithms.vectorize import polygonize
 from .base import SarAlgorithm
 
 #: Class raster colours: no change (grey), loss (red), gain (blue), as the polygons' legend.
@@ -238,32 +232,24 @@ class ChangeDetectionAlgorithm(SarAlgorithm):
         fields.append(QgsField("pixels", QVariant.Int))
         fields.append(QgsField("p_value", QVariant.Double))
         fields.append(QgsField("method", QVariant.String))
-        crs = QgsCoordinateReferenceSystem.fromWkt(info.crs_wkt) if info.crs_wkt else QgsCoordinateReferenceSystem()
-        sink, dest_id = self.parameterAsSink(parameters, self.OUTPUT, context, fields, QgsWkbTypes.MultiPolygon, crs)
-        for label, wkb in polygonize(regions.labels, info.geotransform, info.crs_wkt):
-            if feedback.isCanceled():
-                raise Cancelled("cancelled by the user")
+        is_lr = method == "likelihood_ratio"
+
+        def attributes(label):
             i = label - 1
-            geometry = QgsGeometry()
-            geometry.fromWkb(wkb)
-            geometry.convertToMultiType()
-            feature = QgsFeature(fields)
-            feature.setGeometry(geometry)
-            p_value = float(regions.p_value[i]) if method == "likelihood_ratio" else None
-            feature.setAttributes(
-                [
-                    regions.change[i],
-                    float(regions.mean_before_db[i]),
-                    float(regions.mean_after_db[i]),
-                    float(regions.change_db[i]),
-                    float(regions.pixels[i] * info.pixel_area),
-                    int(regions.pixels[i]),
-                    p_value,
-                    method,
-                ]
-            )
-            sink.addFeature(feature, QgsFeatureSink.FastInsert)
-        del sink  # flush and close now: a lingering reference would leave a GeoPackage unreadable
+            return [
+                regions.change[i],
+                float(regions.mean_before_db[i]),
+                float(regions.mean_after_db[i]),
+                float(regions.change_db[i]),
+                float(regions.pixels[i] * info.pixel_area),
+                int(regions.pixels[i]),
+                float(regions.p_value[i]) if is_lr else None,
+                method,
+            ]
+
+        dest_id = self.write_regions(
+            parameters, self.OUTPUT, context, feedback, fields, regions.labels, info, attributes
+        )
         self.style_output(context, dest_id, "change_polygons")
         results = {self.OUTPUT: dest_id}
         feedback.setProgress(85)

@@ -9,7 +9,6 @@ from qgis.core import (
     QgsFeatureSink,
     QgsField,
     QgsFields,
-    QgsGeometry,
     QgsProcessing,
     QgsProcessingException,
     QgsProcessingOutputNumber,
@@ -29,9 +28,8 @@ from ..algorithms.align import aligned
 from ..algorithms.blocks import iter_blocks
 from ..algorithms.classify_io import kmeans_rasters
 from ..algorithms.convert import power_to_db
-from ..algorithms.raster_io import Cancelled, RasterWriter, open_raster, raster_info, read_window
+from ..algorithms.raster_io import RasterWriter, open_raster, raster_info, read_window
 from ..algorithms.segmentation import felzenszwalb, scale_features, segment_mean_std
-from ..algorithms.vectorize import polygonize
 from .base import SarAlgorithm
 
 
@@ -146,30 +144,18 @@ class SuperpixelsAlgorithm(SarAlgorithm):
             for i in range(len(channels)):
                 fields.append(QgsField(f"b{i + 1}_mean", QVariant.Double))
                 fields.append(QgsField(f"b{i + 1}_std", QVariant.Double))
-            crs = (
-                QgsCoordinateReferenceSystem.fromWkt(reference.crs_wkt)
-                if reference.crs_wkt
-                else QgsCoordinateReferenceSystem()
-            )
-            sink, dest_id = self.parameterAsSink(
-                parameters, self.OUTPUT_POLYGONS, context, fields, QgsWkbTypes.MultiPolygon, crs
-            )
             sizes = np.bincount(labels.ravel(), minlength=n)
-            for label, wkb in polygonize(labels + 1, reference.geotransform, reference.crs_wkt):
-                if feedback.isCanceled():
-                    raise Cancelled("cancelled by the user")
+
+            def attributes(label):
                 segment = label - 1
-                geometry = QgsGeometry()
-                geometry.fromWkb(wkb)
-                geometry.convertToMultiType()
-                feature = QgsFeature(fields)
-                feature.setGeometry(geometry)
                 values = [segment, int(sizes[segment])]
                 for mean, std in stats:
                     values += [_number(mean[segment]), _number(std[segment])]
-                feature.setAttributes(values)
-                sink.addFeature(feature, QgsFeatureSink.FastInsert)
-            del sink  # flush now, see changedetection
+                return values
+
+            dest_id = self.write_regions(
+                parameters, self.OUTPUT_POLYGONS, context, feedback, fields, labels + 1, reference, attributes
+            )
             results[self.OUTPUT_POLYGONS] = dest_id
         return results
 

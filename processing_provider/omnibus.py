@@ -5,12 +5,8 @@ import re
 
 import numpy as np
 from qgis.core import (
-    QgsCoordinateReferenceSystem,
-    QgsFeature,
-    QgsFeatureSink,
     QgsField,
     QgsFields,
-    QgsGeometry,
     QgsProcessing,
     QgsProcessingException,
     QgsProcessingParameterBand,
@@ -20,7 +16,6 @@ from qgis.core import (
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
     QgsProcessingParameterString,
-    QgsWkbTypes,
 )
 from qgis.PyQt.QtCore import QVariant
 
@@ -29,7 +24,6 @@ from ..algorithms.align import aligned
 from ..algorithms.convert import TO_POWER
 from ..algorithms.raster_io import Cancelled, RasterWriter, open_raster, raster_info, read_window
 from ..algorithms.speckle_qa import estimate_looks
-from ..algorithms.vectorize import polygonize
 from .base import SarAlgorithm
 
 
@@ -197,32 +191,20 @@ class OmnibusAlgorithm(SarAlgorithm):
             ("area_m2", QVariant.Double),
         ):
             fields.append(QgsField(name, kind))
-        crs = (
-            QgsCoordinateReferenceSystem.fromWkt(reference.crs_wkt)
-            if reference.crs_wkt
-            else QgsCoordinateReferenceSystem()
-        )
-        sink, dest_id = self.parameterAsSink(parameters, self.OUTPUT, context, fields, QgsWkbTypes.MultiPolygon, crs)
-        for region, wkb in polygonize(regions, reference.geotransform, reference.crs_wkt):
-            if feedback.isCanceled():
-                raise Cancelled("cancelled by the user")
+
+        def feature_attributes(region):
             first, last, changes, pixels = attributes[region]
-            geometry = QgsGeometry()
-            geometry.fromWkb(wkb)
-            geometry.convertToMultiType()
-            feature = QgsFeature(fields)
-            feature.setGeometry(geometry)
-            feature.setAttributes(
-                [
-                    label_of[codes[first]],
-                    label_of[codes[last]],
-                    int(changes),
-                    int(pixels),
-                    float(pixels * reference.pixel_area),
-                ]
-            )
-            sink.addFeature(feature, QgsFeatureSink.FastInsert)
-        del sink  # flush now, see changedetection
+            return [
+                label_of[codes[first]],
+                label_of[codes[last]],
+                int(changes),
+                int(pixels),
+                float(pixels * reference.pixel_area),
+            ]
+
+        dest_id = self.write_regions(
+            parameters, self.OUTPUT, context, feedback, fields, regions, reference, feature_attributes
+        )
         outputs[self.OUTPUT] = dest_id
         return outputs
 

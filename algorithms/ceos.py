@@ -308,3 +308,62 @@ def gcps(descriptor: ImageDescriptor, count: int = 11) -> List[Tuple[float, floa
             if lat or lon:
                 points.append((pixel + 0.5, float(line) + 0.5, lon, lat))
     return points
+
+
+def geolocation_model(descriptor: ImageDescriptor, samples: int = 64):
+    """A map from (lon, lat) degrees to (row, col) of the image, fitted on the line records' geolocation.
+
+    Each sampled line gives its first, middle and last pixel; a second-order polynomial in (lon, lat)
+    per image coordinate is fitted by least squares. It locates a window to a few pixels, which is
+    what cropping needs (the LED facility record's polynomial is not used yet).
+    """
+    points = []
+    for line in np.linspace(0, descriptor.lines - 1, min(samples, descriptor.lines)).astype(int):
+        for pixel, lat, lon in line_geolocation(descriptor, int(line)):
+            if lat or lon:
+                points.append((float(line), pixel, lon, lat))
+    if len(points) < 6:
+        raise CeosError(f"{os.path.basename(descriptor.path)} carries no line geolocation to crop with")
+    points = np.asarray(points)
+    lon0, lat0 = points[:, 2].mean(), points[:, 3].mean()
+
+    def design(lon, lat):
+        x, y = np.asarray(lon) - lon0, np.asarray(lat) - lat0
+        return np.stack([np.ones_like(x), x, y, x * x, x * y, y * y], axis=-1)
+
+    a = design(points[:, 2], points[:, 3])
+    row_coef = np.linalg.lstsq(a, points[:, 0], rcond=None)[0]
+    col_coef = np.linalg.lstsq(a, points[:, 1], rcond=None)[0]
+
+    def to_image(lon, lat):
+        d = design(lon, lat)
+        return d @ row_coef, d @ col_coef
+
+    return to_image
+
+
+def window_for_extent(descriptor: ImageDescriptor, lon_min, lat_min, lon_max, lat_max, *, margin: int = 2):
+    """(rows slice, cols slice) of the image covering a lon/lat box (degrees), clipped to the scene.
+
+    Raises :class:`CeosError` when the box misses the scene.
+    """
+    if not (lon_min < lon_max and lat_min < lat_max):
+        raise CeosError(f"empty extent: lon {lon_min}..{lon_max}, lat {lat_min}..{lat_max}")
+    to_image = geolocation_model(descriptor)
+    t = np.linspace(0, 1, 9)
+    lons = np.concatenate(
+        [lon_min + (lon_max - lon_min) * t, np.full(9, lon_max), lon_max - (lon_max - lon_min) * t, np.full(9, lon_min)]
+    )
+    lats = np.concatenate(
+        [np.full(9, lat_min), lat_min + (lat_max - lat_min) * t, np.full(9, lat_max), lat_max - (lat_max - lat_min) * t]
+    )
+    rows, cols = to_image(lons, lats)
+    r0, r1 = int(np.floor(rows.min())) - margin, int(np.ceil(rows.max())) + margin + 1
+    c0, c1 = int(np.floor(cols.min())) - margin, int(np.ceil(cols.max())) + margin + 1
+    r0, r1 = max(r0, 0), min(r1, descriptor.lines)
+    c0, c1 = max(c0, 0), min(c1, descriptor.pixels)
+    if r0 >= r1 or c0 >= c1:
+        raise CeosError(
+            f"the extent lon {lon_min:.4f}..{lon_max:.4f}, lat {lat_min:.4f}..{lat_max:.4f} is outside the scene"
+        )
+    return slice(r0, r1), slice(c0, c1)

@@ -4,6 +4,8 @@ import os
 
 import numpy as np
 from qgis.core import (
+    QgsCoordinateReferenceSystem,
+    QgsProcessingParameterExtent,
     QgsProcessingParameterFile,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
@@ -23,6 +25,7 @@ BLOCK_LINES = 1024
 
 class ReadCeosAlgorithm(SarAlgorithm):
     INPUT = "INPUT"
+    EXTENT = "EXTENT"
     POLARISATION = "POLARISATION"
     LOOKS_RANGE = "LOOKS_RANGE"
     LOOKS_AZIMUTH = "LOOKS_AZIMUTH"
@@ -56,12 +59,15 @@ class ReadCeosAlgorithm(SarAlgorithm):
             "radar geometry and carry ground control points (EPSG:4326) from the line records, so QGIS "
             "places them on the map; metadata items give the scene id, date, polarisation, orbit direction "
             "and WAVELENGTH_M. The file is memory-mapped and read in blocks of lines: any size fits.\n"
-            "Not yet: cropping to an EXTENT through the LED geolocation polynomial."
+            "<b>EXTENT</b> (optional, any CRS): only the lines and columns covering it are read, located "
+            "with a polynomial fitted to the line records' geolocation (a few pixels' accuracy); an extent "
+            "outside the scene is an error."
         )
 
     def initAlgorithm(self, config=None):  # noqa: N802
         integer = QgsProcessingParameterNumber.Integer
         self.addParameter(QgsProcessingParameterFile(self.INPUT, self.tr("IMG- file of the product")))
+        self.addParameter(QgsProcessingParameterExtent(self.EXTENT, self.tr("Crop to extent (any CRS)"), optional=True))
         self.addParameter(QgsProcessingParameterString(self.POLARISATION, self.tr("Polarisation"), optional=True))
         self.addParameter(
             QgsProcessingParameterNumber(self.LOOKS_RANGE, self.tr("Looks in range"), integer, 1, False, 1)
@@ -100,7 +106,20 @@ class ReadCeosAlgorithm(SarAlgorithm):
             "CALIBRATION_DB": leader.calibration_db,
             "SENSOR": leader.sensor,
         }
-        points = ceos.gcps(image)
+        window = (slice(0, image.lines), slice(0, image.pixels))
+        if parameters.get(self.EXTENT):
+            extent = self.parameterAsExtent(parameters, self.EXTENT, context, QgsCoordinateReferenceSystem("EPSG:4326"))
+            window = ceos.window_for_extent(
+                image, extent.xMinimum(), extent.yMinimum(), extent.xMaximum(), extent.yMaximum()
+            )
+            feedback.pushInfo(
+                self.tr("Window: lines {}-{}, columns {}-{}").format(
+                    window[0].start, window[0].stop, window[1].start, window[1].stop
+                )
+            )
+        r_off, c_off = window[0].start, window[1].start
+        lines, pixels = window[0].stop - r_off, window[1].stop - c_off
+        points = [(c - c_off, r - r_off, lon, lat) for c, r, lon, lat in ceos.gcps(image)]
         outputs = {}
         specs = [
             (self.OUTPUT_INTENSITY, np.float32, looks),
@@ -111,13 +130,17 @@ class ReadCeosAlgorithm(SarAlgorithm):
             if not parameters.get(key):
                 continue
             target = self.parameterAsOutputLayer(parameters, key, context)
-            rows, cols = image.lines // la, image.pixels // lr
+            rows, cols = lines // la, pixels // lr
             with RasterWriter(target, rows, cols, dtype=dtype, geotransform=None, crs_wkt="") as writer:
                 block = BLOCK_LINES // la * la
                 for start in range(0, rows * la, block):
                     if feedback.isCanceled():
                         raise Cancelled("cancelled by the user")
-                    slc = ceos.read_slc_window(image, slice(start, min(start + block, rows * la)), slice(0, cols * lr))
+                    slc = ceos.read_slc_window(
+                        image,
+                        slice(r_off + start, r_off + min(start + block, rows * la)),
+                        slice(c_off, c_off + cols * lr),
+                    )
                     if key == self.OUTPUT_INTENSITY:
                         values = ceos.calibrated_sigma0_db(slc, leader.calibration_db or 0.0, (la, lr))
                     elif key == self.OUTPUT_PHASE:

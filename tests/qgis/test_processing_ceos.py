@@ -80,3 +80,32 @@ def test_level_15_product_and_wrong_polarisation_are_clear_errors(run_alg, share
             {"INPUT": product[0], "POLARISATION": "VV", "OUTPUT_INTENSITY": str(tmp_path / "i.tif")},
         )
     assert not (tmp_path / "i.tif").exists()
+
+
+def test_extent_crops_to_the_window_it_covers(run_alg, product, tmp_path):
+    from qgis.core import QgsProcessingException
+
+    path, slc = product
+    # the writer's geolocation: lat = 35 - 0.001 * line, lon = 139 + 0.001 * pixel
+    result = run_alg(
+        "sarchange:readceos",
+        {
+            "INPUT": path,
+            "EXTENT": "139.010,139.020,34.970,34.980 [EPSG:4326]",
+            "OUTPUT_COMPLEX": str(tmp_path / "c.tif"),
+        },
+    )
+    crop = read_band(result["OUTPUT_COMPLEX"], dtype=np.complex64)
+    assert 10 <= crop.shape[0] <= 16 and 10 <= crop.shape[1] <= 16  # 10 x 10 pixels plus margins
+    h, w = crop.shape
+    origin = [
+        (r, c) for r in range(80 - h + 1) for c in range(60 - w + 1) if np.array_equal(crop, slc[r : r + h, c : c + w])
+    ]
+    assert len(origin) == 1
+    row, col = origin[0]
+    assert 17 <= row <= 21 and 7 <= col <= 11  # lat 34.980 is line 20, lon 139.010 is pixel 10, margin 2
+    with pytest.raises(QgsProcessingException, match="outside the scene"):
+        run_alg(
+            "sarchange:readceos",
+            {"INPUT": path, "EXTENT": "10,11,10,11 [EPSG:4326]", "OUTPUT_COMPLEX": str(tmp_path / "x.tif")},
+        )

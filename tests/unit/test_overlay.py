@@ -103,3 +103,28 @@ def test_rgb_composite_byte_output_spans_full_range(tmp_path, write_raster):
     for band in (1, 2, 3):
         values = read_band(out, band)
         assert values.min() == 0 and values.max() == 255
+
+
+def test_png_tiles_without_georeference_are_valid_inputs(tmp_path):
+    """Tiles as a tile server delivers them: 8-bit PNG, RGB or grey, no CRS; band 1 (red or grey) is used."""
+    from osgeo import gdal
+
+    rng = np.random.default_rng(0)
+    before = rng.integers(0, 200, (64, 64)).astype(np.uint8)
+    before[0, 0], before[0, 1] = 0, 255  # both dates span 0-255, so min-max scaling leaves levels as they are
+    after = before.copy()
+    after[1:, 32:] = np.minimum(before[1:, 32:].astype(int) + 120, 255)
+    paths = []
+    for name, image, bands in (("before.png", before, 3), ("after.png", after, 1)):
+        mem = gdal.GetDriverByName("MEM").Create("", 64, 64, bands, gdal.GDT_Byte)
+        for b in range(bands):
+            mem.GetRasterBand(b + 1).WriteArray(image)
+        path = str(tmp_path / name)
+        gdal.GetDriverByName("PNG").CreateCopy(path, mem)
+        paths.append(path)
+    out = overlay.overlay_rasters(
+        (paths[0], 1), (paths[1], 1), str(tmp_path / "ov.tif"), input_scale="display", scaling="minmax"
+    )
+    rgb = np.stack([read_band(out, b) for b in (1, 2, 3)])
+    assert (rgb[0, :, :32] == rgb[1, :, :32]).mean() > 0.95  # unchanged half grey
+    assert (rgb[1, :, 32:] == 0).mean() > 0.95  # brighter half coloured (red dominant)

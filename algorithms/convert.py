@@ -79,3 +79,12 @@ def to_power(values: np.ndarray, scale: str) -> np.ndarray:
     if scale not in TO_POWER:
         raise ValueError(f"scale must be one of {sorted(TO_POWER)}, got scale={scale!r}")
     return TO_POWER[scale](values)
+
+
+#: From linear power back to each input scale of :data:`TO_POWER`.
+FROM_POWER = {
+    "linear": lambda p: p,
+    "db": power_to_db,
+    "amplitude": lambda p: np.sqrt(np.maximum(p, 0)),
+    "palsar_dn": lambda p: np.sqrt(np.maximum(p, 0) / 10.0**-8.3),
+}

@@ -2,17 +2,9 @@
 
 import numpy as np
 
-from .convert import TO_POWER, power_to_db
+from .convert import FROM_POWER, TO_POWER
 from .despeckle import METHODS, despeckle, halo
 from .raster_io import process_blockwise, sample_band
-
-#: Inverse of :data:`.convert.TO_POWER`: from linear power back to the input's scale.
-FROM_POWER = {
-    "linear": lambda p: p,
-    "db": power_to_db,
-    "amplitude": lambda p: np.sqrt(np.maximum(p, 0)),
-    "palsar_dn": lambda p: np.sqrt(np.maximum(p, 0) / 10.0**-8.3),
-}
 
 
 def despeckle_raster(

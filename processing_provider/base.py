@@ -10,6 +10,7 @@ from qgis.core import (
     QgsProcessingAlgorithm,
     QgsProcessingException,
     QgsProcessingParameterBand,
+    QgsProcessingParameterEnum,
     QgsRasterLayer,
     QgsWkbTypes,
 )
@@ -74,6 +75,12 @@ class SarAlgorithm(QgsProcessingAlgorithm):
         if not os.path.exists(path) and not path.startswith("/vsi"):
             raise QgsProcessingException(self.tr("{}: raster file not found: {}").format(name, path))
         return path, raster_info(path)
+
+    def enum_parameter(self, name, description, options, default):
+        """A choice among ``options`` passed and returned as strings (``METHOD=lee`` in qgis_process)."""
+        return QgsProcessingParameterEnum(
+            name, self.tr(description), options=list(options), defaultValue=default, usesStaticStrings=True
+        )
 
     @staticmethod
     def band_parameter(name, description, parent):

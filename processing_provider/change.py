@@ -8,7 +8,6 @@ from qgis.core import (
     QgsFields,
     QgsProcessing,
     QgsProcessingParameterDefinition,
-    QgsProcessingParameterEnum,
     QgsProcessingParameterFeatureSink,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterNumber,
@@ -97,17 +96,14 @@ class ChangeDetectionAlgorithm(SarAlgorithm):
     def initAlgorithm(self, config=None):  # noqa: N802
         double, integer = QgsProcessingParameterNumber.Double, QgsProcessingParameterNumber.Integer
 
-        def enum(name, label, options, default):
-            return QgsProcessingParameterEnum(
-                name, self.tr(label), options=list(options), defaultValue=default, usesStaticStrings=True
-            )
-
         self.addParameter(QgsProcessingParameterRasterLayer(self.BEFORE, self.tr("Before (linear power)")))
         self.addParameter(self.band_parameter(self.BAND_BEFORE, self.tr("Band of before"), self.BEFORE))
         self.addParameter(QgsProcessingParameterRasterLayer(self.AFTER, self.tr("After (linear power)")))
         self.addParameter(self.band_parameter(self.BAND_AFTER, self.tr("Band of after"), self.AFTER))
-        self.addParameter(enum(self.METHOD, "Method", change.METHODS, "likelihood_ratio"))
-        self.addParameter(enum(self.DESPECKLE, "Despeckle first", ("none",) + DESPECKLE_METHODS, "refined_lee"))
+        self.addParameter(self.enum_parameter(self.METHOD, "Method", change.METHODS, "likelihood_ratio"))
+        self.addParameter(
+            self.enum_parameter(self.DESPECKLE, "Despeckle first", ("none",) + DESPECKLE_METHODS, "refined_lee")
+        )
         self.addParameter(
             QgsProcessingParameterNumber(self.LOOKS, self.tr("Number of looks"), double, 1.0, False, 0.01)
         )
@@ -116,8 +112,8 @@ class ChangeDetectionAlgorithm(SarAlgorithm):
                 self.ALPHA, self.tr("False-alarm rate (likelihood ratio)"), double, 0.01, False, 0.0, 1.0
             )
         )
-        self.addParameter(enum(self.UNIT, "Test unit (likelihood ratio)", change.UNITS, "superpixel"))
-        self.addParameter(enum(self.STATISTIC, "Statistic (threshold)", change.STATISTICS, "log_ratio"))
+        self.addParameter(self.enum_parameter(self.UNIT, "Test unit (likelihood ratio)", change.UNITS, "superpixel"))
+        self.addParameter(self.enum_parameter(self.STATISTIC, "Statistic (threshold)", change.STATISTICS, "log_ratio"))
         self.addParameter(
             QgsProcessingParameterNumber(
                 self.THRESHOLD_LOSS, self.tr("Loss threshold (dB for log ratio)"), double, -3.0

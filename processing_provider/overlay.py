@@ -1,7 +1,6 @@
 """``sarchange:overlay`` and ``sarchange:rgbcomposite``: visual composites."""
 
 from qgis.core import (
-    QgsProcessingParameterEnum,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
     QgsProcessingParameterRasterLayer,
@@ -10,12 +9,6 @@ from qgis.core import (
 from ..algorithms import overlay
 from ..algorithms.align import RESAMPLING
 from .base import SarAlgorithm
-
-
-def _enum(name, label, options, default, tr):
-    return QgsProcessingParameterEnum(
-        name, tr(label), options=list(options), defaultValue=default, usesStaticStrings=True
-    )
 
 
 class OverlayAlgorithm(SarAlgorithm):
@@ -79,12 +72,12 @@ class OverlayAlgorithm(SarAlgorithm):
                 255,
             )
         )
-        self.addParameter(_enum(self.INPUT_SCALE, "Input values", overlay.INPUT_SCALES, "linear", self.tr))
-        self.addParameter(_enum(self.SCALING, "Scaling to 0-255", overlay.SCALINGS, "percentile", self.tr))
+        self.addParameter(self.enum_parameter(self.INPUT_SCALE, "Input values", overlay.INPUT_SCALES, "linear"))
+        self.addParameter(self.enum_parameter(self.SCALING, "Scaling to 0-255", overlay.SCALINGS, "percentile"))
         double = QgsProcessingParameterNumber.Double
         self.addParameter(QgsProcessingParameterNumber(self.DB_MIN, self.tr("dB range: minimum (dB)"), double, -25.0))
         self.addParameter(QgsProcessingParameterNumber(self.DB_MAX, self.tr("dB range: maximum (dB)"), double, 0.0))
-        self.addParameter(_enum(self.RESAMPLING, "Resampling of AFTER", RESAMPLING, "bilinear", self.tr))
+        self.addParameter(self.enum_parameter(self.RESAMPLING, "Resampling of AFTER", RESAMPLING, "bilinear"))
         self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT, self.tr("Overlay (RGB)")))
 
     def compute(self, parameters, context, feedback):
@@ -152,9 +145,9 @@ class RgbCompositeAlgorithm(SarAlgorithm):
         self.addParameter(self.band_parameter(self.BAND_HH, self.tr("Band of HH"), self.HH))
         self.addParameter(QgsProcessingParameterRasterLayer(self.HV, self.tr("HV (linear power)")))
         self.addParameter(self.band_parameter(self.BAND_HV, self.tr("Band of HV"), self.HV))
-        self.addParameter(_enum(self.SCALING, "Scaling", ("minmax", "percentile"), "minmax", self.tr))
-        self.addParameter(_enum(self.OUTPUT_TYPE, "Output type", ("float", "byte"), "float", self.tr))
-        self.addParameter(_enum(self.RESAMPLING, "Resampling of HV", RESAMPLING, "bilinear", self.tr))
+        self.addParameter(self.enum_parameter(self.SCALING, "Scaling", ("minmax", "percentile"), "minmax"))
+        self.addParameter(self.enum_parameter(self.OUTPUT_TYPE, "Output type", ("float", "byte"), "float"))
+        self.addParameter(self.enum_parameter(self.RESAMPLING, "Resampling of HV", RESAMPLING, "bilinear"))
         self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT, self.tr("Composite (RGB)")))
 
     def compute(self, parameters, context, feedback):

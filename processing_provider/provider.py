@@ -20,6 +20,7 @@ def algorithm_classes():
     from .overlay import OverlayAlgorithm, RgbCompositeAlgorithm
     from .simulate import SimulatePairAlgorithm
     from .speckleqa import SpeckleQaAlgorithm
+    from .tellus import TellusDownloadAlgorithm, TellusPairsAlgorithm, TellusSearchAlgorithm
     from .todb import ToDbAlgorithm
 
     return [
@@ -36,6 +37,9 @@ def algorithm_classes():
         ReadCeosAlgorithm,
         InterferogramAlgorithm,
         DifferentialInterferogramAlgorithm,
+        TellusSearchAlgorithm,
+        TellusPairsAlgorithm,
+        TellusDownloadAlgorithm,
     ]
 
 

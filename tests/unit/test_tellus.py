@@ -177,3 +177,40 @@ def test_tile_bounds_follow_the_xyz_formula():
     xmin, ymin, xmax, ymax = tellus.tile_bounds_3857(12, 3638, 1612)  # Tokyo
     assert xmax - xmin == pytest.approx(2 * 20037508.342789244 / 4096)
     assert tellus.tiles_for_bbox(139.7, 35.6, 139.8, 35.7, 12)[0] == (3637, 1612)
+
+
+def test_query_has_dates_and_filters_and_refuses_bad_dates():
+    query = tellus.build_query("2020-01-01", "2020-12-31", orbit_direction="ascending", beam="U2-6", frame="")
+    assert query["start_datetime"] == {"gte": "2020-01-01T00:00:00Z"}
+    assert query["end_datetime"] == {"lte": "2020-12-31T23:59:59Z"}
+    assert query["sat:orbit_state"] == {"eq": "ascending"} and "tellus:sat_frame" not in query
+    with pytest.raises(ValueError, match="start_date"):
+        tellus.build_query("01/02/2020")
+
+
+def scene(name, day, **extra):
+    props = {
+        "tellus:name": name,
+        "start_datetime": f"{day}T02:00:00Z",
+        "sat:relative_orbit": 18,
+        "tellus:sat_frame": 2900,
+        "palsar2:beam": "U2-6",
+        "sar:instrument_mode": "SM1",
+        "sat:orbit_state": "ascending",
+        "sar:polarizations": "HH+HV",
+    }
+    props.update(extra)
+    return {"id": name, "properties": props}
+
+
+def test_pairs_share_geometry_of_acquisition_and_respect_max_days():
+    scenes = [
+        scene("a", "2020-01-01"),
+        scene("b", "2020-01-15"),
+        scene("c", "2020-03-01"),
+        scene("d", "2020-01-10", **{"sat:orbit_state": "descending"}),
+    ]
+    pairs = tellus.find_pairs(scenes, 30, lambda a, b: True)
+    assert [(p["a"]["id"], p["b"]["id"], p["baseline_days"]) for p in pairs] == [("a", "b", 14.0)]
+    assert tellus.find_pairs(scenes, 30, lambda a, b: False) == []
+    assert len(tellus.find_pairs(scenes, 100, lambda a, b: True)) == 3

@@ -1,0 +1,362 @@
+"""Tellus algorithms: scene search, candidate pairs, product download."""
+
+import json
+import os
+
+from qgis.core import (
+    QgsApplication,
+    QgsAuthMethodConfig,
+    QgsCoordinateReferenceSystem,
+    QgsFeature,
+    QgsFeatureSink,
+    QgsField,
+    QgsFields,
+    QgsGeometry,
+    QgsProcessing,
+    QgsProcessingException,
+    QgsProcessingOutputString,
+    QgsProcessingParameterAuthConfig,
+    QgsProcessingParameterDefinition,
+    QgsProcessingParameterExtent,
+    QgsProcessingParameterFeatureSink,
+    QgsProcessingParameterFeatureSource,
+    QgsProcessingParameterFolderDestination,
+    QgsProcessingParameterNumber,
+    QgsProcessingParameterString,
+    QgsWkbTypes,
+)
+from qgis.PyQt.QtCore import QVariant
+
+from ..algorithms import tellus
+from .base import SarAlgorithm
+
+WGS84 = QgsCoordinateReferenceSystem("EPSG:4326")
+
+
+class TellusAlgorithm(SarAlgorithm):
+    """Common parameters of every Tellus algorithm (a contract: scripts depend on these names)."""
+
+    AUTH_CONFIG = "AUTH_CONFIG"
+    TOKEN = "TOKEN"
+    API_URL = "API_URL"
+    TILE_URL = "TILE_URL"
+    FILE_API_URL = "FILE_API_URL"
+
+    def group(self):
+        return self.tr("Tellus")
+
+    def groupId(self):  # noqa: N802
+        return "tellus"
+
+    def flags(self):
+        return super().flags() | self.FlagNoThreading  # network + auth manager: keep on the main thread
+
+    COMMON_HELP = (
+        "\n\nAccess: <b>AUTH_CONFIG</b> (a QGIS authentication configuration whose password, or 'token' "
+        "field, holds the Tellus API token) or <b>TOKEN</b>; when both are empty the TELLUS_TOKEN environment "
+        "variable is used. Advanced: <b>API_URL</b>, <b>TILE_URL</b>, <b>FILE_API_URL</b> (or TELLUS_API_URL, "
+        "TELLUS_TILE_URL, TELLUS_FILE_API_URL), HTTPS only. The token never appears in messages or outputs."
+    )
+
+    def add_common_parameters(self):
+        self.addParameter(
+            QgsProcessingParameterAuthConfig(self.AUTH_CONFIG, self.tr("Tellus authentication"), optional=True)
+        )
+        token = QgsProcessingParameterString(self.TOKEN, self.tr("Tellus token (fallback)"), optional=True)
+        self.addParameter(token)
+        for name, label in (
+            (self.API_URL, "Traveler API URL"),
+            (self.TILE_URL, "Tile URL template"),
+            (self.FILE_API_URL, "Legacy file API URL"),
+        ):
+            parameter = QgsProcessingParameterString(name, self.tr(label), optional=True)
+            parameter.setFlags(parameter.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+            self.addParameter(parameter)
+
+    def client(self, parameters, context, feedback):
+        token = self.parameterAsString(parameters, self.TOKEN, context)
+        auth_id = self.parameterAsString(parameters, self.AUTH_CONFIG, context)
+        if auth_id:
+            config = QgsAuthMethodConfig()
+            if not QgsApplication.authManager().loadAuthenticationConfig(auth_id, config, True):
+                raise QgsProcessingException(self.tr("AUTH_CONFIG {} could not be loaded").format(auth_id))
+            token = config.config("token") or config.config("password") or token
+        try:
+            settings = tellus.Settings.resolve(
+                token=token,
+                api_url=self.parameterAsString(parameters, self.API_URL, context),
+                tile_url=self.parameterAsString(parameters, self.TILE_URL, context),
+                file_api_url=self.parameterAsString(parameters, self.FILE_API_URL, context),
+            )
+        except tellus.TellusError as exc:
+            raise QgsProcessingException(str(exc)) from None
+        if not settings.token:
+            feedback.pushWarning(self.tr("No Tellus token given (AUTH_CONFIG, TOKEN or TELLUS_TOKEN)"))
+        return tellus.Client(settings)
+
+    def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
+        try:
+            return super().processAlgorithm(parameters, context, feedback)
+        except tellus.TellusError as exc:
+            raise QgsProcessingException(f"{self.displayName()}: {exc}") from None
+
+
+def _field_type(values):
+    if all(isinstance(v, bool) for v in values):
+        return QVariant.Bool
+    if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        return QVariant.LongLong
+    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        return QVariant.Double
+    return QVariant.String
+
+
+def _value(value, kind):
+    if value is None:
+        return None
+    if kind == QVariant.String and not isinstance(value, str):
+        return json.dumps(value)
+    return value
+
+
+class TellusSearchAlgorithm(TellusAlgorithm):
+    EXTENT = "EXTENT"
+    START_DATE = "START_DATE"
+    END_DATE = "END_DATE"
+    DATASET = "DATASET"
+    FILTER_NAMES = {
+        "ORBIT_DIRECTION": "orbit_direction",
+        "RELATIVE_ORBIT": "relative_orbit",
+        "FRAME": "frame",
+        "MODE": "mode",
+        "POLARISATIONS": "polarisations",
+        "BEAM": "beam",
+    }
+    OUTPUT = "OUTPUT"
+
+    def name(self):
+        return "tellussearch"
+
+    def displayName(self):  # noqa: N802
+        return self.tr("Search PALSAR-2 scenes (Tellus)")
+
+    def shortHelpString(self):  # noqa: N802
+        return self.tr(
+            "Searches the Tellus Satellite Data Traveler for scenes over an extent and a date range, and "
+            "returns their footprints (EPSG:4326) with every scene property as an attribute.\n\n"
+            "<b>EXTENT</b> (any CRS), <b>START_DATE</b>, <b>END_DATE</b> (YYYY-MM-DD), <b>DATASET</b> (default "
+            "PALSAR-2 L1.1), optional filters <b>ORBIT_DIRECTION</b> (ascending/descending), "
+            "<b>RELATIVE_ORBIT</b>, <b>FRAME</b>, <b>MODE</b>, <b>POLARISATIONS</b> (e.g. HH+HV), <b>BEAM</b>. "
+            "All result pages are fetched."
+        ) + self.tr(self.COMMON_HELP)
+
+    def initAlgorithm(self, config=None):  # noqa: N802
+        self.addParameter(QgsProcessingParameterExtent(self.EXTENT, self.tr("Extent")))
+        self.addParameter(
+            QgsProcessingParameterString(self.START_DATE, self.tr("Start date (YYYY-MM-DD)"), optional=True)
+        )
+        self.addParameter(QgsProcessingParameterString(self.END_DATE, self.tr("End date (YYYY-MM-DD)"), optional=True))
+        self.addParameter(QgsProcessingParameterString(self.DATASET, self.tr("Dataset id"), tellus.PALSAR2_L11_DATASET))
+        for name in self.FILTER_NAMES:
+            self.addParameter(
+                QgsProcessingParameterString(name, self.tr(name.replace("_", " ").capitalize()), optional=True)
+            )
+        self.add_common_parameters()
+        self.addParameter(
+            QgsProcessingParameterFeatureSink(self.OUTPUT, self.tr("Scenes"), QgsProcessing.TypeVectorPolygon)
+        )
+
+    def compute(self, parameters, context, feedback):
+        client = self.client(parameters, context, feedback)
+        extent = self.parameterAsExtent(parameters, self.EXTENT, context, WGS84)
+        filters = {}
+        for name, key in self.FILTER_NAMES.items():
+            value = self.parameterAsString(parameters, name, context).strip()
+            filters[key] = int(value) if key in ("relative_orbit", "frame") and value.isdigit() else value
+        query = tellus.build_query(
+            self.parameterAsString(parameters, self.START_DATE, context).strip(),
+            self.parameterAsString(parameters, self.END_DATE, context).strip(),
+            **filters,
+        )
+        scenes = list(
+            client.search(
+                datasets=[self.parameterAsString(parameters, self.DATASET, context)],
+                intersects=tellus.bbox_polygon(
+                    extent.xMinimum(), extent.yMinimum(), extent.xMaximum(), extent.yMaximum()
+                ),
+                query=query,
+            )
+        )
+        feedback.pushInfo(self.tr("{} scenes").format(len(scenes)))
+        keys = sorted({k for s in scenes for k in (s.get("properties") or {})})
+        kinds = {
+            k: _field_type([s["properties"][k] for s in scenes if s["properties"].get(k) is not None]) for k in keys
+        }
+        fields = QgsFields()
+        fields.append(QgsField("scene_id", QVariant.String))
+        for key in keys:
+            fields.append(QgsField(key, kinds[key]))
+        sink, dest_id = self.parameterAsSink(parameters, self.OUTPUT, context, fields, QgsWkbTypes.MultiPolygon, WGS84)
+        for item in scenes:
+            feature = QgsFeature(fields)
+            geometry = item.get("geometry")
+            if geometry:
+                g = QgsGeometry.fromWkt(_geojson_to_wkt(geometry))
+                g.convertToMultiType()
+                feature.setGeometry(g)
+            props = item.get("properties") or {}
+            feature.setAttributes([str(item.get("id", ""))] + [_value(props.get(k), kinds[k]) for k in keys])
+            sink.addFeature(feature, QgsFeatureSink.FastInsert)
+        del sink
+        return {self.OUTPUT: dest_id}
+
+
+def _geojson_to_wkt(geometry):
+    from osgeo import ogr
+
+    return ogr.CreateGeometryFromJson(json.dumps(geometry)).ExportToWkt()
+
+
+class TellusPairsAlgorithm(TellusAlgorithm):
+    INPUT = "INPUT"
+    MAX_DAYS = "MAX_DAYS"
+    EXTENT = "EXTENT"
+    OUTPUT = "OUTPUT"
+
+    def name(self):
+        return "telluspairs"
+
+    def displayName(self):  # noqa: N802
+        return self.tr("Find interferometric / change pairs (Tellus)")
+
+    def shortHelpString(self):  # noqa: N802
+        return self.tr(
+            "From scene footprints (the output of tellussearch), lists candidate pairs for interferometry "
+            "or change detection: same relative orbit (path), frame, beam, mode, orbit direction and "
+            "polarisations, at most <b>MAX_DAYS</b> apart, with overlapping footprints (overlapping "
+            "<b>EXTENT</b> too, when given). <b>OUTPUT</b>: one polygon per pair (the footprints' "
+            "intersection) with scene_a, scene_b, date_a, date_b and baseline_days. Works offline."
+        )
+
+    def initAlgorithm(self, config=None):  # noqa: N802
+        self.addParameter(
+            QgsProcessingParameterFeatureSource(
+                self.INPUT, self.tr("Scene footprints"), [QgsProcessing.TypeVectorPolygon]
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterNumber(
+                self.MAX_DAYS, self.tr("Maximum days apart"), QgsProcessingParameterNumber.Double, 100.0, False, 0.0
+            )
+        )
+        self.addParameter(QgsProcessingParameterExtent(self.EXTENT, self.tr("Must overlap extent"), optional=True))
+        self.addParameter(
+            QgsProcessingParameterFeatureSink(self.OUTPUT, self.tr("Pairs"), QgsProcessing.TypeVectorPolygon)
+        )
+
+    def compute(self, parameters, context, feedback):
+        source = self.parameterAsSource(parameters, self.INPUT, context)
+        names = source.fields().names()
+        scenes, geometries = [], {}
+        for feature in source.getFeatures():
+            props = dict(zip(names, feature.attributes()))
+            scene_id = str(props.get("scene_id") or props.get("tellus:name") or feature.id())
+            scenes.append({"id": scene_id, "properties": props})
+            geometries[scene_id] = feature.geometry()
+        extent = None
+        if parameters.get(self.EXTENT):
+            extent = QgsGeometry.fromRect(self.parameterAsExtent(parameters, self.EXTENT, context, source.sourceCrs()))
+
+        def overlaps(a, b):
+            both = geometries[a["id"]].intersection(geometries[b["id"]])
+            return not both.isEmpty() and both.area() > 0 and (extent is None or both.intersects(extent))
+
+        pairs = tellus.find_pairs(scenes, self.parameterAsDouble(parameters, self.MAX_DAYS, context), overlaps)
+        fields = QgsFields()
+        for name, kind in (
+            ("scene_a", QVariant.String),
+            ("scene_b", QVariant.String),
+            ("date_a", QVariant.String),
+            ("date_b", QVariant.String),
+            ("baseline_days", QVariant.Double),
+        ):
+            fields.append(QgsField(name, kind))
+        sink, dest_id = self.parameterAsSink(
+            parameters, self.OUTPUT, context, fields, QgsWkbTypes.MultiPolygon, source.sourceCrs()
+        )
+        for pair in pairs:
+            a, b = pair["a"], pair["b"]
+            geometry = geometries[a["id"]].intersection(geometries[b["id"]])
+            geometry.convertToMultiType()
+            feature = QgsFeature(fields)
+            feature.setGeometry(geometry)
+            feature.setAttributes(
+                [
+                    a["id"],
+                    b["id"],
+                    str(a["properties"]["start_datetime"]),
+                    str(b["properties"]["start_datetime"]),
+                    float(pair["baseline_days"]),
+                ]
+            )
+            sink.addFeature(feature, QgsFeatureSink.FastInsert)
+        del sink
+        feedback.pushInfo(self.tr("{} pairs").format(len(pairs)))
+        return {self.OUTPUT: dest_id}
+
+
+class TellusDownloadAlgorithm(TellusAlgorithm):
+    DATASET = "DATASET"
+    SCENE_ID = "SCENE_ID"
+    FOLDER = "FOLDER"
+    IMAGE = "IMAGE"
+
+    def name(self):
+        return "tellusdownload"
+
+    def displayName(self):  # noqa: N802
+        return self.tr("Download a scene's product files (Tellus)")
+
+    def shortHelpString(self):  # noqa: N802
+        return self.tr(
+            "Downloads every file of a scene (<b>DATASET</b>, <b>SCENE_ID</b>) into <b>FOLDER</b>, with "
+            "progress, resuming a partial file, and checking each file's size. File names from the server "
+            "are reduced to safe base names. Outputs the folder and, for Level 1.1, the first IMG- file, "
+            "ready for sarchange:readceos."
+        ) + self.tr(self.COMMON_HELP)
+
+    def initAlgorithm(self, config=None):  # noqa: N802
+        self.addParameter(QgsProcessingParameterString(self.DATASET, self.tr("Dataset id"), tellus.PALSAR2_L11_DATASET))
+        self.addParameter(QgsProcessingParameterString(self.SCENE_ID, self.tr("Scene id")))
+        self.add_common_parameters()
+        self.addParameter(QgsProcessingParameterFolderDestination(self.FOLDER, self.tr("Folder")))
+        self.addOutput(QgsProcessingOutputString(self.IMAGE, self.tr("IMG- file for readceos")))
+
+    def compute(self, parameters, context, feedback):
+        client = self.client(parameters, context, feedback)
+        dataset = self.parameterAsString(parameters, self.DATASET, context)
+        scene = self.parameterAsString(parameters, self.SCENE_ID, context).strip()
+        if not scene:
+            raise ValueError("SCENE_ID must name a scene, got an empty SCENE_ID")
+        folder = self.parameterAsString(parameters, self.FOLDER, context)
+        files = client.files(dataset, scene)
+        if not files:
+            raise ValueError(f"Tellus lists no files for SCENE_ID={scene!r}")
+        written = []
+        share = 100.0 / len(files)
+        for i, item in enumerate(files):
+            if feedback.isCanceled():
+                break
+            url = client.download_url(dataset, scene, item["id"])
+            written.append(
+                client.download(
+                    url,
+                    folder,
+                    item.get("name") or str(item["id"]),
+                    size=item.get("size_bytes"),
+                    progress=lambda f, i=i: feedback.setProgress(share * (i + f)),
+                )
+            )
+            feedback.pushInfo(os.path.basename(written[-1]))
+        images = sorted(p for p in written if os.path.basename(p).startswith("IMG-"))
+        return {self.FOLDER: folder, self.IMAGE: images[0] if images else ""}

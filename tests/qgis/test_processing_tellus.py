@@ -1,0 +1,160 @@
+"""Tellus algorithms against the fake loopback server: search to footprints, pairs, download; no token leaks."""
+
+import os
+
+import pytest
+from fake_tellus import FakeTellus
+
+TOKEN = "tok-9f8e7d6c5b4a"
+
+
+def footprint(lon, lat):
+    return {
+        "type": "Polygon",
+        "coordinates": [[[lon, lat], [lon + 0.5, lat], [lon + 0.5, lat + 0.5], [lon, lat + 0.5], [lon, lat]]],
+    }
+
+
+def scene(i, day, lon=139.5, **extra):
+    props = {
+        "tellus:name": f"ALOS2{i:09d}",
+        "start_datetime": f"{day}T02:00:00Z",
+        "end_datetime": f"{day}T02:00:10Z",
+        "sat:orbit_state": "ascending",
+        "sat:relative_orbit": 18,
+        "tellus:sat_frame": 700,
+        "sar:instrument_mode": "SM1",
+        "sar:polarizations": "HH+HV",
+        "palsar2:beam": "U2-6",
+        "sar:observation_direction": "right",
+        "view:off_nadir": 32.5,
+    }
+    props.update(extra)
+    return {"type": "Feature", "id": f"id-{i}", "geometry": footprint(lon, 35.3), "properties": props}
+
+
+@pytest.fixture
+def server():
+    with FakeTellus() as fake:
+        yield fake
+
+
+def common(server):
+    return {"TOKEN": TOKEN, "API_URL": server.url + "/api/traveler/v1"}
+
+
+def test_search_pages_to_footprints_and_pairs(run_alg, server, tmp_path):
+    from qgis.core import QgsVectorLayer
+
+    page2 = {"datasets": ["x"], "paginate": {"size": 2, "cursor": "c2"}}
+    server.add(
+        "POST",
+        "/api/traveler/v1/data-search/",
+        (
+            200,
+            {},
+            {
+                "type": "FeatureCollection",
+                "features": [scene(1, "2021-01-01"), scene(2, "2021-01-15")],
+                "meta": {"total": 3, "search-condition": page2},
+            },
+        ),
+        (200, {}, {"type": "FeatureCollection", "features": [scene(3, "2021-06-01")], "meta": {"total": 3}}),
+    )
+    result = run_alg(
+        "sarchange:tellussearch",
+        {
+            "EXTENT": "139.6,139.8,35.4,35.6 [EPSG:4326]",
+            "START_DATE": "2021-01-01",
+            "END_DATE": "2021-12-31",
+            "ORBIT_DIRECTION": "ascending",
+            "OUTPUT": str(tmp_path / "scenes.gpkg"),
+            **common(server),
+        },
+    )
+    layer = QgsVectorLayer(result["OUTPUT"], "s", "ogr")
+    assert layer.featureCount() == 3 and layer.crs().authid() == "EPSG:4326"
+    assert {"tellus:name", "sar:polarizations", "view:off_nadir", "palsar2:beam"} <= set(layer.fields().names())
+    assert b'"sat:orbit_state": {"eq": "ascending"}' in server.requests[0]["body"]
+    pairs = run_alg(
+        "sarchange:telluspairs", {"INPUT": result["OUTPUT"], "MAX_DAYS": 30, "OUTPUT": str(tmp_path / "pairs.gpkg")}
+    )
+    rows = list(QgsVectorLayer(pairs["OUTPUT"], "p", "ogr").getFeatures())
+    assert [(f["scene_a"], f["scene_b"], f["baseline_days"]) for f in rows] == [("id-1", "id-2", 14.0)]
+
+
+def test_download_writes_files_and_reports_img_for_readceos(run_alg, server, tmp_path):
+    base = "/api/traveler/v1/datasets/d/data/s1/files/"
+    server.add(
+        "GET",
+        base,
+        (
+            200,
+            {},
+            {
+                "results": [
+                    {"id": 1, "name": "IMG-HH-ALOS2x-1.1__A", "size_bytes": 5},
+                    {"id": 2, "name": "../LED-ALOS2x-1.1__A", "size_bytes": 3},
+                ]
+            },
+        ),
+    )
+    server.add("POST", base + "1/download-url/", (200, {}, {"download_url": server.url + "/blob/1"}))
+    server.add("POST", base + "2/download-url/", (200, {}, {"download_url": server.url + "/blob/2"}))
+    server.add("GET", "/blob/1", (200, {}, b"12345"))
+    server.add("GET", "/blob/2", (200, {}, b"abc"))
+    result = run_alg(
+        "sarchange:tellusdownload",
+        {"DATASET": "d", "SCENE_ID": "s1", "FOLDER": str(tmp_path / "product"), **common(server)},
+    )
+    assert sorted(os.listdir(tmp_path / "product")) == ["IMG-HH-ALOS2x-1.1__A", "LED-ALOS2x-1.1__A"]
+    assert result["IMAGE"].endswith("IMG-HH-ALOS2x-1.1__A")
+    assert all("Authorization" not in r["headers"] for r in server.requests if r["path"].startswith("/blob"))
+
+
+def test_bad_token_error_and_outputs_never_contain_the_token(run_alg, server, tmp_path):
+    from qgis.core import QgsProcessingException, QgsProcessingFeedback
+
+    class Recorder(QgsProcessingFeedback):
+        def __init__(self):
+            super().__init__()
+            self.text = []
+
+        def pushInfo(self, info):  # noqa: N802
+            self.text.append(info)
+
+        def pushWarning(self, warning):  # noqa: N802
+            self.text.append(warning)
+
+        def reportError(self, error, fatalError=False):  # noqa: N802, N803
+            self.text.append(error)
+
+    server.add(
+        "POST",
+        "/api/traveler/v1/data-search/",
+        (401, {}, {"code": "authentication_failed", "detail": f"Invalid token {TOKEN}"}),
+    )
+    feedback = Recorder()
+    with pytest.raises(QgsProcessingException) as info:
+        run_alg(
+            "sarchange:tellussearch",
+            {"EXTENT": "139,140,35,36 [EPSG:4326]", "OUTPUT": str(tmp_path / "s.gpkg"), **common(server)},
+            feedback,
+        )
+    assert "refused the token" in str(info.value)
+    assert TOKEN not in str(info.value) and all(TOKEN not in t for t in feedback.text)
+    assert not (tmp_path / "s.gpkg").exists() or TOKEN.encode() not in (tmp_path / "s.gpkg").read_bytes()
+
+
+def test_plain_http_to_a_remote_host_is_refused(run_alg, tmp_path):
+    from qgis.core import QgsProcessingException
+
+    with pytest.raises(QgsProcessingException, match="https"):
+        run_alg(
+            "sarchange:tellussearch",
+            {
+                "EXTENT": "139,140,35,36 [EPSG:4326]",
+                "API_URL": "http://example.org/api",
+                "OUTPUT": str(tmp_path / "s.gpkg"),
+            },
+        )

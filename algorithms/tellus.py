@@ -342,3 +342,102 @@ def find_pairs(scenes: List[dict], max_days: float, overlaps: Callable[[dict, di
             if 0 < days <= max_days and overlaps(a, b):
                 pairs.append({"a": a, "b": b, "baseline_days": days})
     return pairs
+
+
+# -- tiles ---------------------------------------------------------------------------------------
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+TILE_SIZE = 256
+
+
+def tile_cache_dir() -> str:
+    """Where tiles are cached: ``$SARCHANGE_TILE_CACHE`` or ``~/.cache/sar_change/tiles``."""
+    return os.environ.get("SARCHANGE_TILE_CACHE") or os.path.join(
+        os.path.expanduser("~"), ".cache", "sar_change", "tiles"
+    )
+
+
+def decode_png(data: bytes, what: str = "tile"):
+    """Decode PNG bytes to a ``(bands, rows, cols)`` uint8 array; a clear error for anything else."""
+    import uuid
+
+    import numpy as np
+
+    if not data.startswith(PNG_MAGIC):
+        start = data[:40].decode("ascii", errors="replace").strip()
+        raise TellusError(
+            f"{what} is not a PNG image (it starts with {start!r}); the server may have sent an error page"
+        )
+    gdal_ = require("osgeo.gdal")
+    gdal_.UseExceptions()
+    path = f"/vsimem/sarchange_tile_{uuid.uuid4().hex}.png"
+    gdal_.FileFromMemBuffer(path, data)
+    try:
+        dataset = gdal_.Open(path)
+        array = dataset.ReadAsArray()
+        dataset = None
+    except RuntimeError as exc:
+        raise TellusError(f"{what} is a damaged PNG ({exc})") from None
+    finally:
+        gdal_.Unlink(path)
+    array = np.asarray(array)
+    return array[None] if array.ndim == 2 else array
+
+
+def fetch_tiles(
+    client: Client, scene_id: str, z: int, tiles, *, cache: str = None, is_cancelled=None, progress=None
+) -> dict:
+    """``{(x, y): (bands, 256, 256) uint8}`` for the given tiles, through a local cache."""
+    cache = tile_cache_dir() if cache is None else cache
+    out = {}
+    for i, (x, y) in enumerate(tiles):
+        if is_cancelled is not None and is_cancelled():
+            break
+        path = os.path.join(cache, safe_filename(scene_id), str(z), str(x), f"{y}.png")
+        data = None
+        if os.path.exists(path):
+            with open(path, "rb") as handle:
+                data = handle.read()
+        if not data or not data.startswith(PNG_MAGIC):
+            url = client.settings.tile_url.format(scene_id=scene_id, z=z, x=x, y=y)
+            data = client.request("GET", url).content
+            out[(x, y)] = decode_png(data, f"tile {z}/{x}/{y}")
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path + ".part", "wb") as handle:
+                handle.write(data)
+            os.replace(path + ".part", path)
+        else:
+            out[(x, y)] = decode_png(data, f"cached tile {z}/{x}/{y}")
+        if progress is not None:
+            progress((i + 1) / len(tiles))
+    return out
+
+
+def mosaic(tiles: dict, z: int, crop_3857=None):
+    """Mosaic tiles into ``(array (bands, rows, cols), geotransform)`` in EPSG:3857 on the tile grid,
+    optionally cropped to the pixels covering ``crop_3857`` = (xmin, ymin, xmax, ymax)."""
+    import numpy as np
+
+    xs = [x for x, _ in tiles]
+    ys = [y for _, y in tiles]
+    x0, y0 = min(xs), min(ys)
+    bands = max(a.shape[0] for a in tiles.values())
+    rows, cols = (max(ys) - y0 + 1) * TILE_SIZE, (max(xs) - x0 + 1) * TILE_SIZE
+    canvas = np.zeros((bands, rows, cols), np.uint8)
+    for (x, y), array in tiles.items():
+        if array.shape[1:] != (TILE_SIZE, TILE_SIZE):
+            raise TellusError(f"tile {z}/{x}/{y} is {array.shape[2]}x{array.shape[1]} pixels, not 256x256")
+        stack = np.repeat(array, bands, axis=0) if array.shape[0] == 1 and bands > 1 else array
+        canvas[:, (y - y0) * TILE_SIZE : (y - y0 + 1) * TILE_SIZE, (x - x0) * TILE_SIZE : (x - x0 + 1) * TILE_SIZE] = (
+            stack
+        )
+    left, _, _, top = tile_bounds_3857(z, x0, y0)
+    pixel = (tile_bounds_3857(z, x0, y0)[2] - left) / TILE_SIZE
+    if crop_3857 is not None:
+        xmin, ymin, xmax, ymax = crop_3857
+        c0 = max(0, int(math.floor((xmin - left) / pixel)))
+        c1 = min(cols, int(math.ceil((xmax - left) / pixel)))
+        r0 = max(0, int(math.floor((top - ymax) / pixel)))
+        r1 = min(rows, int(math.ceil((top - ymin) / pixel)))
+        canvas = canvas[:, r0:r1, c0:c1]
+        left, top = left + c0 * pixel, top - r0 * pixel
+    return canvas, (left, pixel, 0.0, top, 0.0, -pixel)

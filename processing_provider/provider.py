@@ -20,7 +20,12 @@ def algorithm_classes():
     from .overlay import OverlayAlgorithm, RgbCompositeAlgorithm
     from .simulate import SimulatePairAlgorithm
     from .speckleqa import SpeckleQaAlgorithm
-    from .tellus import TellusDownloadAlgorithm, TellusPairsAlgorithm, TellusSearchAlgorithm
+    from .tellus import (
+        TellusDownloadAlgorithm,
+        TellusPairsAlgorithm,
+        TellusSearchAlgorithm,
+        TellusTilesAlgorithm,
+    )
     from .todb import ToDbAlgorithm
 
     return [
@@ -40,6 +45,7 @@ def algorithm_classes():
         TellusSearchAlgorithm,
         TellusPairsAlgorithm,
         TellusDownloadAlgorithm,
+        TellusTilesAlgorithm,
     ]
 
 

@@ -22,12 +22,14 @@ from qgis.core import (
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterFolderDestination,
     QgsProcessingParameterNumber,
+    QgsProcessingParameterRasterDestination,
     QgsProcessingParameterString,
     QgsWkbTypes,
 )
 from qgis.PyQt.QtCore import QVariant
 
 from ..algorithms import tellus
+from ..algorithms.raster_io import Cancelled, write_array
 from .base import SarAlgorithm
 
 WGS84 = QgsCoordinateReferenceSystem("EPSG:4326")
@@ -360,3 +362,67 @@ class TellusDownloadAlgorithm(TellusAlgorithm):
             feedback.pushInfo(os.path.basename(written[-1]))
         images = sorted(p for p in written if os.path.basename(p).startswith("IMG-"))
         return {self.FOLDER: folder, self.IMAGE: images[0] if images else ""}
+
+
+class TellusTilesAlgorithm(TellusAlgorithm):
+    SCENE_ID = "SCENE_ID"
+    EXTENT = "EXTENT"
+    ZOOM = "ZOOM"
+    MAX_TILES = "MAX_TILES"
+    OUTPUT = "OUTPUT"
+
+    def name(self):
+        return "tellustiles"
+
+    def displayName(self):  # noqa: N802
+        return self.tr("Fetch PALSAR-2 tiles as a GeoTIFF (Tellus)")
+
+    def shortHelpString(self):  # noqa: N802
+        return self.tr(
+            "Fetches the XYZ tiles of a scene (<b>SCENE_ID</b>) covering <b>EXTENT</b> (any CRS) at <b>ZOOM</b>, "
+            "mosaics them and writes a GeoTIFF in EPSG:3857 exactly on the tile grid (each tile's bounds from "
+            "its z/x/y), cropped to the extent. Tiles are kept in a local cache ($SARCHANGE_TILE_CACHE or "
+            "~/.cache/sar_change/tiles). <b>MAX_TILES</b> (default 256) guards against huge requests. A "
+            "truncated PNG or an HTML error page instead of a tile is a clear error."
+        ) + self.tr(self.COMMON_HELP)
+
+    def initAlgorithm(self, config=None):  # noqa: N802
+        integer = QgsProcessingParameterNumber.Integer
+        self.addParameter(QgsProcessingParameterString(self.SCENE_ID, self.tr("Scene id")))
+        self.addParameter(QgsProcessingParameterExtent(self.EXTENT, self.tr("Extent")))
+        self.addParameter(QgsProcessingParameterNumber(self.ZOOM, self.tr("Zoom level"), integer, 12, False, 0, 20))
+        self.addParameter(
+            QgsProcessingParameterNumber(self.MAX_TILES, self.tr("Maximum number of tiles"), integer, 256, False, 1)
+        )
+        self.add_common_parameters()
+        self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT, self.tr("Tile mosaic")))
+
+    def compute(self, parameters, context, feedback):
+        from qgis.core import QgsCoordinateTransform
+
+        client = self.client(parameters, context, feedback)
+        scene = self.parameterAsString(parameters, self.SCENE_ID, context).strip()
+        if not scene:
+            raise ValueError("SCENE_ID must name a scene, got an empty SCENE_ID")
+        z = self.parameterAsInt(parameters, self.ZOOM, context)
+        lonlat = self.parameterAsExtent(parameters, self.EXTENT, context, WGS84)
+        tiles = tellus.tiles_for_bbox(lonlat.xMinimum(), lonlat.yMinimum(), lonlat.xMaximum(), lonlat.yMaximum(), z)
+        limit = self.parameterAsInt(parameters, self.MAX_TILES, context)
+        if len(tiles) > limit:
+            raise ValueError(
+                f"the extent needs {len(tiles)} tiles at zoom {z}, more than MAX_TILES={limit}: "
+                "lower ZOOM or raise MAX_TILES"
+            )
+        mercator = QgsCoordinateReferenceSystem("EPSG:3857")
+        box = QgsCoordinateTransform(WGS84, mercator, context.transformContext()).transformBoundingBox(lonlat)
+        images = tellus.fetch_tiles(
+            client, scene, z, tiles, is_cancelled=feedback.isCanceled, progress=self.progress_fn(feedback, 0, 90)
+        )
+        if feedback.isCanceled():
+            raise Cancelled("cancelled by the user")
+        array, geotransform = tellus.mosaic(images, z, (box.xMinimum(), box.yMinimum(), box.xMaximum(), box.yMaximum()))
+        output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
+        write_array(output, array, geotransform=geotransform, crs_wkt=mercator.toWkt(), nodata=None)
+        if array.shape[0] >= 3:
+            self.style_output(context, output, "rgb")
+        return {self.OUTPUT: output}

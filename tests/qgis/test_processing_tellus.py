@@ -158,3 +158,78 @@ def test_plain_http_to_a_remote_host_is_refused(run_alg, tmp_path):
                 "OUTPUT": str(tmp_path / "s.gpkg"),
             },
         )
+
+
+def png_tile(value, bands=3):
+    from osgeo import gdal
+
+    mem = gdal.GetDriverByName("MEM").Create("", 256, 256, bands, gdal.GDT_Byte)
+    for b in range(bands):
+        mem.GetRasterBand(b + 1).Fill(value)
+    gdal.GetDriverByName("PNG").CreateCopy("/vsimem/t.png", mem)
+    handle = gdal.VSIFOpenL("/vsimem/t.png", "rb")
+    gdal.VSIFSeekL(handle, 0, 2)
+    size = gdal.VSIFTellL(handle)
+    gdal.VSIFSeekL(handle, 0, 0)
+    data = gdal.VSIFReadL(1, size, handle)
+    gdal.VSIFCloseL(handle)
+    gdal.Unlink("/vsimem/t.png")
+    return data
+
+
+def test_tiles_mosaic_is_on_the_tile_grid_and_cropped(run_alg, server, tmp_path, monkeypatch):
+    from sar_change.algorithms import tellus
+    from sar_change.algorithms.raster_io import raster_info, read_band
+
+    monkeypatch.setenv("SARCHANGE_TILE_CACHE", str(tmp_path / "cache"))
+    tiles = tellus.tiles_for_bbox(139.70, 35.60, 139.80, 35.70, 12)
+    for i, (x, y) in enumerate(tiles):
+        server.add("GET", f"/tiles/S1/12/{x}/{y}.png", (200, {"Content-Type": "image/png"}, png_tile(10 + i)))
+    params = {
+        "SCENE_ID": "S1",
+        "EXTENT": "139.70,139.80,35.60,35.70 [EPSG:4326]",
+        "ZOOM": 12,
+        "TILE_URL": server.url + "/tiles/{scene_id}/{z}/{x}/{y}.png",
+        **common(server),
+    }
+    result = run_alg("sarchange:tellustiles", {**params, "OUTPUT": str(tmp_path / "m.tif")})
+    info = raster_info(result["OUTPUT"])
+    assert "3857" in info.crs_wkt and info.bands == 3
+    size = 2 * 20037508.342789244 / 2**12 / 256
+    assert info.geotransform[1] == pytest.approx(size)
+    x0, y0 = min(x for x, _ in tiles), min(y for _, y in tiles)
+    left, _, _, top = tellus.tile_bounds_3857(12, x0, y0)
+    # the origin sits on the tile grid: a whole number of pixels from the first tile's corner
+    assert ((info.geotransform[0] - left) / size) == pytest.approx(round((info.geotransform[0] - left) / size))
+    assert ((top - info.geotransform[3]) / size) == pytest.approx(round((top - info.geotransform[3]) / size))
+    assert 0 < info.cols * size <= 0.1 / 360 * 2 * 20037508.342789244 + 2 * size  # cropped to ~0.1 degree
+    assert set(read_band(result["OUTPUT"]).ravel().tolist()) <= {10 + i for i in range(len(tiles))}
+    fetched = len([r for r in server.requests if r["path"].startswith("/tiles/")])
+    run_alg("sarchange:tellustiles", {**params, "OUTPUT": str(tmp_path / "again.tif")})
+    assert len([r for r in server.requests if r["path"].startswith("/tiles/")]) == fetched  # from the cache
+    with pytest.raises(Exception, match="MAX_TILES"):
+        run_alg("sarchange:tellustiles", {**params, "MAX_TILES": 1, "OUTPUT": str(tmp_path / "x.tif")})
+
+
+@pytest.mark.parametrize("body, message", [(b"<html>502 Bad Gateway</html>", "not a PNG"), (None, "damaged PNG")])
+def test_html_page_or_truncated_png_instead_of_a_tile_is_a_clear_error(
+    run_alg, server, tmp_path, monkeypatch, body, message
+):
+    from qgis.core import QgsProcessingException
+
+    monkeypatch.setenv("SARCHANGE_TILE_CACHE", str(tmp_path / "cache"))
+    data = body if body is not None else png_tile(5)[:120]
+    server.add("GET", "/tiles/S1/5/28/12.png", (200, {}, data))
+    with pytest.raises(QgsProcessingException, match=message):
+        run_alg(
+            "sarchange:tellustiles",
+            {
+                "SCENE_ID": "S1",
+                "EXTENT": "139.70,139.71,35.60,35.61 [EPSG:4326]",
+                "ZOOM": 5,
+                "TILE_URL": server.url + "/tiles/{scene_id}/{z}/{x}/{y}.png",
+                "OUTPUT": str(tmp_path / "m.tif"),
+                **common(server),
+            },
+        )
+    assert not (tmp_path / "m.tif").exists()

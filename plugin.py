@@ -35,10 +35,19 @@ class SarChangePlugin:
         self.iface.addPluginToMenu(self.tr(MENU), action)
         self.iface.addToolBarIcon(action)
         self.actions.append(action)
+        account = QAction(self.tr("Tellus account…"), self.iface.mainWindow())
+        account.triggered.connect(self.show_tellus_account)
+        self.iface.addPluginToMenu(self.tr(MENU), account)
+        self.actions.append(account)
         about = QAction(self.tr("About / help…"), self.iface.mainWindow())
         about.triggered.connect(self.show_about)
         self.iface.addPluginToMenu(self.tr(MENU), about)
         self.actions.append(about)
+
+    def show_tellus_account(self):
+        from .ui.tellus_account import TellusAccountDialog
+
+        TellusAccountDialog(self.iface.mainWindow()).exec_()
 
     def show_about(self):
         from .ui.about import show_about

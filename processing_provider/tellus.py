@@ -76,8 +76,12 @@ class TellusAlgorithm(SarAlgorithm):
             self.addParameter(parameter)
 
     def client(self, parameters, context, feedback):
+        from . import settings as plugin_settings
+
         token = self.parameterAsString(parameters, self.TOKEN, context)
         auth_id = self.parameterAsString(parameters, self.AUTH_CONFIG, context)
+        if not auth_id and not token and not os.environ.get("TELLUS_TOKEN"):
+            auth_id = plugin_settings.get("tellus_authcfg")  # saved by the Tellus account dialog
         if auth_id:
             config = QgsAuthMethodConfig()
             if not QgsApplication.authManager().loadAuthenticationConfig(auth_id, config, True):
@@ -94,7 +98,9 @@ class TellusAlgorithm(SarAlgorithm):
             raise QgsProcessingException(str(exc)) from None
         if not settings.token:
             feedback.pushWarning(self.tr("No Tellus token given (AUTH_CONFIG, TOKEN or TELLUS_TOKEN)"))
-        return tellus.Client(settings)
+        client = tellus.Client(settings)
+        client.session.proxies.update(plugin_settings.qgis_proxies())  # QGIS network settings first
+        return client
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
         try:

@@ -233,3 +233,51 @@ def test_html_page_or_truncated_png_instead_of_a_tile_is_a_clear_error(
             },
         )
     assert not (tmp_path / "m.tif").exists()
+
+
+def test_token_saved_by_the_account_dialog_is_used_from_the_auth_database(run_alg, server, tmp_path):
+    from qgis.core import QgsApplication
+
+    from sar_change.processing_provider import settings
+    from sar_change.ui.tellus_account import TellusAccountDialog, store_token
+
+    manager = QgsApplication.authManager()
+    manager.setMasterPassword("test-master-password", True)
+    auth_id = store_token(TOKEN)
+    assert settings.get("tellus_authcfg") == auth_id
+    assert store_token(TOKEN + "-renewed") == auth_id  # updated in place, not duplicated
+    server.add(
+        "POST",
+        "/api/traveler/v1/data-search/",
+        (200, {}, {"type": "FeatureCollection", "features": [], "meta": {"total": 0}}),
+    )
+    run_alg(
+        "sarchange:tellussearch",
+        {
+            "EXTENT": "139,140,35,36 [EPSG:4326]",
+            "API_URL": server.url + "/api/traveler/v1",
+            "OUTPUT": str(tmp_path / "s.gpkg"),
+        },
+    )
+    assert server.requests[-1]["headers"]["Authorization"] == f"Bearer {TOKEN}-renewed"
+    dialog = TellusAccountDialog()
+    assert dialog.token.echoMode() == dialog.token.Password  # never shown in clear
+    settings.set_value("tellus_authcfg", "")
+
+
+def test_qgis_proxy_settings_reach_the_client(qgis_app):
+    from qgis.core import QgsSettings
+
+    from sar_change.processing_provider import settings
+
+    qs = QgsSettings()
+    try:
+        qs.setValue("proxy/proxyEnabled", "true")
+        qs.setValue("proxy/proxyHost", "proxy.example")
+        qs.setValue("proxy/proxyPort", "3128")
+        assert settings.qgis_proxies() == {"http": "http://proxy.example:3128", "https": "http://proxy.example:3128"}
+        qs.setValue("proxy/proxyEnabled", "false")
+        assert settings.qgis_proxies() == {}
+    finally:
+        for key in ("proxy/proxyEnabled", "proxy/proxyHost", "proxy/proxyPort"):
+            qs.remove(key)

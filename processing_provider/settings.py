@@ -1,0 +1,40 @@
+"""Plugin settings kept in QgsSettings (section ``sar_change``), with sane defaults."""
+
+from qgis.core import QgsSettings
+
+from ..algorithms import tellus
+
+PREFIX = "sar_change/"
+DEFAULTS = {
+    "tellus_authcfg": "",
+    "tellus_api_url": tellus.TRAVELER_URL,
+    "tellus_tile_url": tellus.TILE_URL,
+    "tellus_file_api_url": tellus.FILE_API_URL,
+    "tile_cache": "",  # empty: $SARCHANGE_TILE_CACHE or ~/.cache/sar_change/tiles
+}
+
+
+def get(key: str) -> str:
+    """A setting's value (its default when unset)."""
+    return str(QgsSettings().value(PREFIX + key, DEFAULTS[key]) or DEFAULTS[key])
+
+
+def set_value(key: str, value: str) -> None:
+    if key not in DEFAULTS:
+        raise KeyError(f"unknown setting {key!r}; known: {sorted(DEFAULTS)}")
+    QgsSettings().setValue(PREFIX + key, value)
+
+
+def qgis_proxies() -> dict:
+    """The proxy QGIS is configured with (Settings > Options > Network), as a requests ``proxies`` dict."""
+    settings = QgsSettings()
+    enabled = str(settings.value("proxy/proxyEnabled", "false")).lower() in ("true", "1")
+    host = settings.value("proxy/proxyHost", "")
+    if not enabled or not host:
+        return {}
+    port = settings.value("proxy/proxyPort", "")
+    user = settings.value("proxy/proxyUser", "")
+    password = settings.value("proxy/proxyPassword", "")
+    credentials = f"{user}:{password}@" if user else ""
+    url = f"http://{credentials}{host}{':' + str(port) if port else ''}"
+    return {"http": url, "https": url}

@@ -1,0 +1,60 @@
+"""The Tellus account dialog: keeps the API token in the QGIS authentication database."""
+
+from qgis.core import QgsApplication, QgsAuthMethodConfig
+from qgis.PyQt.QtCore import QCoreApplication
+from qgis.PyQt.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit
+
+from ..processing_provider import settings
+
+
+def tr(text):
+    return QCoreApplication.translate("SarChange", text)
+
+
+def store_token(token: str, name: str = "Tellus") -> str:
+    """Create or update a "Basic" auth configuration holding the token as its password; returns its id.
+
+    The id is remembered in the plugin settings, so Tellus algorithms use it when AUTH_CONFIG is empty.
+    """
+    if not token.strip():
+        raise ValueError("the Tellus token is empty")
+    manager = QgsApplication.authManager()
+    config = QgsAuthMethodConfig()
+    existing = settings.get("tellus_authcfg")
+    if existing and manager.loadAuthenticationConfig(existing, config, True):
+        config.setConfig("password", token.strip())
+        manager.updateAuthenticationConfig(config)
+        return existing
+    config = QgsAuthMethodConfig("Basic")
+    config.setName(name)
+    config.setConfig("username", "tellus")
+    config.setConfig("password", token.strip())
+    if not manager.storeAuthenticationConfig(config):
+        raise RuntimeError("the QGIS authentication database refused the configuration (is a master password set?)")
+    settings.set_value("tellus_authcfg", config.id())
+    return config.id()
+
+
+class TellusAccountDialog(QDialog):
+    """Enter the Tellus API token once; it is stored encrypted by QGIS, never in plain settings."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle(tr("Tellus account"))
+        layout = QFormLayout(self)
+        layout.addRow(QLabel(tr("API token from the Tellus portal (stored in the QGIS authentication database):")))
+        self.token = QLineEdit()
+        self.token.setEchoMode(QLineEdit.Password)
+        layout.addRow(tr("Token"), self.token)
+        self.api_url = QLineEdit(settings.get("tellus_api_url"))
+        layout.addRow(tr("Traveler API URL"), self.api_url)
+        buttons = QDialogButtonBox(QDialogButtonBox.Save | QDialogButtonBox.Cancel)
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        layout.addRow(buttons)
+
+    def save(self):
+        if self.token.text().strip():
+            store_token(self.token.text())
+        settings.set_value("tellus_api_url", self.api_url.text().strip())
+        self.accept()

@@ -10,6 +10,7 @@ from qgis.core import (
 
 from ..algorithms.despeckle import METHODS
 from ..algorithms.despeckle_io import despeckle_raster
+from . import settings
 from .base import SarAlgorithm
 
 INPUT_SCALES = ("linear", "db", "amplitude")
@@ -129,6 +130,7 @@ class DespeckleAlgorithm(SarAlgorithm):
             h=self.parameterAsDouble(parameters, self.H, context),
             patch_size=self.parameterAsInt(parameters, self.PATCH_SIZE, context),
             patch_distance=self.parameterAsInt(parameters, self.PATCH_DISTANCE, context),
+            block_size=settings.block_size(),
             progress=self.progress_fn(feedback),
             is_cancelled=self.cancel_fn(feedback),
         )

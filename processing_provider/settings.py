@@ -11,7 +11,16 @@ DEFAULTS = {
     "tellus_tile_url": tellus.TILE_URL,
     "tellus_file_api_url": tellus.FILE_API_URL,
     "tile_cache": "",  # empty: $SARCHANGE_TILE_CACHE or ~/.cache/sar_change/tiles
+    "block_size": "1024",  # pixels per block side for blockwise filters
 }
+
+
+def block_size() -> int:
+    """Block side in pixels for blockwise processing (setting ``block_size``, 256-8192, default 1024)."""
+    try:
+        return min(max(int(get("block_size")), 256), 8192)
+    except ValueError:
+        return int(DEFAULTS["block_size"])
 
 
 def get(key: str) -> str:

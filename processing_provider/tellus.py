@@ -421,8 +421,16 @@ class TellusTilesAlgorithm(TellusAlgorithm):
             )
         mercator = QgsCoordinateReferenceSystem("EPSG:3857")
         box = QgsCoordinateTransform(WGS84, mercator, context.transformContext()).transformBoundingBox(lonlat)
+        from . import settings as plugin_settings
+
         images = tellus.fetch_tiles(
-            client, scene, z, tiles, is_cancelled=feedback.isCanceled, progress=self.progress_fn(feedback, 0, 90)
+            client,
+            scene,
+            z,
+            tiles,
+            cache=plugin_settings.get("tile_cache") or None,  # empty: $SARCHANGE_TILE_CACHE or ~/.cache
+            is_cancelled=feedback.isCanceled,
+            progress=self.progress_fn(feedback, 0, 90),
         )
         if feedback.isCanceled():
             raise Cancelled("cancelled by the user")

@@ -281,3 +281,17 @@ def test_qgis_proxy_settings_reach_the_client(qgis_app):
     finally:
         for key in ("proxy/proxyEnabled", "proxy/proxyHost", "proxy/proxyPort"):
             qs.remove(key)
+
+
+def test_block_size_setting_is_read_with_bounds(qgis_app):
+    from sar_change.processing_provider import settings
+
+    try:
+        settings.set_value("block_size", "512")
+        assert settings.block_size() == 512
+        settings.set_value("block_size", "5")
+        assert settings.block_size() == 256
+        settings.set_value("block_size", "lots")
+        assert settings.block_size() == 1024
+    finally:
+        settings.set_value("block_size", "1024")

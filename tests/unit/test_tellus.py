@@ -214,3 +214,20 @@ def test_pairs_share_geometry_of_acquisition_and_respect_max_days():
     assert [(p["a"]["id"], p["b"]["id"], p["baseline_days"]) for p in pairs] == [("a", "b", 14.0)]
     assert tellus.find_pairs(scenes, 30, lambda a, b: False) == []
     assert len(tellus.find_pairs(scenes, 100, lambda a, b: True)) == 3
+
+
+@pytest.mark.parametrize("status, message", [(403, "refused the token"), (404, "not found")])
+def test_forbidden_and_missing_are_clear_errors(server, status, message):
+    server.add("GET", "/api/traveler/v1/datasets/d/data/s/files/", (status, {}, {"detail": "nope"}))
+    with pytest.raises(tellus.TellusError, match=message) as info:
+        client_for(server).files("d", "s")
+    assert TOKEN not in str(info.value)
+
+
+def test_unreachable_server_is_retried_then_a_clear_error():
+    sleeps = []
+    settings = tellus.Settings.resolve(token=TOKEN, api_url="http://127.0.0.1:9/api", retries=1, timeout_s=1)
+    client = tellus.Client(settings, sleep=sleeps.append)
+    with pytest.raises(tellus.TellusError, match="cannot reach"):
+        client.files("d", "s")
+    assert len(sleeps) == 1

@@ -23,6 +23,11 @@ from ..algorithms.vectorize import polygonize
 from .provider import ICON
 
 
+def tr(text):
+    """Translate a message of the ``SarChange`` context."""
+    return QCoreApplication.translate("SarChange", text)
+
+
 class SarAlgorithm(QgsProcessingAlgorithm):
     """Base of our algorithms.
 
@@ -58,6 +63,10 @@ class SarAlgorithm(QgsProcessingAlgorithm):
     def compute(self, parameters, context, feedback):
         """Do the work; return the results dict. Subclasses override this."""
         raise NotImplementedError
+
+    def error(self, message, *values):
+        """A QgsProcessingException with a translated ``message`` formatted with ``values`` ({} fields)."""
+        return QgsProcessingException(f"{self.displayName()}: " + self.tr(message).format(*values))
 
     # -- helpers -----------------------------------------------------------
     def raster_source(self, parameters, name, context):

@@ -87,12 +87,12 @@ class ReadCeosAlgorithm(SarAlgorithm):
         product = ceos.find_product(path)
         pol = (self.parameterAsString(parameters, self.POLARISATION, context) or "").upper().strip()
         if pol and pol not in product.images:
-            raise ValueError(f"POLARISATION {pol!r} is not in the product (it has {product.polarisations})")
+            raise self.error("POLARISATION {} is not in the product (it has {})", pol, ", ".join(product.polarisations))
         pol = pol or product.polarisations[0]
         image = ceos.read_image_descriptor(product.images[pol])
         leader = ceos.read_leader(product.leader)
         if not image.complex:
-            raise ValueError(f"{os.path.basename(image.path)} is Level {product.level}, not Level 1.1 complex data")
+            raise self.error("{} is Level {}, not Level 1.1 complex data", os.path.basename(image.path), product.level)
         looks = (
             self.parameterAsInt(parameters, self.LOOKS_AZIMUTH, context),
             self.parameterAsInt(parameters, self.LOOKS_RANGE, context),
@@ -154,7 +154,7 @@ class ReadCeosAlgorithm(SarAlgorithm):
                 writer.set_metadata(metadata)
             outputs[key] = target
         if not outputs:
-            raise ValueError("choose at least one of OUTPUT_INTENSITY, OUTPUT_PHASE, OUTPUT_COMPLEX")
+            raise self.error("choose at least one of OUTPUT_INTENSITY, OUTPUT_PHASE, OUTPUT_COMPLEX")
         if self.OUTPUT_INTENSITY in outputs:
             self.style_output(context, outputs[self.OUTPUT_INTENSITY], "db")
         if self.OUTPUT_PHASE in outputs:

@@ -180,7 +180,7 @@ class ChangeDetectionAlgorithm(SarAlgorithm):
         looks = self.parameterAsDouble(parameters, self.LOOKS, context)
         min_area = self.parameterAsDouble(parameters, self.MIN_AREA, context)
         if min_area < 0:
-            raise ValueError(f"MIN_AREA must be >= 0, got MIN_AREA={min_area!r}")
+            raise self.error("MIN_AREA must be >= 0, got MIN_AREA={}", min_area)
         before = read_window(open_raster(before_path), band_before)
         with aligned(after_path, info) as path:
             after = read_window(open_raster(path), band_after)

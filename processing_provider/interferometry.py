@@ -4,6 +4,7 @@ import re
 
 import numpy as np
 from qgis.core import (
+    QgsProcessingException,
     QgsProcessingOutputNumber,
     QgsProcessingParameterBoolean,
     QgsProcessingParameterEnum,
@@ -16,7 +17,7 @@ from qgis.core import (
 from ..algorithms import interferometry as ifm
 from ..algorithms.align import same_grid
 from ..algorithms.raster_io import RasterWriter, open_raster, read_window
-from .base import SarAlgorithm
+from .base import SarAlgorithm, tr
 
 
 def parse_window(text):
@@ -29,7 +30,9 @@ def parse_window(text):
     if len(values) == 1:
         values = values * 2
     if len(values) != 2:
-        raise ValueError(f"COHERENCE_WINDOW must be 'rows,cols' in pixels, got COHERENCE_WINDOW={text!r}")
+        raise QgsProcessingException(
+            tr("COHERENCE_WINDOW must be 'rows,cols' in pixels, got COHERENCE_WINDOW={}").format(text)
+        )
     return ifm.check_window(tuple(values))
 
 
@@ -145,11 +148,16 @@ class InterferogramAlgorithm(SarAlgorithm):
         sec_path, sec_info = self.raster_source(parameters, self.SECONDARY, context)
         for name, info in ((self.REFERENCE, ref_info), (self.SECONDARY, sec_info)):
             if info.dtypes[0].kind != "c":
-                raise ValueError(f"{name} must be a complex raster (CFloat32), got {info.dtypes[0]} in {info.path!r}")
+                raise self.error(
+                    "{} must be a complex raster (CFloat32), got {} in {}", name, info.dtypes[0], info.path
+                )
         if (ref_info.rows, ref_info.cols) != (sec_info.rows, sec_info.cols):
-            raise ValueError(
-                f"REFERENCE and SECONDARY must have one size, got {ref_info.rows}x{ref_info.cols} "
-                f"and {sec_info.rows}x{sec_info.cols}"
+            raise self.error(
+                "REFERENCE and SECONDARY must have one size, got {}x{} and {}x{}",
+                ref_info.rows,
+                ref_info.cols,
+                sec_info.rows,
+                sec_info.cols,
             )
         if ref_info.crs_wkt and sec_info.crs_wkt and not same_grid(ref_info, sec_info):
             feedback.pushWarning(
@@ -249,7 +257,7 @@ class DifferentialInterferogramAlgorithm(SarAlgorithm):
         a_path, a_info = self.raster_source(parameters, self.INTERFEROGRAM_A, context)
         b_path, b_info = self.raster_source(parameters, self.INTERFEROGRAM_B, context)
         if (a_info.rows, a_info.cols) != (b_info.rows, b_info.cols):
-            raise ValueError("INTERFEROGRAM_A and INTERFEROGRAM_B must have one size")
+            raise self.error("INTERFEROGRAM_A and INTERFEROGRAM_B must have one size")
         phases = []
         for path in (a_path, b_path):
             phase = read_window(open_raster(path), 1, dtype=np.float64)

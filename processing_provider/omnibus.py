@@ -24,23 +24,25 @@ from ..algorithms.align import aligned
 from ..algorithms.convert import TO_POWER
 from ..algorithms.raster_io import Cancelled, RasterWriter, open_raster, raster_info, read_window
 from ..algorithms.speckle_qa import estimate_looks
-from .base import SarAlgorithm
+from .base import SarAlgorithm, tr
 
 
 def parse_dates(text, count):
     """Parse ``count`` comma-separated dates (YYYY, YYYY-MM or YYYY-MM-DD); returns (labels, int codes)."""
     parts = [p.strip() for p in text.split(",") if p.strip()]
     if len(parts) != count:
-        raise ValueError(f"DATES must list one date per input ({count}), got {len(parts)}: {text!r}")
+        raise QgsProcessingException(
+            tr("DATES must list one date per input ({}), got {}: {}").format(count, len(parts), text)
+        )
     codes = []
     for part in parts:
         match = re.fullmatch(r"(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?", part)
         if not match:
-            raise ValueError(f"DATES: {part!r} is not YYYY, YYYY-MM or YYYY-MM-DD")
+            raise QgsProcessingException(tr("DATES: {} is not YYYY, YYYY-MM or YYYY-MM-DD").format(part))
         year, month, day = match.group(1), match.group(2) or "01", match.group(3) or "01"
         codes.append(int(year + month + day))
     if codes != sorted(codes):
-        raise ValueError(f"DATES must be in time order, got {text!r}")
+        raise QgsProcessingException(tr("DATES must be in time order, got {}").format(text))
     return parts, codes
 
 
@@ -136,7 +138,7 @@ class OmnibusAlgorithm(SarAlgorithm):
             )
         alpha = self.parameterAsDouble(parameters, self.ALPHA, context)
         if not 0 < alpha < 1:
-            raise ValueError(f"ALPHA must be in (0, 1), got ALPHA={alpha!r}")
+            raise self.error("ALPHA must be in (0, 1), got ALPHA={}", alpha)
         dates_text = self.parameterAsString(parameters, self.DATES, context)
         if dates_text.strip():
             labels, codes = parse_dates(dates_text, len(layers))
@@ -152,7 +154,7 @@ class OmnibusAlgorithm(SarAlgorithm):
                 raise Cancelled("cancelled by the user")
             info = raster_info(path)
             if band > info.bands:
-                raise ValueError(f"BAND {band} does not exist in {path!r} ({info.bands} band(s))")
+                raise self.error("BAND {} does not exist in {} ({} band(s))", band, path, info.bands)
             with aligned(path, reference) as aligned_path:
                 dates.append(to_power(read_window(open_raster(aligned_path), band)))
             feedback.setProgress(40 * (i + 1) / len(paths))

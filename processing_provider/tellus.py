@@ -345,11 +345,11 @@ class TellusDownloadAlgorithm(TellusAlgorithm):
         dataset = self.parameterAsString(parameters, self.DATASET, context)
         scene = self.parameterAsString(parameters, self.SCENE_ID, context).strip()
         if not scene:
-            raise ValueError("SCENE_ID must name a scene, got an empty SCENE_ID")
+            raise self.error("SCENE_ID must name a scene, got an empty SCENE_ID")
         folder = self.parameterAsString(parameters, self.FOLDER, context)
         files = client.files(dataset, scene)
         if not files:
-            raise ValueError(f"Tellus lists no files for SCENE_ID={scene!r}")
+            raise self.error("Tellus lists no files for SCENE_ID={}", scene)
         written = []
         share = 100.0 / len(files)
         for i, item in enumerate(files):
@@ -409,15 +409,17 @@ class TellusTilesAlgorithm(TellusAlgorithm):
         client = self.client(parameters, context, feedback)
         scene = self.parameterAsString(parameters, self.SCENE_ID, context).strip()
         if not scene:
-            raise ValueError("SCENE_ID must name a scene, got an empty SCENE_ID")
+            raise self.error("SCENE_ID must name a scene, got an empty SCENE_ID")
         z = self.parameterAsInt(parameters, self.ZOOM, context)
         lonlat = self.parameterAsExtent(parameters, self.EXTENT, context, WGS84)
         tiles = tellus.tiles_for_bbox(lonlat.xMinimum(), lonlat.yMinimum(), lonlat.xMaximum(), lonlat.yMaximum(), z)
         limit = self.parameterAsInt(parameters, self.MAX_TILES, context)
         if len(tiles) > limit:
-            raise ValueError(
-                f"the extent needs {len(tiles)} tiles at zoom {z}, more than MAX_TILES={limit}: "
-                "lower ZOOM or raise MAX_TILES"
+            raise self.error(
+                "the extent needs {} tiles at zoom {}, more than MAX_TILES={}: lower ZOOM or raise MAX_TILES",
+                len(tiles),
+                z,
+                limit,
             )
         mercator = QgsCoordinateReferenceSystem("EPSG:3857")
         box = QgsCoordinateTransform(WGS84, mercator, context.transformContext()).transformBoundingBox(lonlat)

@@ -13,12 +13,14 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 from common import REPO_ROOT, run_measured, write_random_power
 
 OTB_NAMES = {"lee": "lee", "frost": "frost", "gamma_map": "gammamap", "kuan": "kuan"}
 TARGETS = {"lee": 6.0, "frost": 3.0, "gamma_map": 3.0, "kuan": 3.0}
 REPEATS = int(os.environ.get("BENCH_REPEATS", "3"))
+COOL_DOWN_S = float(os.environ.get("BENCH_COOL_DOWN_S", "5"))
 
 
 def qgis_env(home):

@@ -13,7 +13,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 
 from common import REPO_ROOT, run_measured, write_random_power
 

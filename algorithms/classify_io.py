@@ -7,7 +7,7 @@ import numpy as np
 
 from . import classify
 from .align import aligned
-from .raster_io import RasterWriter, open_raster, process_blocks, raster_info, read_window, sample_band
+from .raster_io import RasterWriter, process_blocks, raster_info, read_band, sample_band
 
 #: Colours of classes 0..9 (dark to bright backscatter): water blue, then greens to tans.
 DESCRIPTION = "class (0 = darkest backscatter)"
@@ -63,7 +63,7 @@ def kmeans_rasters(
     with contextlib.ExitStack() as stack:
         sources = [(stack.enter_context(aligned(path, reference)), band) for path, band in [*backscatter, *coherence]]
         if unit == "superpixel":
-            arrays = [read_window(open_raster(path), band) for path, band in sources]
+            arrays = [read_band(path, band) for path, band in sources]
             labels, model, _ = classify.classify_superpixels(
                 features(*arrays),
                 classes,

@@ -367,8 +367,9 @@ def decode_png(data: bytes, what: str = "tile"):
         raise TellusError(
             f"{what} is not a PNG image (it starts with {start!r}); the server may have sent an error page"
         )
-    gdal_ = require("osgeo.gdal")
-    gdal_.UseExceptions()
+    from .raster_io import gdal
+
+    gdal_ = gdal()
     path = f"/vsimem/sarchange_tile_{uuid.uuid4().hex}.png"
     gdal_.FileFromMemBuffer(path, data)
     try:

@@ -64,3 +64,20 @@ def _utm():
     srs = osr.SpatialReference()
     srs.ImportFromEPSG(32654)
     return srs.ExportToWkt()
+
+
+def qgis_env(home):
+    """Environment for qgis_process.bin with this checkout linked as plugin ``sar_change`` under ``home``."""
+    os.makedirs(os.path.join(home, "plugins"))
+    os.symlink(REPO_ROOT, os.path.join(home, "plugins", "sar_change"))
+    runtime = os.path.join(home, "runtime")
+    os.makedirs(runtime, mode=0o700)
+    env = dict(
+        os.environ,
+        QGIS_PLUGINPATH=os.path.join(home, "plugins"),
+        QGIS_CUSTOM_CONFIG_PATH=os.path.join(home, "profile"),
+        QT_QPA_PLATFORM="offscreen",
+        XDG_RUNTIME_DIR=runtime,
+    )
+    subprocess.run(["qgis_process.bin", "plugins", "enable", "sar_change"], env=env, capture_output=True, check=True)
+    return env

@@ -10,32 +10,15 @@ Targets: lee >= 6x faster than OTB, frost/gamma_map/kuan >= 3x, our peak memory 
 
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 
-from common import REPO_ROOT, run_measured, write_random_power
+from common import qgis_env, run_measured, write_random_power
 
 OTB_NAMES = {"lee": "lee", "frost": "frost", "gamma_map": "gammamap", "kuan": "kuan"}
 TARGETS = {"lee": 6.0, "frost": 3.0, "gamma_map": 3.0, "kuan": 3.0}
 REPEATS = int(os.environ.get("BENCH_REPEATS", "3"))
 COOL_DOWN_S = float(os.environ.get("BENCH_COOL_DOWN_S", "5"))
-
-
-def qgis_env(home):
-    os.makedirs(os.path.join(home, "plugins"))
-    os.symlink(REPO_ROOT, os.path.join(home, "plugins", "sar_change"))
-    runtime = os.path.join(home, "runtime")
-    os.makedirs(runtime, mode=0o700)
-    env = dict(
-        os.environ,
-        QGIS_PLUGINPATH=os.path.join(home, "plugins"),
-        QGIS_CUSTOM_CONFIG_PATH=os.path.join(home, "profile"),
-        QT_QPA_PLATFORM="offscreen",
-        XDG_RUNTIME_DIR=runtime,
-    )
-    subprocess.run(["qgis_process.bin", "plugins", "enable", "sar_change"], env=env, capture_output=True, check=True)
-    return env
 
 
 def main(size, methods):

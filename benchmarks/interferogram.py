@@ -13,7 +13,7 @@ import sys
 import tempfile
 
 import numpy as np
-from common import register_package, run_measured
+from common import qgis_env, register_package, run_measured
 
 register_package()
 from sar_change.algorithms import interferometry as ifm  # noqa: E402
@@ -21,8 +21,6 @@ from sar_change.algorithms.raster_io import write_array  # noqa: E402
 
 
 def main(size):
-    from despeckle import qgis_env
-
     rng = np.random.default_rng(0)
     f = np.abs(np.fft.fftfreq(size)).astype(np.float32)
     noise = rng.standard_normal((size, size), np.float32) + 1j * rng.standard_normal((size, size), np.float32)

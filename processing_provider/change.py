@@ -19,7 +19,7 @@ from qgis.PyQt.QtCore import QVariant
 from ..algorithms import change, change_report
 from ..algorithms.align import aligned
 from ..algorithms.despeckle import METHODS as DESPECKLE_METHODS
-from ..algorithms.raster_io import Cancelled, RasterWriter, open_raster, read_window
+from ..algorithms.raster_io import Cancelled, RasterWriter, read_band
 from .base import SarAlgorithm
 
 #: Class raster colours: no change (grey), loss (red), gain (blue), as the polygons' legend.
@@ -181,9 +181,9 @@ class ChangeDetectionAlgorithm(SarAlgorithm):
         min_area = self.parameterAsDouble(parameters, self.MIN_AREA, context)
         if min_area < 0:
             raise self.error("MIN_AREA must be >= 0, got MIN_AREA={}", min_area)
-        before = read_window(open_raster(before_path), band_before)
+        before = read_band(before_path, band_before)
         with aligned(after_path, info) as path:
-            after = read_window(open_raster(path), band_after)
+            after = read_band(path, band_after)
         feedback.setProgress(10)
         if feedback.isCanceled():
             raise Cancelled("cancelled by the user")

@@ -16,7 +16,7 @@ from qgis.core import (
 
 from ..algorithms import interferometry as ifm
 from ..algorithms.align import same_grid
-from ..algorithms.raster_io import RasterWriter, open_raster, read_window
+from ..algorithms.raster_io import RasterWriter, open_raster, read_band
 from .base import SarAlgorithm, tr
 
 
@@ -168,8 +168,8 @@ class InterferogramAlgorithm(SarAlgorithm):
         if wavelength <= 0:
             wavelength = wavelength_from_metadata(ref_path) or ifm.WAVELENGTH_L_BAND_M
         feedback.pushInfo(self.tr("Wavelength {:.5f} m").format(wavelength))
-        reference = read_window(open_raster(ref_path), 1, dtype=np.complex64)
-        secondary = read_window(open_raster(sec_path), 1, dtype=np.complex64)
+        reference = read_band(ref_path, 1, dtype=np.complex64)
+        secondary = read_band(sec_path, 1, dtype=np.complex64)
         feedback.setProgress(10)
         use_filter = self.parameterAsEnumString(parameters, self.FILTER, context) == "goldstein"
         result = ifm.process_pair(
@@ -260,7 +260,7 @@ class DifferentialInterferogramAlgorithm(SarAlgorithm):
             raise self.error("INTERFEROGRAM_A and INTERFEROGRAM_B must have one size")
         phases = []
         for path in (a_path, b_path):
-            phase = read_window(open_raster(path), 1, dtype=np.float64)
+            phase = read_band(path, 1, dtype=np.float64)
             z = np.exp(1j * np.nan_to_num(phase))
             if self.parameterAsBool(parameters, self.REMOVE_RAMP, context):
                 z = z * np.exp(-1j * ifm.ramp_phase(z.shape, ifm.estimate_ramp(z, np.isfinite(phase) * 1.0)))

@@ -22,7 +22,7 @@ from qgis.PyQt.QtCore import QVariant
 from ..algorithms import omnibus
 from ..algorithms.align import aligned
 from ..algorithms.convert import TO_POWER
-from ..algorithms.raster_io import Cancelled, RasterWriter, open_raster, raster_info, read_window
+from ..algorithms.raster_io import Cancelled, RasterWriter, raster_info, read_band
 from ..algorithms.speckle_qa import estimate_looks
 from .base import SarAlgorithm, tr
 
@@ -156,7 +156,7 @@ class OmnibusAlgorithm(SarAlgorithm):
             if band > info.bands:
                 raise self.error("BAND {} does not exist in {} ({} band(s))", band, path, info.bands)
             with aligned(path, reference) as aligned_path:
-                dates.append(to_power(read_window(open_raster(aligned_path), band)))
+                dates.append(to_power(read_band(aligned_path, band)))
             feedback.setProgress(40 * (i + 1) / len(paths))
         stack = np.stack(dates)
         looks = self.parameterAsDouble(parameters, self.LOOKS, context)

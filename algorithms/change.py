@@ -37,7 +37,7 @@ from typing import Optional
 import numpy as np
 
 from .deps import require
-from .segmentation import felzenszwalb, scale_features, segment_sums
+from .segmentation import felzenszwalb, label_regions, scale_features, segment_sums
 
 NO_CHANGE, LOSS, GAIN, NODATA = 0, 1, 2, 255
 METHODS = ("threshold", "superpixel_kmeans", "likelihood_ratio")
@@ -388,25 +388,16 @@ def change_regions(
     """
     if min_pixels < 0:
         raise ValueError(f"min_pixels must be >= 0, got min_pixels={min_pixels!r}")
-    ndimage = require("scipy.ndimage")
     classes = classes.copy()
     labels = np.zeros(classes.shape, np.int32)
     names = []
     next_id = 0
     for value in (LOSS, GAIN):
-        lab, n = ndimage.label(classes == value, structure=np.ones((3, 3)))
-        if n == 0:
-            continue
-        sizes = np.bincount(lab.ravel(), minlength=n + 1)
-        keep = sizes >= max(min_pixels, 1)
-        keep[0] = False
-        small = ~keep[lab] & (lab > 0)
-        classes[small] = NO_CHANGE
-        new_ids = np.zeros(n + 1, np.int32)
-        new_ids[keep] = np.arange(next_id + 1, next_id + 1 + keep.sum())
-        labels = np.where(keep[lab], new_ids[lab], labels)
-        names += [CLASS_NAMES[value]] * int(keep.sum())
-        next_id += int(keep.sum())
+        ids, kept = label_regions(classes == value, min_pixels, next_id + 1)
+        classes[(classes == value) & (ids == 0)] = NO_CHANGE
+        labels = np.where(ids > 0, ids, labels)
+        names += [CLASS_NAMES[value]] * kept
+        next_id += kept
     n = next_id + 1
     sum_b, count = segment_sums(labels, np.asarray(before, np.float64), n)
     sum_a, _ = segment_sums(labels, np.asarray(after, np.float64), n)

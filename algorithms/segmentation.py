@@ -67,3 +67,22 @@ def segment_mean_std(labels: np.ndarray, values: np.ndarray, n_segments: int = N
         mean = sums / counts
         std = np.sqrt(np.maximum(squares / counts - mean * mean, 0))
     return mean, std
+
+
+def label_regions(mask: np.ndarray, min_pixels: int = 1, first_id: int = 1):
+    """Number the 8-connected regions of ``mask`` with at least ``min_pixels`` pixels.
+
+    Returns ``(ids, kept)``: int32 ids ``first_id .. first_id + kept - 1`` in the kept regions, 0
+    elsewhere (outside ``mask`` and in dropped regions).
+    """
+    ndimage = require("scipy.ndimage")
+    lab, n = ndimage.label(mask, structure=np.ones((3, 3)))
+    if n == 0:
+        return np.zeros(mask.shape, np.int32), 0
+    sizes = np.bincount(lab.ravel(), minlength=n + 1)
+    keep = sizes >= max(min_pixels, 1)
+    keep[0] = False
+    ids = np.zeros(n + 1, np.int32)
+    kept = int(keep.sum())
+    ids[keep] = np.arange(first_id, first_id + kept)
+    return ids[lab], kept

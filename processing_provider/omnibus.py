@@ -182,7 +182,7 @@ class OmnibusAlgorithm(SarAlgorithm):
 
         min_area = self.parameterAsDouble(parameters, self.MIN_AREA, context)
         min_pixels = max(1, int(math.ceil(min_area / reference.pixel_area))) if min_area > 0 else 1
-        regions, attributes = _first_change_regions(result, min_pixels)
+        regions, attributes = omnibus.first_change_regions(result, min_pixels)
         label_of = dict(zip(codes, labels))
         fields = QgsFields()
         for name, kind in (
@@ -209,39 +209,3 @@ class OmnibusAlgorithm(SarAlgorithm):
         )
         outputs[self.OUTPUT] = dest_id
         return outputs
-
-
-def _first_change_regions(result, min_pixels):
-    """Label 8-connected regions of equal first-change date; return labels and per-region attributes.
-
-    Attributes per region id: (first date index, most frequent last date index, most frequent
-    number of changes, pixels). Vectorised with bincount: no per-region pass over the image.
-    """
-    from scipy import ndimage
-
-    k = result.changed_at.shape[0]
-    labels = np.zeros(result.first.shape, np.int64)
-    next_id = 0
-    for date in np.unique(result.first[result.first >= 0]):
-        lab, n = ndimage.label(result.first == date, structure=np.ones((3, 3)))
-        sizes = np.bincount(lab.ravel(), minlength=n + 1)
-        keep = sizes >= min_pixels
-        keep[0] = False
-        ids = np.zeros(n + 1, np.int64)
-        ids[keep] = np.arange(next_id + 1, next_id + 1 + keep.sum())
-        labels = np.where(keep[lab], ids[lab], labels)
-        next_id += int(keep.sum())
-    inside = labels > 0
-    flat = labels[inside]
-    n = next_id + 1
-    pixels = np.bincount(flat, minlength=n)
-    first = np.bincount(flat, weights=result.first[inside], minlength=n) / np.maximum(pixels, 1)
-    last_votes = np.zeros((n, k), np.int64)
-    np.add.at(last_votes, (flat, result.last[inside].astype(np.int64)), 1)
-    change_votes = np.zeros((n, k), np.int64)
-    np.add.at(change_votes, (flat, result.changes[inside].astype(np.int64)), 1)
-    attributes = {
-        i: (int(round(first[i])), int(last_votes[i].argmax()), int(change_votes[i].argmax()), int(pixels[i]))
-        for i in range(1, n)
-    }
-    return labels.astype(np.int32), attributes

@@ -61,3 +61,18 @@ def test_bad_parameters_raise(kwargs, match):
 def test_a_single_date_or_pair_is_refused():
     with pytest.raises(ValueError, match="at least 3 dates"):
         omnibus.omnibus_changes(gamma_stack([1, 1], 1, (4, 4)))
+
+
+def test_first_change_regions_group_by_date_and_drop_small_ones():
+    means = np.ones((4, 40, 40))
+    means[2:, 5:15, 5:15] = 0.1  # change into date 2
+    means[1:, 25:35, 25:35] = 10.0  # change into date 1
+    means[3:, 38:, 38:] = 0.1  # 4 pixels changing at date 3: below min_pixels
+    stack = np.stack([m * np.random.default_rng(i).gamma(64, 1 / 64, (40, 40)) for i, m in enumerate(means)])
+    result = omnibus.omnibus_changes(stack, looks=64, alpha=0.001)
+    labels, attributes = omnibus.first_change_regions(result, min_pixels=20)
+    firsts = sorted(a[0] for a in attributes.values() if a[3] >= 50)
+    assert firsts == [1, 2]
+    assert all(a[3] >= 20 for a in attributes.values())
+    assert (labels[38:, 38:] == 0).all()
+    assert set(np.unique(labels)) == {0, *attributes}

@@ -7,7 +7,7 @@ import numpy as np
 
 from . import classify
 from .align import aligned
-from .raster_io import RasterWriter, process_blocks, raster_info, read_band, sample_band
+from .raster_io import RasterWriter, open_raster, process_blocks, raster_info, read_band, sample_band
 
 #: Colours of classes 0..9 (dark to bright backscatter): water blue, then greens to tans.
 DESCRIPTION = "class (0 = darkest backscatter)"
@@ -103,3 +103,16 @@ def kmeans_rasters(
             is_cancelled=is_cancelled,
         )
     return model
+
+
+def class_counts(path: str, classes: int) -> np.ndarray:
+    """Pixels of each class 0..classes-1 in a Byte class raster, counted block by block."""
+    from .blocks import iter_blocks
+
+    info = raster_info(path)
+    dataset = open_raster(path)
+    counts = np.zeros(256, np.int64)
+    for block in iter_blocks(info.rows, info.cols):
+        window = dataset.GetRasterBand(1).ReadAsArray(block.col, block.row, block.cols, block.rows)
+        counts += np.bincount(window.ravel(), minlength=256)
+    return counts[:classes]

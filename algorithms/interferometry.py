@@ -288,3 +288,16 @@ def differential(ifg_a: np.ndarray, ifg_b: np.ndarray) -> np.ndarray:
     if not (np.iscomplexobj(a) and np.iscomplexobj(b)):
         a, b = np.exp(1j * a), np.exp(1j * b)  # phases given
     return np.angle(a * np.conj(b)).astype(np.float32)
+
+
+def differential_from_phases(phase_a: np.ndarray, phase_b: np.ndarray, *, remove_ramp: bool = True) -> np.ndarray:
+    """:func:`differential` of two wrapped-phase images (radians), each first freed of its planar ramp
+    (fitted on its valid pixels) when ``remove_ramp``. NaN in either input is NaN in the output."""
+    wrapped = []
+    for phase in (np.asarray(phase_a, dtype=np.float64), np.asarray(phase_b, dtype=np.float64)):
+        z = np.exp(1j * np.nan_to_num(phase))
+        if remove_ramp:
+            z = z * np.exp(-1j * ramp_phase(z.shape, estimate_ramp(z, np.isfinite(phase) * 1.0)))
+        z[~np.isfinite(phase)] = np.nan
+        wrapped.append(z)
+    return differential(*wrapped)

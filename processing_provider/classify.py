@@ -25,8 +25,7 @@ from qgis.PyQt.QtCore import QVariant
 
 from ..algorithms import classify
 from ..algorithms.align import aligned
-from ..algorithms.blocks import iter_blocks
-from ..algorithms.classify_io import kmeans_rasters
+from ..algorithms.classify_io import class_counts, kmeans_rasters
 from ..algorithms.convert import power_to_db
 from ..algorithms.raster_io import RasterWriter, open_raster, raster_info, read_window
 from ..algorithms.segmentation import felzenszwalb, scale_features, segment_mean_std
@@ -277,7 +276,7 @@ class KMeansAlgorithm(SarAlgorithm):
             progress=self.progress_fn(feedback, 0, 90),
             is_cancelled=self.cancel_fn(feedback),
         )
-        counts = _class_counts(output, classes)
+        counts = class_counts(output, classes)
         names = [os.path.splitext(os.path.basename(p))[0] for p in backscatter + coherence]
         original = model.centres_original_units()
         for i in range(classes):
@@ -308,13 +307,3 @@ class KMeansAlgorithm(SarAlgorithm):
             del sink  # flush now, see changedetection
             results[self.OUTPUT_CENTRES] = dest_id
         return results
-
-
-def _class_counts(path, classes):
-    info = raster_info(path)
-    dataset = open_raster(path)
-    counts = np.zeros(256, np.int64)
-    for block in iter_blocks(info.rows, info.cols):
-        window = dataset.GetRasterBand(1).ReadAsArray(block.col, block.row, block.cols, block.rows)
-        counts += np.bincount(window.ravel(), minlength=256)
-    return counts[:classes]

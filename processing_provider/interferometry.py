@@ -258,15 +258,11 @@ class DifferentialInterferogramAlgorithm(SarAlgorithm):
         b_path, b_info = self.raster_source(parameters, self.INTERFEROGRAM_B, context)
         if (a_info.rows, a_info.cols) != (b_info.rows, b_info.cols):
             raise self.error("INTERFEROGRAM_A and INTERFEROGRAM_B must have one size")
-        phases = []
-        for path in (a_path, b_path):
-            phase = read_band(path, 1, dtype=np.float64)
-            z = np.exp(1j * np.nan_to_num(phase))
-            if self.parameterAsBool(parameters, self.REMOVE_RAMP, context):
-                z = z * np.exp(-1j * ifm.ramp_phase(z.shape, ifm.estimate_ramp(z, np.isfinite(phase) * 1.0)))
-            z[~np.isfinite(phase)] = np.nan
-            phases.append(z)
-        out = ifm.differential(*phases)
+        out = ifm.differential_from_phases(
+            read_band(a_path, 1, dtype=np.float64),
+            read_band(b_path, 1, dtype=np.float64),
+            remove_ramp=self.parameterAsBool(parameters, self.REMOVE_RAMP, context),
+        )
         path = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
         with RasterWriter.like(a_info, path) as writer:
             writer.write(out)

@@ -123,3 +123,17 @@ def test_bad_parameters_raise(simulated, kwargs, match):
 def test_real_valued_input_is_refused():
     with pytest.raises(ValueError, match="complex"):
         ifm.interferogram(np.ones((4, 4)), np.ones((4, 4)))
+
+
+def test_differential_from_phases_removes_each_ramp_and_keeps_nodata():
+    n = 64
+    rows, cols = np.mgrid[:n, :n]
+    bowl = np.exp(-((rows - 32) ** 2 + (cols - 32) ** 2) / 200.0)
+    a = ifm.wrap(0.1 * cols + 1.0 * bowl)
+    b = ifm.wrap(-0.07 * rows)
+    b[0, :5] = np.nan
+    out = ifm.differential_from_phases(a, b)
+    assert np.isnan(out[0, :5]).all()
+    residual = ifm.wrap(out - bowl)[8:-8, 8:-8]
+    residual = ifm.wrap(residual - np.angle(np.mean(np.exp(1j * residual))))
+    assert np.sqrt(np.mean(residual**2)) < 0.1

@@ -43,3 +43,12 @@ def require(module: str):
         return importlib.import_module(module)
     except ImportError as exc:
         raise MissingDependencyError(f"Missing dependency: {install_hint(module)}") from exc
+
+
+def has(module: str) -> bool:
+    """Tell whether ``module`` can be imported (for optional fast paths)."""
+    try:
+        require(module)
+    except MissingDependencyError:
+        return False
+    return True

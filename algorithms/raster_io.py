@@ -16,7 +16,7 @@ from typing import Callable, Dict, Optional, Sequence, Tuple
 import numpy as np
 
 from .blocks import DEFAULT_BLOCK, count_blocks, iter_blocks
-from .deps import require
+from .deps import has, require
 
 
 class Cancelled(Exception):
@@ -272,6 +272,10 @@ class RasterWriter:
             table.SetColorEntry(i, tuple(int(v) for v in rgb) + (255,))
         self.dataset.GetRasterBand(band).SetRasterColorTable(table)
 
+    def flush(self) -> None:
+        """Write the blocks GDAL holds in its cache to the file."""
+        self.dataset.FlushCache()
+
     def commit(self) -> str:
         """Close the temporary file and move it to ``path``; return ``path``."""
         self.dataset.FlushCache()
@@ -320,11 +324,14 @@ def write_array(path: str, array: np.ndarray, *, geotransform, crs_wkt, nodata=N
 WORKERS = max(1, min(4, os.cpu_count() or 1))
 
 
-def _ordered_map(func, items, is_cancelled=None):
+def _ordered_map(func, items, is_cancelled=None, ahead=None):
     """Yield ``func(item)`` in order, computed by :data:`WORKERS` threads with bounded look-ahead.
 
-    Polls ``is_cancelled`` before submitting each item and raises :class:`Cancelled`.
+    At most ``ahead`` items (default ``2 * WORKERS``) are submitted and not yet
+    yielded. Polls ``is_cancelled`` before submitting each item and raises
+    :class:`Cancelled`.
     """
+    ahead = max(ahead or 0, 2 * WORKERS)
     with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="sarchange") as pool:
         pending = deque()
         try:
@@ -332,7 +339,7 @@ def _ordered_map(func, items, is_cancelled=None):
                 if is_cancelled is not None and is_cancelled():
                     raise Cancelled("cancelled by the user; no output written")
                 pending.append(pool.submit(func, item))
-                if len(pending) >= 2 * WORKERS:
+                if len(pending) >= ahead:
                     yield pending.popleft().result()
             while pending:
                 if is_cancelled is not None and is_cancelled():
@@ -342,6 +349,27 @@ def _ordered_map(func, items, is_cancelled=None):
             for future in pending:
                 future.cancel()
 
+
+@contextlib.contextmanager
+def opencv_single_threaded():
+    """Run OpenCV on one thread for the duration (our block workers already use every core;
+    OpenCV's own thread pool on top of them makes its filters about 1.5x slower), then restore."""
+    if WORKERS == 1 or not has("cv2"):
+        yield
+        return
+    cv2 = require("cv2")
+    with _cache_lock:
+        previous = cv2.getNumThreads()
+        cv2.setNumThreads(1)
+    try:
+        yield
+    finally:
+        with _cache_lock:
+            cv2.setNumThreads(previous)
+
+
+#: Bytes of computed blocks that may wait for the writer (see :func:`process_blocks`).
+LOOKAHEAD_BYTES = 32 * 1024 * 1024
 
 #: GDAL block cache used while we stream blocks, in bytes. GDAL's default (5 % of RAM) would
 #: let dirty output blocks pile up to gigabytes before they reach disk.
@@ -440,6 +468,7 @@ def process_blocks(
 
     with (
         bounded_gdal_cache(),
+        opencv_single_threaded(),
         RasterWriter.like(grid, dst_path, bands=out_bands, dtype=out_dtype, nodata=nodata) as writer,
     ):
         for i, text in enumerate(band_descriptions or []):
@@ -447,9 +476,14 @@ def process_blocks(
         if color_table:
             writer.set_color_table(color_table)
         blocks = iter_blocks(grid.rows, grid.cols, block_rows=block_size, block_cols=block_size, halo=halo)
-        for done, (block, stack) in enumerate(_ordered_map(compute, blocks, is_cancelled)):
+        # Workers may run ahead of the writer by LOOKAHEAD_BYTES of results: the kernel throttles
+        # the writer now and then (dirty page write-back) and the workers should not idle meanwhile.
+        ahead = LOOKAHEAD_BYTES // (block_size * block_size * out_bands * np.dtype(out_dtype).itemsize)
+        for done, (block, stack) in enumerate(_ordered_map(compute, blocks, is_cancelled, ahead)):
             for b in range(out_bands):
                 writer.write(stack[b][block.inner], block.row, block.col, band=b + 1)
+            if block.col + block.cols == grid.cols:
+                writer.flush()  # a finished row of blocks goes to disk now, while workers compute
             if progress is not None:
                 progress((done + 1) / total)
     return dst_path

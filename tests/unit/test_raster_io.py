@@ -98,3 +98,44 @@ def test_sample_band_reads_even_windows_of_large_rasters(write_raster):
     np.testing.assert_array_equal(first, image[:128, :128])
     np.testing.assert_array_equal(sample[-128:], image[-128:, -128:])  # reaches the far corner
     assert sample_band(path).shape == (1024, 1024)
+
+
+def test_opencv_runs_single_threaded_inside_blocks_and_is_restored(write_raster, tmp_path, monkeypatch):
+    cv2 = pytest.importorskip("cv2")
+    from sar_change.algorithms import raster_io
+
+    monkeypatch.setattr(raster_io, "WORKERS", 2)
+    src = write_raster("in.tif", np.ones((64, 64), np.float32))
+    before = cv2.getNumThreads()
+    seen = []
+
+    def record(a):
+        seen.append(cv2.getNumThreads())
+        return a
+
+    process_blockwise(src, str(tmp_path / "out.tif"), record, block_size=32)
+    assert seen == [1, 1, 1, 1]
+    assert cv2.getNumThreads() == before
+
+
+def test_workers_may_run_ahead_of_the_writer_by_the_lookahead_budget(write_raster, tmp_path, monkeypatch):
+    from sar_change.algorithms import raster_io
+
+    pulled = []
+
+    def items():
+        for i in range(20):
+            pulled.append(i)
+            yield i
+
+    results = raster_io._ordered_map(lambda i: i * i, items(), ahead=8)
+    assert next(results) == 0 and len(pulled) == 8  # eight submitted before the first is handed over
+    assert list(results) == [i * i for i in range(1, 20)]
+
+    budgets = []
+    real_map = raster_io._ordered_map
+    monkeypatch.setattr(raster_io, "_ordered_map", lambda *a: budgets.append(a[3]) or real_map(*a))
+    monkeypatch.setattr(raster_io, "LOOKAHEAD_BYTES", 8 * 16 * 16 * 4)
+    src = write_raster("in.tif", np.ones((64, 64), np.float32))
+    process_blockwise(src, str(tmp_path / "out.tif"), lambda a: a, block_size=16)
+    assert budgets == [8]  # eight 16 x 16 float32 blocks fit the budget

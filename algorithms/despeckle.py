@@ -25,6 +25,7 @@ References
 - Non-local means: scikit-image's ``denoise_nl_means`` on dB.
 """
 
+import threading
 from functools import lru_cache
 
 import numpy as np
@@ -83,23 +84,31 @@ def _correlate(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     return cv2.filter2D(image.astype(np.float64, copy=False), cv2.CV_64F, kernel, borderType=cv2.BORDER_REPLICATE)
 
 
-def _box_sum(image: np.ndarray, window: int) -> np.ndarray:
-    """Sum over a ``window`` x ``window`` box, nearest-pixel edges, accumulated in float64."""
+def _box_sum(image: np.ndarray, window: int, out=None) -> np.ndarray:
+    """Sum over a ``window`` x ``window`` box, nearest-pixel edges, accumulated in float64
+    (into ``out``, a float64 array of the image's shape, when given)."""
     try:
         cv2 = require("cv2")
     except ImportError:
         ndimage = require("scipy.ndimage")
-        return ndimage.uniform_filter(image.astype(np.float64), window, mode="nearest") * window**2
-    return cv2.boxFilter(image, cv2.CV_64F, (window, window), normalize=False, borderType=cv2.BORDER_REPLICATE)
+        result = ndimage.uniform_filter(image.astype(np.float64), window, mode="nearest") * window**2
+        if out is None:
+            return result
+        out[...] = result
+        return out
+    return cv2.boxFilter(image, cv2.CV_64F, (window, window), dst=out, normalize=False, borderType=cv2.BORDER_REPLICATE)
 
 
-def _box_sum_of_squares(image: np.ndarray, window: int) -> np.ndarray:
-    """Sum of squares over a ``window`` x ``window`` box, nearest-pixel edges, float64."""
+def _box_sum_of_squares(image: np.ndarray, window: int, out=None) -> np.ndarray:
+    """Sum of squares over a ``window`` x ``window`` box, nearest-pixel edges, float64
+    (into ``out`` when given)."""
     try:
         cv2 = require("cv2")
     except ImportError:
-        return _box_sum(image.astype(np.float64) ** 2, window)
-    return cv2.sqrBoxFilter(image, cv2.CV_64F, (window, window), normalize=False, borderType=cv2.BORDER_REPLICATE)
+        return _box_sum(image.astype(np.float64) ** 2, window, out=out)
+    return cv2.sqrBoxFilter(
+        image, cv2.CV_64F, (window, window), dst=out, normalize=False, borderType=cv2.BORDER_REPLICATE
+    )
 
 
 def local_moments(intensity: np.ndarray, window: int):
@@ -175,12 +184,12 @@ def lee(intensity: np.ndarray, window: int = 7, looks: float = 1.0) -> np.ndarra
     -------
     (rows, cols) ndarray, same dtype as ``intensity``.
     """
-    return _mmse(intensity, window, looks, "lee")
+    return _lee_kuan(intensity, window, looks, "lee")
 
 
 def kuan(intensity: np.ndarray, window: int = 7, looks: float = 1.0) -> np.ndarray:
     """Kuan filter (OTB): as :func:`lee` with ``w = (1 - Cu2 / Ci2) / (1 + Cu2)``."""
-    return _mmse(intensity, window, looks, "kuan")
+    return _lee_kuan(intensity, window, looks, "kuan")
 
 
 def gamma_map(intensity: np.ndarray, window: int = 7, looks: float = 1.0) -> np.ndarray:
@@ -190,56 +199,111 @@ def gamma_map(intensity: np.ndarray, window: int = 7, looks: float = 1.0) -> np.
     (a strong scatterer); in between the positive root of the MAP equation
     with ``alpha = (1 + Cu2) / (Ci2 - Cu2)``.
     """
-    return _mmse(intensity, window, looks, "gamma_map")
-
-
-def _mmse(intensity, window, looks, kind):
     intensity = _as_float(intensity)
     window = check_window(window)
     looks = check_looks(looks)
     cu2 = 1.0 / looks
     mean, variance, _ = local_moments(intensity, window)
+    dtype = intensity.dtype
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        if kind in ("lee", "kuan"):
-            # OTB: E where Ci2 < Cu2 or V < eps, else I w + E (1 - w). With w clipped at 0 the
-            # homogeneous case is the same formula, so one fused pass does it. The moments are
-            # exact in float64; the weighting runs in the input's precision.
-            small_variance = variance < _EPS
-            mean = mean.astype(intensity.dtype)
-            variance = variance.astype(intensity.dtype)
-            w = mean * mean
-            w *= cu2
-            w /= variance
-            np.subtract(1.0, w, out=w)
-            if kind == "kuan":
-                w /= 1.0 + cu2
-            np.maximum(w, 0.0, out=w)
-            w[small_variance] = 0.0
-            out = intensity - mean
-            out *= w
-            out += mean
-        else:
-            small_variance = variance < _EPS
-            dtype = intensity.dtype
-            m = mean.astype(dtype)
-            m2 = m * m
-            ci2 = variance.astype(dtype)
-            ci2 /= m2
-            homogeneous = (ci2 < cu2) | small_variance
-            scatterer = ci2 >= 2.0 * cu2  # Ci >= sqrt(2) Cu: keep the pixel
-            alpha = ci2 - cu2
-            np.divide(1.0 + cu2, alpha, out=alpha)
-            b = alpha - (looks + 1.0)
-            d = m2 * b * b
-            d += (4.0 * looks) * alpha * m * intensity
-            np.sqrt(d, out=d)
-            b *= m
-            d += b
-            alpha *= 2.0
-            d /= alpha
-            out = np.where(homogeneous, m, np.where(scatterer, intensity, d))
+        small_variance = variance < _EPS
+        m = mean.astype(dtype)
+        m2 = m * m
+        ci2 = variance.astype(dtype)
+        ci2 /= m2
+        homogeneous = (ci2 < cu2) | small_variance
+        scatterer = ci2 >= 2.0 * cu2  # Ci >= sqrt(2) Cu: keep the pixel
+        alpha = ci2 - cu2
+        np.divide(1.0 + cu2, alpha, out=alpha)
+        b = alpha - (looks + 1.0)
+        d = m2 * b * b
+        d += (4.0 * looks) * alpha * m * intensity
+        np.sqrt(d, out=d)
+        b *= m
+        d += b
+        alpha *= 2.0
+        d /= alpha
+        out = np.where(homogeneous, m, np.where(scatterer, intensity, d))
         out[np.abs(mean) < _EPS] = 0.0
     return _finish(out, intensity)
+
+
+_scratch_local = threading.local()
+
+
+def _scratch(name: str, shape, dtype) -> np.ndarray:
+    """A per-thread work array kept between calls (blockwise filtering calls with one block shape
+    again and again; fresh multi-megabyte arrays would cost a page fault per 4 KiB each time)."""
+    key = (name, tuple(shape), np.dtype(dtype).str)
+    store = _scratch_local.__dict__
+    array = store.get(key)
+    if array is None:
+        if len(store) > 16:  # another block shape: drop the old arrays
+            store.clear()
+        array = store[key] = np.empty(shape, dtype)
+    return array
+
+
+def _lee_kuan(intensity, window, looks, kind):
+    """Lee or Kuan in the OTB formulas, fused and in place.
+
+    The window sums are accumulated in float64 from the float32 pixels (exact
+    for speckle's dynamic range, so a block gives bit for bit the whole-image
+    result); everything after them runs in the input's precision. Images with
+    NaN take the same arithmetic with a per-pixel count of valid pixels in
+    place of ``window**2``, so a pixel away from no data gets the same value
+    either way.
+    """
+    intensity = _as_float(intensity)
+    window = check_window(window)
+    cu2 = 1.0 / check_looks(looks)
+    shape, dtype = intensity.shape, intensity.dtype
+    s1 = _scratch("s1", shape, np.float64)
+    s2 = _scratch("s2", shape, np.float64)
+    if np.isfinite(np.add.reduce(intensity, axis=None)):
+        valid = None
+        count = float(window * window)
+        count1 = dtype.type(count - 1.0)
+        _box_sum(intensity, window, out=s1)
+        _box_sum_of_squares(intensity, window, out=s2)
+    else:
+        valid = np.isfinite(intensity)
+        x = np.where(valid, intensity, dtype.type(0.0))
+        count = _box_sum(valid.astype(dtype), window)
+        count1 = (count - 1.0).astype(dtype)
+        _box_sum(x, window, out=s1)
+        _box_sum_of_squares(x, window, out=s2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = _scratch("mean", shape, dtype)
+        np.copyto(mean, s1, casting="unsafe")
+        mean /= count if valid is None else count.astype(dtype)
+        np.multiply(s1, s1, out=s1)
+        s1 /= count
+        s2 -= s1  # (count - 1) x the unbiased variance
+        variance = _scratch("variance", shape, dtype)
+        np.copyto(variance, s2, casting="unsafe")
+        variance /= count1
+        if valid is not None:
+            variance[count < 2] = np.nan
+        # w = 1 - Cu2 / Ci2 = 1 - Cu2 E**2 / V (Kuan: divided by 1 + Cu2), clipped at 0, and 0
+        # where V < eps (OTB's "homogeneous"): there the output is E.
+        w = np.multiply(mean, mean, out=_scratch("w", shape, dtype))
+        tiny_mean = np.less(w, _EPS * _EPS, out=_scratch("tiny", shape, bool))  # |E| < eps: OTB writes 0
+        w *= dtype.type(cu2)
+        w /= variance
+        np.subtract(dtype.type(1.0), w, out=w)
+        if kind == "kuan":
+            w *= dtype.type(1.0 / (1.0 + cu2))
+        np.maximum(w, dtype.type(0.0), out=w)
+        small_variance = np.less(variance, _EPS, out=_scratch("small", shape, bool))
+        if small_variance.any():
+            w[small_variance] = 0.0
+        out = np.subtract(intensity, mean)  # the result: a fresh array the caller keeps
+        out *= w
+        out += mean
+    if tiny_mean.any():
+        out[tiny_mean] = 0.0
+    return out if valid is None else _finish(out, intensity)
 
 
 @lru_cache(maxsize=16)

@@ -40,8 +40,10 @@ def despeckle_raster(
         params["point_threshold"] = float(np.percentile(finite, 98)) if finite.size else np.inf
     if method in ("tv", "nlmeans"):
         block_size = max(block_size, 2048)  # fewer seams for the non-local filters
-    elif method in ("frost", "refined_lee", "lee_sigma"):
-        block_size = min(block_size, 512)  # a dozen float64 temporaries per pixel: keep blocks small
+    else:
+        # The local filters hold several float64 window sums per pixel: 512 x 512 blocks keep them
+        # in the CPU cache and the memory low, at a halo overhead of 2 % for a 7 x 7 window.
+        block_size = min(block_size, 512)
 
     def filter_block(values):
         return from_power(despeckle(to_power(values), method, window=window, looks=looks, **params))

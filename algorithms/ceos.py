@@ -105,6 +105,83 @@ def read_image_descriptor(path: str) -> ImageDescriptor:
 
 
 @dataclass
+class PixelLinePolynomial:
+    """The 4th-order polynomials of the LED facility-related data record 5 (JAXA).
+
+    ``lat = sum_ij lat_coef[i, j] * (p - p0)**(4 - i) * (l - l0)**(4 - j)`` and the same for
+    ``lon``, with ``(p, l)`` the 0-based pixel (column) and line (row) of a pixel centre and
+    ``(p0, l0) = origin``; the inverse maps ``(lat - lat0, lon - lon0)`` to pixel and line with
+    ``pixel_coef`` and ``line_coef``. Coefficients are 5 x 5, highest power first (the record's
+    order of 25 values). Checked on a real product against its map projection record's corners
+    (to 1e-7 degree) and by the inverse (to 1e-3 pixel).
+    """
+
+    lat_coef: np.ndarray
+    lon_coef: np.ndarray
+    origin: Tuple[float, float]  # (pixel, line)
+    pixel_coef: np.ndarray
+    line_coef: np.ndarray
+    origin_latlon: Tuple[float, float]  # (lat, lon), degrees
+
+    @staticmethod
+    def _evaluate(coef, x, y):
+        # polyval2d sums c[i, j] x**i y**j: the record's highest-power-first order, reversed.
+        return np.polynomial.polynomial.polyval2d(np.asarray(x, float), np.asarray(y, float), coef[::-1, ::-1])
+
+    def to_latlon(self, pixel, line):
+        """(lat, lon) in degrees of 0-based pixel centres (``pixel`` column, ``line`` row)."""
+        dp, dl = np.asarray(pixel, float) - self.origin[0], np.asarray(line, float) - self.origin[1]
+        return self._evaluate(self.lat_coef, dp, dl), self._evaluate(self.lon_coef, dp, dl)
+
+    def to_image(self, lat, lon):
+        """(pixel, line), 0-based and fractional, of points given in degrees."""
+        da, do = np.asarray(lat, float) - self.origin_latlon[0], np.asarray(lon, float) - self.origin_latlon[1]
+        return self._evaluate(self.pixel_coef, da, do), self._evaluate(self.line_coef, da, do)
+
+
+#: Facility-related data record 5: byte offsets of its 20-character coefficient fields.
+_POLY_FORWARD, _POLY_ORIGIN, _POLY_INVERSE, _POLY_ORIGIN_LATLON = 1024, 2024, 2064, 3064
+
+
+def read_pixel_line_polynomial(record: bytes) -> Optional[PixelLinePolynomial]:
+    """Parse facility-related data record 5; None when its polynomial fields are blank or zero.
+
+    Layout (JAXA format description, also used by sarpy): after the 16-byte record head, 2 x 10
+    map-projection coefficients (Level 1.5), calibration and loss-line fields, then from byte
+    1024: 25 latitude and 25 longitude coefficients, the origin pixel and line, 25 pixel and 25
+    line coefficients of the inverse, and the origin latitude and longitude, each an ASCII
+    number in 20 characters.
+    """
+    if len(record) < _POLY_ORIGIN_LATLON + 40:
+        raise CeosError(f"facility record 5 has {len(record)} bytes, fewer than its polynomial fields need")
+
+    def numbers(start, count):
+        values = []
+        for k in range(count):
+            text = _ascii(record, start + 20 * k, start + 20 * (k + 1))
+            try:
+                values.append(float(text) if text else 0.0)
+            except ValueError as exc:
+                raise CeosError(f"facility record 5: not a number at byte {start + 20 * k}: {text!r}") from exc
+        return np.asarray(values)
+
+    forward = numbers(_POLY_FORWARD, 50)
+    if not np.any(forward):
+        return None
+    inverse = numbers(_POLY_INVERSE, 50)
+    origin = numbers(_POLY_ORIGIN, 2)
+    origin_latlon = numbers(_POLY_ORIGIN_LATLON, 2)
+    return PixelLinePolynomial(
+        lat_coef=forward[:25].reshape(5, 5),
+        lon_coef=forward[25:].reshape(5, 5),
+        origin=(float(origin[0]), float(origin[1])),
+        pixel_coef=inverse[:25].reshape(5, 5),
+        line_coef=inverse[25:].reshape(5, 5),
+        origin_latlon=(float(origin_latlon[0]), float(origin_latlon[1])),
+    )
+
+
+@dataclass
 class LeaderInfo:
     """What the LED file says about the scene."""
 
@@ -120,6 +197,7 @@ class LeaderInfo:
     facility_records: List[bytes] = field(default_factory=list, repr=False)
     summary_lines: Optional[int] = None
     summary_pixels: Optional[int] = None
+    polynomial: Optional[PixelLinePolynomial] = None  # from facility record 5, when present
 
 
 def read_leader(path: str) -> LeaderInfo:
@@ -158,6 +236,10 @@ def read_leader(path: str) -> LeaderInfo:
         lats, lons = values[0::2], values[1::2]
         corners = {"lon_min": min(lons), "lon_max": max(lons), "lat_min": min(lats), "lat_max": max(lats)}
     calibration = _number(found["rdr"][0], 20, 36, float, "calibration factor") if found["rdr"] else None
+    polynomial = None
+    for record in facility:  # facility records carry their own sequence number, ASCII, bytes 12-16
+        if _optional_int(record, 12, 16) == 5:
+            polynomial = read_pixel_line_polynomial(record)
     direction = _ascii(dss, 1534, 1542)
     return LeaderInfo(
         sensor={b"AL1": "PALSAR", b"AL2": "PALSAR-2"}[descriptor[48:51]],
@@ -175,6 +257,7 @@ def read_leader(path: str) -> LeaderInfo:
         facility_records=facility,
         summary_lines=_optional_int(dss, 324, 332),
         summary_pixels=_optional_int(dss, 332, 340),
+        polynomial=polynomial,
     )
 
 
@@ -300,8 +383,25 @@ def line_geolocation(descriptor: ImageDescriptor, line: int) -> List[Tuple[float
     return list(zip(pixels, lats, lons))
 
 
-def gcps(descriptor: ImageDescriptor, count: int = 11) -> List[Tuple[float, float, float, float]]:
-    """Ground control points ``(col, row, lon, lat)`` from ``count`` evenly spaced lines."""
+def gcps(
+    descriptor: ImageDescriptor,
+    count: int = 11,
+    polynomial: Optional[PixelLinePolynomial] = None,
+    window: Optional[Tuple[slice, slice]] = None,
+) -> List[Tuple[float, float, float, float]]:
+    """Ground control points ``(col, row, lon, lat)`` in full-image pixel coordinates (corner-based).
+
+    With the LED ``polynomial``: a ``count`` x ``count`` grid over ``window`` (rows, cols; the
+    whole image by default). Without it: the first, middle and last pixel of ``count`` evenly
+    spaced lines, from their line records.
+    """
+    if polynomial is not None:
+        rows, cols = window or (slice(0, descriptor.lines), slice(0, descriptor.pixels))
+        r = np.linspace(rows.start, rows.stop - 1, min(count, rows.stop - rows.start))
+        c = np.linspace(cols.start, cols.stop - 1, min(count, cols.stop - cols.start))
+        cc, rr = np.meshgrid(c, r)
+        lat, lon = polynomial.to_latlon(cc, rr)
+        return [(x + 0.5, y + 0.5, o, a) for x, y, o, a in zip(cc.ravel(), rr.ravel(), lon.ravel(), lat.ravel())]
     points = []
     for line in np.linspace(0, descriptor.lines - 1, min(count, descriptor.lines)).astype(int):
         for pixel, lat, lon in line_geolocation(descriptor, int(line)):
@@ -310,13 +410,21 @@ def gcps(descriptor: ImageDescriptor, count: int = 11) -> List[Tuple[float, floa
     return points
 
 
-def geolocation_model(descriptor: ImageDescriptor, samples: int = 64):
-    """A map from (lon, lat) degrees to (row, col) of the image, fitted on the line records' geolocation.
+def geolocation_model(descriptor: ImageDescriptor, samples: int = 64, polynomial=None):
+    """A map from (lon, lat) degrees to (row, col) of the image.
 
-    Each sampled line gives its first, middle and last pixel; a second-order polynomial in (lon, lat)
-    per image coordinate is fitted by least squares. It locates a window to a few pixels, which is
-    what cropping needs (the LED facility record's polynomial is not used yet).
+    With the LED facility record's ``polynomial`` (:class:`PixelLinePolynomial`) that is its
+    inverse. Without it, a second-order polynomial in (lon, lat) per image coordinate is fitted
+    by least squares to the first, middle and last pixel of ``samples`` line records, which
+    locates a window to a few pixels.
     """
+    if polynomial is not None:
+
+        def from_polynomial(lon, lat):
+            pixel, line = polynomial.to_image(lat, lon)
+            return line, pixel
+
+        return from_polynomial
     points = []
     for line in np.linspace(0, descriptor.lines - 1, min(samples, descriptor.lines)).astype(int):
         for pixel, lat, lon in line_geolocation(descriptor, int(line)):
@@ -342,14 +450,17 @@ def geolocation_model(descriptor: ImageDescriptor, samples: int = 64):
     return to_image
 
 
-def window_for_extent(descriptor: ImageDescriptor, lon_min, lat_min, lon_max, lat_max, *, margin: int = 2):
+def window_for_extent(
+    descriptor: ImageDescriptor, lon_min, lat_min, lon_max, lat_max, *, margin: int = 2, polynomial=None
+):
     """(rows slice, cols slice) of the image covering a lon/lat box (degrees), clipped to the scene.
 
-    Raises :class:`CeosError` when the box misses the scene.
+    The box's outline is mapped into the image through :func:`geolocation_model` (the LED
+    ``polynomial`` when given). Raises :class:`CeosError` when the box misses the scene.
     """
     if not (lon_min < lon_max and lat_min < lat_max):
         raise CeosError(f"empty extent: lon {lon_min}..{lon_max}, lat {lat_min}..{lat_max}")
-    to_image = geolocation_model(descriptor)
+    to_image = geolocation_model(descriptor, polynomial=polynomial)
     t = np.linspace(0, 1, 9)
     lons = np.concatenate(
         [lon_min + (lon_max - lon_min) * t, np.full(9, lon_max), lon_max - (lon_max - lon_min) * t, np.full(9, lon_min)]
@@ -357,7 +468,7 @@ def window_for_extent(descriptor: ImageDescriptor, lon_min, lat_min, lon_max, la
     lats = np.concatenate(
         [np.full(9, lat_min), lat_min + (lat_max - lat_min) * t, np.full(9, lat_max), lat_max - (lat_max - lat_min) * t]
     )
-    rows, cols = to_image(lons, lats)
+    rows, cols = (np.round(v, 6) for v in to_image(lons, lats))  # a box edge on a pixel centre stays there
     r0, r1 = int(np.floor(rows.min())) - margin, int(np.ceil(rows.max())) + margin + 1
     c0, c1 = int(np.floor(cols.min())) - margin, int(np.ceil(cols.max())) + margin + 1
     r0, r1 = max(r0, 0), min(r1, descriptor.lines)

@@ -50,18 +50,20 @@ class ReadCeosAlgorithm(SarAlgorithm):
             "Reads an ALOS-2 PALSAR-2 Level 1.1 (single-look complex) CEOS product without GDAL's CEOS "
             "driver: the IMG file descriptor, big-endian complex float32 lines after a 544-byte prefix, "
             "and the LED records (data set summary: scene id, centre time, wavelength, orbit direction; "
-            "radiometric record: calibration factor CF).\n\n"
+            "radiometric record: calibration factor CF; facility-related record 5: the 25 + 25 coefficient "
+            "polynomials between pixel/line and latitude/longitude).\n\n"
             "<b>INPUT</b>: the IMG- file (or the LED- file, or the product folder).\n"
             "<b>POLARISATION</b>: HH, HV, VH or VV (default: the first image of the product).\n"
             "<b>LOOKS_RANGE</b>, <b>LOOKS_AZIMUTH</b>: multilooking of the intensity (default 1).\n"
             "Outputs (each optional): OUTPUT_INTENSITY, sigma0 in dB = 10 log10(I^2 + Q^2) + CF - 32.0; "
             "OUTPUT_PHASE (radians); OUTPUT_COMPLEX (CFloat32, for sarchange:interferogram). They stay in "
-            "radar geometry and carry ground control points (EPSG:4326) from the line records, so QGIS "
+            "radar geometry and carry an 11 x 11 grid of ground control points (EPSG:4326) from the LED "
+            "polynomial (from the line records when a product lacks it), so QGIS "
             "places them on the map; metadata items give the scene id, date, polarisation, orbit direction "
             "and WAVELENGTH_M. The file is memory-mapped and read in blocks of lines: any size fits.\n"
             "<b>EXTENT</b> (optional, any CRS): only the lines and columns covering it are read, located "
-            "with a polynomial fitted to the line records' geolocation (a few pixels' accuracy); an extent "
-            "outside the scene is an error."
+            "through the LED polynomial's latitude/longitude to pixel/line inverse; an extent outside the "
+            "scene is an error."
         )
 
     def initAlgorithm(self, config=None):  # noqa: N802
@@ -110,7 +112,12 @@ class ReadCeosAlgorithm(SarAlgorithm):
         if parameters.get(self.EXTENT):
             extent = self.parameterAsExtent(parameters, self.EXTENT, context, QgsCoordinateReferenceSystem("EPSG:4326"))
             window = ceos.window_for_extent(
-                image, extent.xMinimum(), extent.yMinimum(), extent.xMaximum(), extent.yMaximum()
+                image,
+                extent.xMinimum(),
+                extent.yMinimum(),
+                extent.xMaximum(),
+                extent.yMaximum(),
+                polynomial=leader.polynomial,
             )
             feedback.pushInfo(
                 self.tr("Window: lines {}-{}, columns {}-{}").format(
@@ -119,7 +126,12 @@ class ReadCeosAlgorithm(SarAlgorithm):
             )
         r_off, c_off = window[0].start, window[1].start
         lines, pixels = window[0].stop - r_off, window[1].stop - c_off
-        points = [(c - c_off, r - r_off, lon, lat) for c, r, lon, lat in ceos.gcps(image)]
+        if leader.polynomial is None:
+            feedback.pushWarning(self.tr("The LED file has no pixel/line polynomial: geolocation from line records"))
+        points = [
+            (c - c_off, r - r_off, lon, lat)
+            for c, r, lon, lat in ceos.gcps(image, polynomial=leader.polynomial, window=window)
+        ]
         outputs = {}
         specs = [
             (self.OUTPUT_INTENSITY, np.float32, looks),

@@ -104,8 +104,40 @@ def test_extent_crops_to_the_window_it_covers(run_alg, product, tmp_path):
     assert len(origin) == 1
     row, col = origin[0]
     assert 17 <= row <= 21 and 7 <= col <= 11  # lat 34.980 is line 20, lon 139.010 is pixel 10, margin 2
+    from osgeo import gdal
+
+    dataset = gdal.Open(result["OUTPUT_COMPLEX"])
+    gcps = dataset.GetGCPs()  # an 11 x 11 grid over the crop, from the LED polynomial, crop-relative
+    assert len(gcps) == 121 and (gcps[0].GCPPixel, gcps[0].GCPLine) == (0.5, 0.5)
+    assert (gcps[0].GCPY, gcps[0].GCPX) == pytest.approx((35.0 - 0.001 * row, 139.0 + 0.001 * col))
+    assert (gcps[-1].GCPPixel, gcps[-1].GCPLine) == (w - 0.5, h - 0.5)
     with pytest.raises(QgsProcessingException, match="outside the scene"):
         run_alg(
             "sarchange:readceos",
             {"INPUT": path, "EXTENT": "10,11,10,11 [EPSG:4326]", "OUTPUT_COMPLEX": str(tmp_path / "x.tif")},
         )
+
+
+def test_extent_crops_a_10_gb_product_through_processing(run_alg, tmp_path):
+    import os
+
+    patch = (np.arange(40 * 30).reshape(40, 30) * (1 - 1j)).astype(np.complex64)
+    path = write_l11_product(
+        str(tmp_path / "big"), patch, sparse_shape=(130_000, 10_000), patch_at=(100_000, 7_000), step_deg=1e-5
+    )
+    if os.stat(path).st_blocks * 512 > 100e6:
+        pytest.skip("this filesystem does not keep sparse files")
+    # lines 100010-100019, pixels 7005-7014; readceos adds a 2-pixel margin
+    result = run_alg(
+        "sarchange:readceos",
+        {
+            "INPUT": path,
+            "EXTENT": "139.07005,139.07014,33.99981,33.99990 [EPSG:4326]",
+            "OUTPUT_COMPLEX": str(tmp_path / "c.tif"),
+            "OUTPUT_INTENSITY": str(tmp_path / "i.tif"),
+        },
+    )
+    crop = read_band(result["OUTPUT_COMPLEX"], dtype=np.complex64)
+    assert crop.shape == (14, 14)
+    np.testing.assert_array_equal(crop, patch[8:22, 3:17])
+    assert raster_info(result["OUTPUT_INTENSITY"]).rows == 14

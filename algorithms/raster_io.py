@@ -300,6 +300,16 @@ class RasterWriter:
         return False
 
 
+def set_metadata(path: str, items: Dict[str, str]) -> None:
+    """Add dataset metadata items (strings) to an existing raster file."""
+    gdal_ = gdal()
+    dataset = gdal_.Open(path, gdal_.GA_Update)
+    for key, value in items.items():
+        dataset.SetMetadataItem(str(key), str(value))
+    dataset.FlushCache()
+    dataset = None
+
+
 def write_array(path: str, array: np.ndarray, *, geotransform, crs_wkt, nodata=None) -> str:
     """Write a small 2-D (or bands-first 3-D) array to a GeoTIFF at once."""
     array = np.asarray(array)
@@ -411,6 +421,7 @@ def process_blocks(
     color_table: Optional[Sequence[Tuple[int, int, int]]] = None,
     progress: Optional[ProgressFn] = None,
     is_cancelled: Optional[StopFn] = None,
+    pass_block: bool = False,
 ) -> str:
     """Run a block-local ``func`` over bands of rasters sharing one grid, into a new GeoTIFF.
 
@@ -419,11 +430,15 @@ def process_blocks(
     sources : sequence of (path, band)
         Input rasters (already on one grid, see :func:`.align.aligned`) and
         their 1-based bands. The output takes the grid and CRS of the first.
-    dst_path : str
+    dst_path : str or sequence of str
         Output GeoTIFF, written through a temporary file (see :class:`RasterWriter`).
+        With several paths, each is a single-band file taking one of the
+        ``(len(dst_path), rows, cols)`` arrays ``func`` returns (``out_bands``
+        is then ignored); all or none are written.
     func : callable
         Called with one float32 window per source (nodata as NaN, complex
-        sources as complex64); returns a 2-D array, or ``(out_bands, rows, cols)``.
+        sources as complex64), preceded by the :class:`.blocks.Block` when
+        ``pass_block``; returns a 2-D array, or ``(out_bands, rows, cols)``.
     halo : int
         Pixels of context ``func`` needs on each side, see :func:`.blocks.iter_blocks`.
     block_size : int
@@ -463,27 +478,35 @@ def process_blocks(
             read_window(ds, band, block.read_window, dtype=dt)
             for ds, (_, band), dt in zip(local.datasets, sources, dtypes)
         ]
-        result = np.asarray(func(*windows))
+        result = np.asarray(func(block, *windows) if pass_block else func(*windows))
         return block, result[None] if result.ndim == 2 else result
 
-    with (
-        bounded_gdal_cache(),
-        opencv_single_threaded(),
-        RasterWriter.like(grid, dst_path, bands=out_bands, dtype=out_dtype, nodata=nodata) as writer,
-    ):
+    paths = [dst_path] if isinstance(dst_path, str) else list(dst_path)
+    if len(paths) > 1:
+        out_bands = 1
+    with contextlib.ExitStack() as stack_of_files:
+        stack_of_files.enter_context(bounded_gdal_cache())
+        stack_of_files.enter_context(opencv_single_threaded())
+        writers = [
+            stack_of_files.enter_context(RasterWriter.like(grid, path, bands=out_bands, dtype=out_dtype, nodata=nodata))
+            for path in paths
+        ]
         for i, text in enumerate(band_descriptions or []):
-            writer.set_band_description(i + 1, text)
+            writers[0].set_band_description(i + 1, text)
         if color_table:
-            writer.set_color_table(color_table)
+            writers[0].set_color_table(color_table)
         blocks = iter_blocks(grid.rows, grid.cols, block_rows=block_size, block_cols=block_size, halo=halo)
         # Workers may run ahead of the writer by LOOKAHEAD_BYTES of results: the kernel throttles
         # the writer now and then (dirty page write-back) and the workers should not idle meanwhile.
-        ahead = LOOKAHEAD_BYTES // (block_size * block_size * out_bands * np.dtype(out_dtype).itemsize)
-        for done, (block, stack) in enumerate(_ordered_map(compute, blocks, is_cancelled, ahead)):
-            for b in range(out_bands):
-                writer.write(stack[b][block.inner], block.row, block.col, band=b + 1)
-            if block.col + block.cols == grid.cols:
-                writer.flush()  # a finished row of blocks goes to disk now, while workers compute
+        per_block = block_size * block_size * max(out_bands, len(paths)) * np.dtype(out_dtype).itemsize
+        for done, (block, stack) in enumerate(
+            _ordered_map(compute, blocks, is_cancelled, LOOKAHEAD_BYTES // per_block)
+        ):
+            for k, writer in enumerate(writers):
+                for b in range(out_bands):
+                    writer.write(stack[k + b][block.inner], block.row, block.col, band=b + 1)
+                if block.col + block.cols == grid.cols:
+                    writer.flush()  # a finished row of blocks goes to disk now, while workers compute
             if progress is not None:
                 progress((done + 1) / total)
     return dst_path

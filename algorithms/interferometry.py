@@ -123,35 +123,106 @@ def shift_complex(image: np.ndarray, shift: Tuple[float, float]) -> np.ndarray:
     return np.fft.ifft2(ndimage.fourier_shift(spectrum, shift)).astype(np.complex64)
 
 
+#: Half-width (taps on each side) and Kaiser beta of the resampling kernel of :func:`resample_shift`.
+RESAMPLE_HALF_WIDTH = 16
+RESAMPLE_KAISER_BETA = 6.0
+
+
+def _sinc_weights(fraction: float, half_width: int = RESAMPLE_HALF_WIDTH) -> np.ndarray:
+    """Kaiser-windowed sinc weights ``h(m + fraction)``, ``m = -half_width..half_width``, summing to 1."""
+    t = np.arange(-half_width, half_width + 1) + fraction
+    window = np.i0(RESAMPLE_KAISER_BETA * np.sqrt(np.clip(1 - (t / (half_width + 1)) ** 2, 0, None)))
+    weights = np.sinc(t) * window / np.i0(RESAMPLE_KAISER_BETA)
+    return weights / weights.sum()
+
+
+def _shift_axis(z: np.ndarray, shift: float, axis: int, half_width: int) -> np.ndarray:
+    ndimage = require("scipy.ndimage")
+    whole = int(np.floor(shift))
+    fraction = shift - whole
+    out = np.full(z.shape, np.nan, np.complex128)
+    n = z.shape[axis]
+    if abs(whole) < n:
+        src = [slice(None)] * 2
+        dst = [slice(None)] * 2
+        src[axis] = slice(max(0, -whole), n - max(0, whole))
+        dst[axis] = slice(max(0, whole), n - max(0, -whole))
+        out[tuple(dst)] = z[tuple(src)]
+    if fraction > 1e-9:
+        weights = _sinc_weights(fraction, half_width)
+        kwargs = dict(axis=axis, mode="constant", cval=np.nan)
+        out = ndimage.correlate1d(out.real, weights, **kwargs) + 1j * ndimage.correlate1d(out.imag, weights, **kwargs)
+    return out
+
+
+def resample_shift(image: np.ndarray, shift: Tuple[float, float], half_width: int = RESAMPLE_HALF_WIDTH) -> np.ndarray:
+    """Shift a complex image by (rows, cols) pixels: ``out[i, j] = image(i - rows, j - cols)``.
+
+    The integer part moves pixels; the fraction is interpolated with a separable Kaiser-windowed
+    sinc of ``2 * half_width + 1`` taps (beta 6), applied to I and Q (complex-aware: amplitude
+    and phase move together). On SLCs sampled at 1.25 x their bandwidth the interpolation
+    error is 0.06 % rms (coherence loss < 1e-6). Pixels whose kernel reaches outside the image
+    or onto NaN are NaN. Local: blockwise with a halo of ``half_width + ceil(|shift|)`` it
+    gives the whole-image result.
+    """
+    z = np.asarray(image, dtype=np.complex128)
+    for axis, value in enumerate(shift):
+        if value:
+            z = _shift_axis(z, float(value), axis, half_width)
+    return z.astype(np.complex64)
+
+
+def resample_halo(shift: Tuple[float, float], half_width: int = RESAMPLE_HALF_WIDTH) -> int:
+    """Pixels of context :func:`resample_shift` needs on each side for ``shift``."""
+    return half_width + int(np.ceil(max(abs(shift[0]), abs(shift[1]))))
+
+
 # -- ramp ------------------------------------------------------------------------------------------
-def estimate_ramp(ifg: np.ndarray, weights: np.ndarray = None, *, iterations: int = 3) -> Tuple[float, float, float]:
+def estimate_ramp(
+    ifg: np.ndarray, weights: np.ndarray = None, *, iterations: int = 3, offset: Tuple[int, int] = (0, 0)
+) -> Tuple[float, float, float]:
     """Planar phase ramp ``phase = a + b * col + c * row`` (radians) of a wrapped interferogram.
 
     No unwrapping: ``b`` and ``c`` are the angles of the mean products of neighbouring pixels
     (``sum w z[:, 1:] conj(z[:, :-1])``), the phase gradient estimator that is exact for a
     plane, iterated on the residual; ``a`` is the angle of the weighted mean residual. ``weights``
-    (e.g. coherence, 0 where incoherent) choose the pixels.
+    (e.g. coherence, 0 where incoherent) choose the pixels. ``ifg[0, 0]`` is pixel ``offset``
+    (row, col) of the image the ramp refers to. See :func:`estimate_ramp_pieces` for several
+    windows of one image.
     """
-    z = np.nan_to_num(np.asarray(ifg, dtype=np.complex128))
-    magnitude = np.abs(z)
-    z = np.where(magnitude > 0, z / np.where(magnitude > 0, magnitude, 1), 0)
-    w = np.ones(z.shape) if weights is None else np.nan_to_num(np.asarray(weights, dtype=np.float64))
-    rows, cols = np.mgrid[: z.shape[0], : z.shape[1]]
+    return estimate_ramp_pieces([(ifg, weights, offset)], iterations=iterations)
+
+
+def estimate_ramp_pieces(pieces, *, iterations: int = 3) -> Tuple[float, float, float]:
+    """:func:`estimate_ramp` from several windows ``(ifg, weights or None, (row0, col0))`` of one
+    image (e.g. an even grid of windows of a scene larger than memory): their sums add up."""
+    prepared = []
+    for ifg, weights, (row0, col0) in pieces:
+        z = np.nan_to_num(np.asarray(ifg, dtype=np.complex128))
+        magnitude = np.abs(z)
+        z = np.where(magnitude > 0, z / np.where(magnitude > 0, magnitude, 1), 0)
+        w = np.ones(z.shape) if weights is None else np.nan_to_num(np.asarray(weights, dtype=np.float64))
+        rows = np.arange(row0, row0 + z.shape[0], dtype=np.float64)[:, None]
+        cols = np.arange(col0, col0 + z.shape[1], dtype=np.float64)[None, :]
+        prepared.append((z, w, rows, cols))
     b = c = 0.0
     for _ in range(iterations):
-        residual = z * np.exp(-1j * (b * cols + c * rows))
-        wc = w[:, 1:] * w[:, :-1]
-        wr = w[1:, :] * w[:-1, :]
-        b += float(np.angle(np.sum(wc * residual[:, 1:] * np.conj(residual[:, :-1]))))
-        c += float(np.angle(np.sum(wr * residual[1:, :] * np.conj(residual[:-1, :]))))
-    a = float(np.angle(np.sum(w * z * np.exp(-1j * (b * cols + c * rows)))))
-    return a, b, c
+        sum_b = sum_c = 0j
+        for z, w, rows, cols in prepared:
+            residual = z * np.exp(-1j * (b * cols + c * rows))
+            sum_b += np.sum(w[:, 1:] * w[:, :-1] * residual[:, 1:] * np.conj(residual[:, :-1]))
+            sum_c += np.sum(w[1:, :] * w[:-1, :] * residual[1:, :] * np.conj(residual[:-1, :]))
+        b += float(np.angle(sum_b))
+        c += float(np.angle(sum_c))
+    total = sum(np.sum(w * z * np.exp(-1j * (b * cols + c * rows))) for z, w, rows, cols in prepared)
+    return float(np.angle(total)), b, c
 
 
-def ramp_phase(shape, coefficients) -> np.ndarray:
-    """The phase ``a + b * col + c * row`` on a grid of ``shape`` (float32 radians)."""
+def ramp_phase(shape, coefficients, offset: Tuple[int, int] = (0, 0)) -> np.ndarray:
+    """The phase ``a + b * col + c * row`` (float32 radians) on a ``shape`` window whose first
+    pixel is ``offset`` (row, col) of the image."""
     a, b, c = coefficients
-    rows, cols = np.mgrid[: shape[0], : shape[1]]
+    rows, cols = np.mgrid[offset[0] : offset[0] + shape[0], offset[1] : offset[1] + shape[1]]
     return (a + b * cols + c * rows).astype(np.float32)
 
 
@@ -227,6 +298,92 @@ class InterferogramResult:
     ifg: np.ndarray
 
 
+def coregistration_shift(reference: np.ndarray, secondary: np.ndarray, coregister: str) -> Tuple[float, float]:
+    """The (rows, cols) shift that registers ``secondary`` on ``reference`` for a ``coregister``
+    mode of :data:`COREGISTRATION` (measured on their central 1024 x 1024 window)."""
+    if coregister not in COREGISTRATION:
+        raise ValueError(f"coregister must be one of {COREGISTRATION}, got coregister={coregister!r}")
+    if coregister == "none":
+        return 0.0, 0.0
+    shift = estimate_shift(reference, secondary, subpixel=coregister == "subpixel")
+    if coregister == "integer":
+        shift = (float(round(shift[0])), float(round(shift[1])))
+    return shift
+
+
+def fit_ramp(pieces, window=(5, 5), coherence_threshold: float = 0.5) -> Tuple[float, float, float]:
+    """The orbital ramp of a pair from ``(reference, shifted secondary, (row0, col0))`` windows.
+
+    First fitted on every pixel, then again on the pixels whose coherence (of the interferogram
+    freed of the first ramp, over ``window``) reaches ``coherence_threshold``, when there are
+    more than 100 of them.
+    """
+    window = check_window(window)
+    ifgs = [(interferogram(r, s), offset) for r, s, offset in pieces]
+    ramp = estimate_ramp_pieces([(z, None, offset) for z, offset in ifgs])
+    weighted, count = [], 0
+    for (r, s, offset), (z, _) in zip(pieces, ifgs):
+        flat = z * np.exp(-1j * ramp_phase(z.shape, ramp, offset))
+        weights = coherence(r, s, window, ifg=flat) >= coherence_threshold
+        count += int(weights.sum())
+        weighted.append((z, weights.astype(np.float64), offset))
+    return estimate_ramp_pieces(weighted) if count > 100 else ramp
+
+
+GOLDSTEIN_PATCH, GOLDSTEIN_STEP = 32, 8
+
+
+def pair_halo(shift, window, goldstein_alpha: float) -> int:
+    """Halo (pixels, a multiple of the Goldstein step) for which :func:`pair_block` on a block
+    gives the whole-image result."""
+    # the filters run on the resampled secondary: their reaches add up
+    reach = max(max(check_window(window)) // 2 + 1, GOLDSTEIN_PATCH if goldstein_alpha > 0 else 0)
+    halo = reach + (resample_halo(shift) if any(shift) else 0)
+    return -(-halo // GOLDSTEIN_STEP) * GOLDSTEIN_STEP
+
+
+def pair_block(
+    reference: np.ndarray,
+    secondary: np.ndarray,
+    *,
+    shift=(0.0, 0.0),
+    ramp=(0.0, 0.0, 0.0),
+    offset=(0, 0),
+    window=(5, 5),
+    goldstein_alpha: float = 0.0,
+    wavelength_m: float = WAVELENGTH_L_BAND_M,
+):
+    """Phase, coherence, displacement and interferogram of one window of a pair.
+
+    ``secondary`` is resampled by ``shift``; the interferogram ``reference * conj(secondary)``
+    is freed of ``ramp`` (with ``offset``, the window's first pixel in the image) and, when
+    ``goldstein_alpha`` > 0, filtered. Displacement comes from the filtered phase, else from
+    the interferogram averaged over the coherence ``window`` (single-look phase is too noisy
+    for millimetres). With a halo of :func:`pair_halo` pixels and blocks starting on multiples
+    of the Goldstein step, blocks give the whole-image result.
+    """
+    reference, secondary = _check_pair(reference, secondary)
+    window = check_window(window)
+    if any(shift):
+        secondary = resample_shift(secondary, shift)
+    z = interferogram(reference, secondary)
+    if any(ramp):
+        z = (z * np.exp(-1j * ramp_phase(z.shape, ramp, offset))).astype(np.complex64)
+    gamma = coherence(reference, secondary, window, ifg=z)
+    if goldstein_alpha > 0:
+        z = goldstein(z, goldstein_alpha, patch=GOLDSTEIN_PATCH, step=GOLDSTEIN_STEP)
+        smooth_phase = np.angle(z)
+    else:
+        zz = np.nan_to_num(z.astype(np.complex128))
+        smooth_phase = np.angle(_box(zz.real, window) + 1j * _box(zz.imag, window))
+    invalid = ~np.isfinite(gamma)
+    phase = np.angle(z).astype(np.float32)
+    phase[invalid] = np.nan
+    displacement = los_displacement_m(smooth_phase, wavelength_m)
+    displacement[invalid] = np.nan
+    return phase, gamma, displacement, z
+
+
 def process_pair(
     reference: np.ndarray,
     secondary: np.ndarray,
@@ -240,41 +397,26 @@ def process_pair(
 ) -> InterferogramResult:
     """Coregister, form the interferogram, estimate coherence, remove the ramp, filter, convert.
 
-    The ramp is fitted automatically on pixels whose coherence (of the ramp-free interferogram,
-    re-estimated after a first fit) exceeds ``coherence_threshold``.
+    In memory; :func:`.interferometry_io.process_pair_files` does the same blockwise on files.
+    The secondary is resampled with :func:`resample_shift` (its border, where the kernel leaves
+    the image, becomes no data). The ramp is fitted by :func:`fit_ramp`.
     """
     reference, secondary = _check_pair(reference, secondary)
-    if coregister not in COREGISTRATION:
-        raise ValueError(f"coregister must be one of {COREGISTRATION}, got coregister={coregister!r}")
-    shift = (0.0, 0.0)
-    if coregister != "none":
-        shift = estimate_shift(reference, secondary, subpixel=coregister == "subpixel")
-        if coregister == "integer":
-            shift = (float(round(shift[0])), float(round(shift[1])))
-        if shift != (0.0, 0.0):
-            secondary = shift_complex(secondary, shift)
-    z = interferogram(reference, secondary)
+    window = check_window(window)
+    shift = coregistration_shift(reference, secondary, coregister)
     ramp = (0.0, 0.0, 0.0)
     if remove_ramp:
-        ramp = estimate_ramp(z)  # first pass on every pixel, then on the coherent ones
-        flat = z * np.exp(-1j * ramp_phase(z.shape, ramp))
-        weights = coherence(reference, secondary, window, ifg=flat) >= coherence_threshold
-        if weights.sum() > 100:
-            ramp = estimate_ramp(z, weights.astype(np.float64))
-        z = (z * np.exp(-1j * ramp_phase(z.shape, ramp))).astype(np.complex64)
-    gamma = coherence(reference, secondary, window, ifg=z)
-    if goldstein_alpha > 0:
-        z = goldstein(z, goldstein_alpha)
-        smooth_phase = np.angle(z)
-    else:
-        # displacement from the interferogram averaged over the coherence window (multilooked),
-        # the same estimator as the coherence: single-look phase is too noisy for millimetres
-        zz = np.nan_to_num(z.astype(np.complex128))
-        smooth_phase = np.angle(_box(zz.real, check_window(window)) + 1j * _box(zz.imag, check_window(window)))
-    phase = np.angle(z).astype(np.float32)
-    phase[~np.isfinite(gamma)] = np.nan
-    displacement = los_displacement_m(smooth_phase, wavelength_m)
-    displacement[~np.isfinite(gamma)] = np.nan
+        shifted = resample_shift(secondary, shift) if any(shift) else secondary
+        ramp = fit_ramp([(reference, shifted, (0, 0))], window, coherence_threshold)
+    phase, gamma, displacement, z = pair_block(
+        reference,
+        secondary,
+        shift=shift,
+        ramp=ramp,
+        window=window,
+        goldstein_alpha=goldstein_alpha,
+        wavelength_m=wavelength_m,
+    )
     return InterferogramResult(phase, gamma, displacement, shift, ramp, z)
 
 
@@ -292,12 +434,18 @@ def differential(ifg_a: np.ndarray, ifg_b: np.ndarray) -> np.ndarray:
 
 def differential_from_phases(phase_a: np.ndarray, phase_b: np.ndarray, *, remove_ramp: bool = True) -> np.ndarray:
     """:func:`differential` of two wrapped-phase images (radians), each first freed of its planar ramp
-    (fitted on its valid pixels) when ``remove_ramp``. NaN in either input is NaN in the output."""
+    when ``remove_ramp``. Both ramps are fitted on the pixels valid in both images, so that
+    what is not a plane (topography) leaks into the two fits alike and cancels. NaN in either
+    input is NaN in the output."""
+    phases = [np.asarray(phase_a, dtype=np.float64), np.asarray(phase_b, dtype=np.float64)]
+    if phases[0].shape != phases[1].shape:
+        raise ValueError(f"interferograms must have one shape, got {phases[0].shape} and {phases[1].shape}")
+    valid = np.isfinite(phases[0]) & np.isfinite(phases[1])
     wrapped = []
-    for phase in (np.asarray(phase_a, dtype=np.float64), np.asarray(phase_b, dtype=np.float64)):
+    for phase in phases:
         z = np.exp(1j * np.nan_to_num(phase))
         if remove_ramp:
-            z = z * np.exp(-1j * ramp_phase(z.shape, estimate_ramp(z, np.isfinite(phase) * 1.0)))
-        z[~np.isfinite(phase)] = np.nan
+            z = z * np.exp(-1j * ramp_phase(z.shape, estimate_ramp(z, valid * 1.0)))
+        z[~valid] = np.nan
         wrapped.append(z)
     return differential(*wrapped)

@@ -16,7 +16,9 @@ from qgis.core import (
 
 from ..algorithms import interferometry as ifm
 from ..algorithms.align import same_grid
-from ..algorithms.raster_io import RasterWriter, open_raster, read_band
+from ..algorithms.interferometry_io import process_pair_files
+from ..algorithms.raster_io import RasterWriter, open_raster, read_band, set_metadata
+from . import settings
 from .base import SarAlgorithm, tr
 
 
@@ -81,18 +83,22 @@ class InterferogramAlgorithm(SarAlgorithm):
             "<b>REFERENCE</b>, <b>SECONDARY</b>: complex rasters (CFloat32, band 1) of the same size, in radar "
             "geometry (e.g. from readceos).\n"
             "<b>COREGISTER</b>: <i>none</i>, <i>integer</i> or <i>subpixel</i> (default): phase correlation "
-            "of the amplitudes (oversampled by 2) refined to a tenth of a pixel; the secondary is moved "
-            "with the Fourier shift theorem, which treats amplitude and phase together.\n"
+            "of the amplitudes (oversampled by 2, central 1024 x 1024 window) refined to a tenth of a pixel; "
+            "the secondary is resampled with a 33-tap Kaiser-windowed sinc applied to I and Q (amplitude and "
+            "phase move together); its border where the kernel leaves the image (16 pixels plus the shift) "
+            "is no data.\n"
             "<b>COHERENCE_WINDOW</b>: 'rows,cols' of the boxcar (default 5,5), borders mirror-reflected.\n"
             "<b>REMOVE_RAMP</b>: fit and remove a planar phase ramp (the orbital fringes) automatically over "
-            "coherent pixels (coherence >= 0.5), without unwrapping.\n"
+            "coherent pixels (coherence >= 0.5), without unwrapping; scenes over 2 Mpixel are fitted on an "
+            "even grid of 512 x 512 windows.\n"
             "<b>FILTER</b>: none or goldstein (Goldstein & Werner 1998) with <b>ALPHA</b> 0-1.\n"
             "<b>WAVELENGTH_M</b>: radar wavelength in metres; 0 (default) reads it from the reference's "
             "metadata (WAVELENGTH_M) or uses L-band 0.2384 m.\n"
             "Outputs: OUTPUT_PHASE (wrapped, radians), OUTPUT_COHERENCE (0-1), OUTPUT_DISPLACEMENT "
             "(line-of-sight metres, -wavelength/(4 pi) x phase, positive towards the satellite; WRAPPED: "
             "valid within half a wavelength), and the numbers SHIFT_ROWS, SHIFT_COLS (pixels applied to "
-            "the secondary) and RAMP_A (rad), RAMP_B (rad/column), RAMP_C (rad/row)."
+            "the secondary) and RAMP_A (rad), RAMP_B (rad/column), RAMP_C (rad/row). Processed in blocks "
+            "with a halo (the same result as the whole image): any scene size fits in memory."
         )
 
     def initAlgorithm(self, config=None):  # noqa: N802
@@ -168,40 +174,35 @@ class InterferogramAlgorithm(SarAlgorithm):
         if wavelength <= 0:
             wavelength = wavelength_from_metadata(ref_path) or ifm.WAVELENGTH_L_BAND_M
         feedback.pushInfo(self.tr("Wavelength {:.5f} m").format(wavelength))
-        reference = read_band(ref_path, 1, dtype=np.complex64)
-        secondary = read_band(sec_path, 1, dtype=np.complex64)
-        feedback.setProgress(10)
         use_filter = self.parameterAsEnumString(parameters, self.FILTER, context) == "goldstein"
-        result = ifm.process_pair(
-            reference,
-            secondary,
+        keys = (self.OUTPUT_PHASE, self.OUTPUT_COHERENCE, self.OUTPUT_DISPLACEMENT)
+        paths = {key: self.parameterAsOutputLayer(parameters, key, context) for key in keys}
+        result = process_pair_files(
+            ref_path,
+            sec_path,
+            phase_path=paths[self.OUTPUT_PHASE],
+            coherence_path=paths[self.OUTPUT_COHERENCE],
+            displacement_path=paths[self.OUTPUT_DISPLACEMENT],
             coregister=self.parameterAsEnumString(parameters, self.COREGISTER, context),
             window=window,
             remove_ramp=self.parameterAsBool(parameters, self.REMOVE_RAMP, context),
             goldstein_alpha=self.parameterAsDouble(parameters, self.ALPHA, context) if use_filter else 0.0,
             wavelength_m=wavelength,
+            block_size=settings.block_size(),
+            progress=self.progress_fn(feedback),
+            is_cancelled=self.cancel_fn(feedback),
         )
-        feedback.setProgress(80)
-        outputs = {}
-        for key, values, style in (
-            (self.OUTPUT_PHASE, result.phase, "phase"),
-            (self.OUTPUT_COHERENCE, result.coherence, "coherence"),
-            (self.OUTPUT_DISPLACEMENT, result.displacement_m, None),
-        ):
-            path = self.parameterAsOutputLayer(parameters, key, context)
-            with RasterWriter.like(ref_info, path) as writer:
-                writer.write(values)
-                writer.set_metadata(
-                    {
-                        "WAVELENGTH_M": wavelength,
-                        "SHIFT_ROWS": result.shift[0],
-                        "SHIFT_COLS": result.shift[1],
-                        "RAMP": ",".join(map(str, result.ramp)),
-                    }
-                )
-            outputs[key] = path
-            if style:
-                self.style_output(context, path, style)
+        items = {
+            "WAVELENGTH_M": wavelength,
+            "SHIFT_ROWS": result.shift[0],
+            "SHIFT_COLS": result.shift[1],
+            "RAMP": ",".join(map(str, result.ramp)),
+        }
+        for path in paths.values():
+            set_metadata(path, items)
+        self.style_output(context, paths[self.OUTPUT_PHASE], "phase")
+        self.style_output(context, paths[self.OUTPUT_COHERENCE], "coherence")
+        outputs = dict(paths)
         feedback.pushInfo(
             self.tr("Shift (rows, cols): {:.2f}, {:.2f} px; ramp a, b, c: {:.4f}, {:.5f}, {:.5f}").format(
                 *result.shift, *result.ramp
@@ -238,7 +239,8 @@ class DifferentialInterferogramAlgorithm(SarAlgorithm):
     def shortHelpString(self):  # noqa: N802
         return self.tr(
             "Differences two interferograms that share a reference date: wrap(ifg_a - ramp_a - (ifg_b - "
-            "ramp_b)). Topographic phase, common to both, cancels; deformation between the secondary dates "
+            "ramp_b)), both ramps fitted on the pixels valid in both. Topographic phase, common to both, "
+            "cancels; deformation between the secondary dates "
             "remains, without a DEM (the technique published for PALSAR-2 over Tokyo Bay).\n\n"
             "<b>INTERFEROGRAM_A</b>, <b>INTERFEROGRAM_B</b>: wrapped phase rasters (radians) on one grid, e.g. "
             "OUTPUT_PHASE of sarchange:interferogram.\n"

@@ -9,7 +9,7 @@ import pytest
 from sar_change.algorithms import interferometry as ifm
 
 WAVELENGTH = ifm.WAVELENGTH_L_BAND_M
-INNER = (slice(16, -16), slice(16, -16))
+INNER = (slice(24, -24), slice(24, -24))  # the resampled secondary's border (16-tap kernel + shift) is no data
 
 
 def circular(rng, shape):
@@ -85,6 +85,10 @@ def test_chain_removes_ramp_and_recovers_deformation_to_millimetres(simulated):
     assert np.sqrt(np.mean(error**2)) < 0.002  # metres
     patch = result.coherence[simulated["decorrelated"]][5:-5, 5:-5]
     assert patch.mean() < 0.3 and result.coherence[coherent].mean() > 0.85
+    # where the resampling kernel leaves the image the outputs are no data, and only there
+    valid = np.isfinite(result.phase)
+    assert not valid[:16].any() and not valid[-16:].any() and not valid[:, :16].any() and not valid[:, -16:].any()
+    assert valid[INNER].all()
 
 
 def test_goldstein_reduces_phase_noise():
@@ -137,3 +141,80 @@ def test_differential_from_phases_removes_each_ramp_and_keeps_nodata():
     residual = ifm.wrap(out - bowl)[8:-8, 8:-8]
     residual = ifm.wrap(residual - np.angle(np.mean(np.exp(1j * residual))))
     assert np.sqrt(np.mean(residual**2)) < 0.1
+
+
+def test_resample_shift_matches_the_fourier_shift_of_band_limited_data_and_marks_its_border():
+    rng = np.random.default_rng(4)
+    scene = band_limited(rng, 128)
+    local = ifm.resample_shift(scene, (2.3, -1.7))
+    exact = ifm.shift_complex(scene, (2.3, -1.7))
+    inner = (slice(24, -24), slice(24, -24))
+    error = np.abs(local - exact)[inner]
+    assert np.sqrt(np.mean(error**2) / np.mean(np.abs(exact[inner]) ** 2)) < 0.002
+    valid = np.isfinite(local)
+    assert not valid[:18].any() and not valid[-16:].any() and not valid[:, :16].any() and not valid[:, -18:].any()
+    assert valid[18:-16, 16:-18].all()
+    moved = ifm.resample_shift(scene, (3.0, -2.0))  # whole pixels move without interpolation
+    np.testing.assert_array_equal(moved[3:, :-2], scene[:-3, 2:].astype(np.complex64))
+
+
+def test_ramp_from_windows_of_a_scene_equals_the_ramp_of_the_whole():
+    rows, cols = np.mgrid[:200, :300]
+    rng = np.random.default_rng(5)
+    z = np.exp(1j * (0.4 + 0.07 * cols - 0.05 * rows + rng.normal(0, 0.3, rows.shape)))
+    windows = [(z[r : r + 64, c : c + 64], None, (r, c)) for r in (0, 70, 136) for c in (0, 120, 236)]
+    for ramp in (ifm.estimate_ramp(z), ifm.estimate_ramp_pieces(windows)):  # offsets put windows in place
+        assert ramp[1:] == pytest.approx((0.07, -0.05), abs=5e-4)
+        assert ramp[0] == pytest.approx(0.4, abs=0.05)
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.6])
+def test_blockwise_files_give_the_in_memory_chain(simulated, write_raster, tmp_path, alpha):
+    from sar_change.algorithms.interferometry_io import process_pair_files
+    from sar_change.algorithms.raster_io import read_band
+
+    reference, secondary = simulated["reference"][:200, :170], simulated["secondary"][:200, :170]
+    outputs = {k: str(tmp_path / f"{k}.tif") for k in ("phase", "coherence", "displacement")}
+    summary = process_pair_files(
+        write_raster("ref.tif", reference),
+        write_raster("sec.tif", secondary),
+        phase_path=outputs["phase"],
+        coherence_path=outputs["coherence"],
+        displacement_path=outputs["displacement"],
+        goldstein_alpha=alpha,
+        block_size=48,
+    )
+    expected = ifm.process_pair(reference, secondary, goldstein_alpha=alpha)
+    assert summary.shift == expected.shift and summary.ramp == expected.ramp
+    for name, values in (
+        ("phase", expected.phase),
+        ("coherence", expected.coherence),
+        ("displacement", expected.displacement_m),
+    ):
+        np.testing.assert_allclose(read_band(outputs[name]), values, rtol=0, atol=2e-6, equal_nan=True)
+
+
+def test_files_of_different_size_or_real_type_are_refused(write_raster, tmp_path):
+    from sar_change.algorithms.interferometry_io import process_pair_files
+
+    z = np.ones((32, 32), np.complex64)
+    out = {k: str(tmp_path / f"{k}.tif") for k in ("phase_path", "coherence_path", "displacement_path")}
+    with pytest.raises(ValueError, match="one size"):
+        process_pair_files(write_raster("a.tif", z), write_raster("b.tif", z[:16]), **out)
+    with pytest.raises(ValueError, match="secondary must be a complex raster"):
+        process_pair_files(write_raster("c.tif", z), write_raster("d.tif", z.real.copy()), **out)
+    assert sorted(os.listdir(tmp_path)) == ["a.tif", "b.tif", "c.tif", "d.tif"]
+
+
+def test_differential_fits_both_ramps_on_the_pixels_valid_in_both():
+    rows, cols = np.mgrid[:96, :96]
+    topography = 2.0 * np.sin(rows / 9.0)  # not a plane: it leaks into a ramp fit
+    bowl = 1.2 * np.exp(-((rows - 48) ** 2 + (cols - 48) ** 2) / (2 * 12.0**2))
+    a = ifm.wrap(topography + bowl - 0.05 * rows)
+    b = ifm.wrap(topography + 0.08 * cols)
+    b[:20] = np.nan  # one interferogram lost a border
+    diff = ifm.differential_from_phases(a, b)
+    assert np.isnan(diff[:20]).all() and np.isfinite(diff[20:]).all()
+    residual = ifm.wrap(diff - bowl)[20:]
+    residual = ifm.wrap(residual - np.angle(np.mean(np.exp(1j * residual))))
+    assert np.sqrt(np.mean(residual**2)) < 0.25

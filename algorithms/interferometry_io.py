@@ -1,0 +1,136 @@
+"""The interferogram chain on raster files, blockwise (the file-level side of :mod:`.interferometry`).
+
+Three passes, none holding a whole scene: the shift is measured on the central 1024 x 1024
+window; the ramp is fitted on the whole pair when it has at most ``sample_pixels`` pixels, else on
+an even grid of 512 x 512 windows; then blocks with a halo (:func:`.interferometry.pair_halo`)
+give phase, coherence and displacement equal to the in-memory :func:`.interferometry.process_pair`.
+"""
+
+from dataclasses import dataclass
+from typing import Tuple
+
+import numpy as np
+
+from . import interferometry as ifm
+from .raster_io import open_raster, process_blocks, raster_info, read_window
+
+#: Largest pair (pixels) whose ramp is fitted on every pixel; larger ones use a grid of windows.
+RAMP_SAMPLE_PIXELS = 2_097_152
+RAMP_WINDOW = 512
+
+
+@dataclass
+class PairSummary:
+    """The shift applied to the secondary (rows, cols, px) and the ramp removed (a rad, b rad per
+    column, c rad per row)."""
+
+    shift: Tuple[float, float]
+    ramp: Tuple[float, float, float]
+
+
+def _read(dataset, rows: slice, cols: slice) -> np.ndarray:
+    return read_window(dataset, 1, (rows, cols), dtype=np.complex64)
+
+
+def _shifted_window(dataset, rows: slice, cols: slice, shift, shape) -> np.ndarray:
+    """The secondary resampled by ``shift`` on a window, read with the kernel's halo."""
+    if not any(shift):
+        return _read(dataset, rows, cols)
+    halo = ifm.resample_halo(shift)
+    r0, r1 = max(0, rows.start - halo), min(shape[0], rows.stop + halo)
+    c0, c1 = max(0, cols.start - halo), min(shape[1], cols.stop + halo)
+    wide = ifm.resample_shift(_read(dataset, slice(r0, r1), slice(c0, c1)), shift)
+    return wide[rows.start - r0 : rows.stop - r0, cols.start - c0 : cols.stop - c0]
+
+
+def ramp_windows(rows: int, cols: int, *, max_pixels: int = RAMP_SAMPLE_PIXELS, side: int = RAMP_WINDOW):
+    """(rows slice, cols slice) windows to fit the ramp on: the whole image, or an even grid."""
+    if rows * cols <= max_pixels:
+        return [(slice(0, rows), slice(0, cols))]
+    per_axis = max(1, int(np.sqrt(max_pixels) // side))
+    starts_r = np.linspace(0, max(rows - side, 0), min(per_axis, max(1, rows // side))).astype(int)
+    starts_c = np.linspace(0, max(cols - side, 0), min(per_axis, max(1, cols // side))).astype(int)
+    return [(slice(r, min(r + side, rows)), slice(c, min(c + side, cols))) for r in starts_r for c in starts_c]
+
+
+def process_pair_files(
+    reference_path: str,
+    secondary_path: str,
+    *,
+    phase_path: str,
+    coherence_path: str,
+    displacement_path: str,
+    coregister: str = "subpixel",
+    window=(5, 5),
+    remove_ramp: bool = True,
+    coherence_threshold: float = 0.5,
+    goldstein_alpha: float = 0.0,
+    wavelength_m: float = ifm.WAVELENGTH_L_BAND_M,
+    block_size: int = 512,
+    progress=None,
+    is_cancelled=None,
+) -> PairSummary:
+    """:func:`.interferometry.process_pair` on two complex rasters of one size, blockwise.
+
+    Writes the wrapped phase (rad), coherence (0-1) and line-of-sight displacement (m, wrapped)
+    as Float32 GeoTIFFs on the reference's grid; all three or none. Memory is bounded by
+    ``block_size`` and the sampled windows, whatever the scene size.
+    """
+    window = ifm.check_window(window)
+    if coregister not in ifm.COREGISTRATION:
+        raise ValueError(f"coregister must be one of {ifm.COREGISTRATION}, got coregister={coregister!r}")
+    infos = [raster_info(path) for path in (reference_path, secondary_path)]
+    for name, info in zip(("reference", "secondary"), infos):
+        if info.dtypes[0].kind != "c":
+            raise ValueError(f"{name} must be a complex raster, got {info.dtypes[0]} in {info.path!r}")
+    shape = (infos[0].rows, infos[0].cols)
+    if (infos[1].rows, infos[1].cols) != shape:
+        raise ValueError(
+            f"reference and secondary must have one size, got {shape[0]}x{shape[1]} and {infos[1].rows}x{infos[1].cols}"
+        )
+    report = progress or (lambda fraction: None)
+    ref_ds, sec_ds = open_raster(reference_path), open_raster(secondary_path)
+
+    shift = (0.0, 0.0)
+    if coregister != "none":
+        side = 1024  # estimate_shift's central window, read alone
+        r0, c0 = max(0, (shape[0] - side) // 2), max(0, (shape[1] - side) // 2)
+        rows, cols = slice(r0, min(r0 + side, shape[0])), slice(c0, min(c0 + side, shape[1]))
+        shift = ifm.coregistration_shift(_read(ref_ds, rows, cols), _read(sec_ds, rows, cols), coregister)
+    report(0.05)
+
+    ramp = (0.0, 0.0, 0.0)
+    if remove_ramp:
+        pieces = [
+            (_read(ref_ds, rows, cols), _shifted_window(sec_ds, rows, cols, shift, shape), (rows.start, cols.start))
+            for rows, cols in ramp_windows(*shape)
+        ]
+        ramp = ifm.fit_ramp(pieces, window, coherence_threshold)
+        del pieces
+    report(0.15)
+
+    def block_outputs(block, reference, secondary):
+        phase, gamma, displacement, _ = ifm.pair_block(
+            reference,
+            secondary,
+            shift=shift,
+            ramp=ramp,
+            offset=(block.read_row, block.read_col),
+            window=window,
+            goldstein_alpha=goldstein_alpha,
+            wavelength_m=wavelength_m,
+        )
+        return np.stack([phase, gamma, displacement])
+
+    step = ifm.GOLDSTEIN_STEP
+    process_blocks(
+        [(reference_path, 1), (secondary_path, 1)],
+        [phase_path, coherence_path, displacement_path],
+        block_outputs,
+        halo=ifm.pair_halo(shift, window, goldstein_alpha),
+        block_size=max(step, block_size // step * step),  # blocks start on the Goldstein grid
+        pass_block=True,
+        progress=lambda fraction: report(0.15 + 0.85 * fraction),
+        is_cancelled=is_cancelled,
+    )
+    return PairSummary(shift=shift, ramp=ramp)

@@ -432,20 +432,42 @@ def differential(ifg_a: np.ndarray, ifg_b: np.ndarray) -> np.ndarray:
     return np.angle(a * np.conj(b)).astype(np.float32)
 
 
-def differential_from_phases(phase_a: np.ndarray, phase_b: np.ndarray, *, remove_ramp: bool = True) -> np.ndarray:
-    """:func:`differential` of two wrapped-phase images (radians), each first freed of its planar ramp
-    when ``remove_ramp``. Both ramps are fitted on the pixels valid in both images, so that
-    what is not a plane (topography) leaks into the two fits alike and cancels. NaN in either
-    input is NaN in the output."""
-    phases = [np.asarray(phase_a, dtype=np.float64), np.asarray(phase_b, dtype=np.float64)]
-    if phases[0].shape != phases[1].shape:
-        raise ValueError(f"interferograms must have one shape, got {phases[0].shape} and {phases[1].shape}")
-    valid = np.isfinite(phases[0]) & np.isfinite(phases[1])
+def phase_ramps(pieces) -> Tuple[Tuple[float, float, float], Tuple[float, float, float]]:
+    """Planar ramps of two wrapped-phase images (radians) from windows ``(phase_a, phase_b,
+    (row0, col0))``, both fitted on the pixels valid in both, so that what is not a plane
+    (topography) leaks into the two fits alike and cancels in their difference."""
+    fits = ([], [])
+    for phase_a, phase_b, offset in pieces:
+        valid = (np.isfinite(phase_a) & np.isfinite(phase_b)) * 1.0
+        for fit, phase in zip(fits, (phase_a, phase_b)):
+            fit.append((np.exp(1j * np.nan_to_num(np.asarray(phase, dtype=np.float64))), valid, offset))
+    return estimate_ramp_pieces(fits[0]), estimate_ramp_pieces(fits[1])
+
+
+def differential_block(phase_a, phase_b, ramps=None, offset=(0, 0)) -> np.ndarray:
+    """``wrap(phase_a - ramp_a - (phase_b - ramp_b))`` on a window whose first pixel is ``offset``
+    of the image (``ramps`` from :func:`phase_ramps`, or None). NaN where either is NaN."""
+    a = np.asarray(phase_a, dtype=np.float64)
+    b = np.asarray(phase_b, dtype=np.float64)
+    if a.shape != b.shape:
+        raise ValueError(f"interferograms must have one shape, got {a.shape} and {b.shape}")
+    valid = np.isfinite(a) & np.isfinite(b)
     wrapped = []
-    for phase in phases:
+    for phase, ramp in zip((a, b), ramps or (None, None)):
         z = np.exp(1j * np.nan_to_num(phase))
-        if remove_ramp:
-            z = z * np.exp(-1j * ramp_phase(z.shape, estimate_ramp(z, valid * 1.0)))
+        if ramp is not None:
+            z = z * np.exp(-1j * ramp_phase(z.shape, ramp, offset))
         z[~valid] = np.nan
         wrapped.append(z)
     return differential(*wrapped)
+
+
+def differential_from_phases(phase_a: np.ndarray, phase_b: np.ndarray, *, remove_ramp: bool = True) -> np.ndarray:
+    """:func:`differential` of two wrapped-phase images (radians), each first freed of its planar ramp
+    when ``remove_ramp`` (see :func:`phase_ramps`). NaN in either input is NaN in the output.
+    :func:`.interferometry_io.differential_files` does the same blockwise on files."""
+    a = np.asarray(phase_a, dtype=np.float64)
+    b = np.asarray(phase_b, dtype=np.float64)
+    if a.shape != b.shape:
+        raise ValueError(f"interferograms must have one shape, got {a.shape} and {b.shape}")
+    return differential_block(a, b, phase_ramps([(a, b, (0, 0))]) if remove_ramp else None)

@@ -134,3 +134,50 @@ def process_pair_files(
         is_cancelled=is_cancelled,
     )
     return PairSummary(shift=shift, ramp=ramp)
+
+
+def differential_files(
+    phase_a_path: str,
+    phase_b_path: str,
+    out_path: str,
+    *,
+    remove_ramp: bool = True,
+    block_size: int = 1024,
+    progress=None,
+    is_cancelled=None,
+) -> Tuple[Tuple[float, float, float], Tuple[float, float, float]]:
+    """:func:`.interferometry.differential_from_phases` on two phase rasters of one size,
+    blockwise; returns the two ramps removed (zeros without ``remove_ramp``)."""
+    infos = [raster_info(path) for path in (phase_a_path, phase_b_path)]
+    shape = (infos[0].rows, infos[0].cols)
+    if (infos[1].rows, infos[1].cols) != shape:
+        raise ValueError(
+            f"interferograms must have one size, got {shape[0]}x{shape[1]} and {infos[1].rows}x{infos[1].cols}"
+        )
+    ramps = None
+    if remove_ramp:
+        datasets = [open_raster(path) for path in (phase_a_path, phase_b_path)]
+        pieces = [
+            (
+                read_window(datasets[0], 1, (rows, cols), dtype=np.float64),
+                read_window(datasets[1], 1, (rows, cols), dtype=np.float64),
+                (rows.start, cols.start),
+            )
+            for rows, cols in ramp_windows(*shape)
+        ]
+        ramps = ifm.phase_ramps(pieces)
+        del pieces
+
+    def block_difference(block, phase_a, phase_b):
+        return ifm.differential_block(phase_a, phase_b, ramps, (block.read_row, block.read_col))
+
+    process_blocks(
+        [(phase_a_path, 1), (phase_b_path, 1)],
+        out_path,
+        block_difference,
+        block_size=block_size,
+        pass_block=True,
+        progress=progress,
+        is_cancelled=is_cancelled,
+    )
+    return ramps or ((0.0, 0.0, 0.0), (0.0, 0.0, 0.0))

@@ -2,7 +2,6 @@
 
 import re
 
-import numpy as np
 from qgis.core import (
     QgsProcessingException,
     QgsProcessingOutputNumber,
@@ -16,8 +15,8 @@ from qgis.core import (
 
 from ..algorithms import interferometry as ifm
 from ..algorithms.align import same_grid
-from ..algorithms.interferometry_io import process_pair_files
-from ..algorithms.raster_io import RasterWriter, open_raster, read_band, set_metadata
+from ..algorithms.interferometry_io import differential_files, process_pair_files
+from ..algorithms.raster_io import open_raster, set_metadata
 from . import settings
 from .base import SarAlgorithm, tr
 
@@ -260,13 +259,15 @@ class DifferentialInterferogramAlgorithm(SarAlgorithm):
         b_path, b_info = self.raster_source(parameters, self.INTERFEROGRAM_B, context)
         if (a_info.rows, a_info.cols) != (b_info.rows, b_info.cols):
             raise self.error("INTERFEROGRAM_A and INTERFEROGRAM_B must have one size")
-        out = ifm.differential_from_phases(
-            read_band(a_path, 1, dtype=np.float64),
-            read_band(b_path, 1, dtype=np.float64),
-            remove_ramp=self.parameterAsBool(parameters, self.REMOVE_RAMP, context),
-        )
         path = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
-        with RasterWriter.like(a_info, path) as writer:
-            writer.write(out)
+        differential_files(
+            a_path,
+            b_path,
+            path,
+            remove_ramp=self.parameterAsBool(parameters, self.REMOVE_RAMP, context),
+            block_size=settings.block_size(),
+            progress=self.progress_fn(feedback),
+            is_cancelled=self.cancel_fn(feedback),
+        )
         self.style_output(context, path, "phase")
         return {self.OUTPUT: path}

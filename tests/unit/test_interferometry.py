@@ -218,3 +218,20 @@ def test_differential_fits_both_ramps_on_the_pixels_valid_in_both():
     residual = ifm.wrap(diff - bowl)[20:]
     residual = ifm.wrap(residual - np.angle(np.mean(np.exp(1j * residual))))
     assert np.sqrt(np.mean(residual**2)) < 0.25
+
+
+def test_blockwise_differential_files_give_the_in_memory_difference(write_raster, tmp_path):
+    from sar_change.algorithms.interferometry_io import differential_files
+    from sar_change.algorithms.raster_io import read_band
+
+    rng = np.random.default_rng(6)
+    rows, cols = np.mgrid[:120, :90]
+    a = ifm.wrap(0.06 * cols + rng.normal(0, 0.2, rows.shape)).astype(np.float32)
+    b = ifm.wrap(-0.04 * rows + rng.normal(0, 0.2, rows.shape)).astype(np.float32)
+    b[:10] = np.nan
+    out = str(tmp_path / "diff.tif")
+    ramps = differential_files(write_raster("a.tif", a), write_raster("b.tif", b), out, block_size=32)
+    assert ramps[0][1] == pytest.approx(0.06, abs=2e-3) and ramps[1][2] == pytest.approx(-0.04, abs=2e-3)
+    expected = ifm.differential_from_phases(a, b)
+    np.testing.assert_allclose(read_band(out), expected, atol=1e-6, equal_nan=True)
+    assert np.isnan(read_band(out)[:10]).all()

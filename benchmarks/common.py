@@ -79,5 +79,7 @@ def qgis_env(home):
         QT_QPA_PLATFORM="offscreen",
         XDG_RUNTIME_DIR=runtime,
     )
+    # As in a normal install, Python caches the plugin's compiled modules (a sandbox may turn that off).
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     subprocess.run(["qgis_process.bin", "plugins", "enable", "sar_change"], env=env, capture_output=True, check=True)
     return env

@@ -379,7 +379,7 @@ def opencv_single_threaded():
 
 
 #: Bytes of computed blocks that may wait for the writer (see :func:`process_blocks`).
-LOOKAHEAD_BYTES = 32 * 1024 * 1024
+LOOKAHEAD_BYTES = 16 * 1024 * 1024
 
 #: GDAL block cache used while we stream blocks, in bytes. GDAL's default (5 % of RAM) would
 #: let dirty output blocks pile up to gigabytes before they reach disk.

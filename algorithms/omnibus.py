@@ -161,24 +161,30 @@ def first_change_regions(result: OmnibusResult, min_pixels: int = 1):
     date index, most frequent last date index, most frequent number of changes, pixels).
     Vectorised with bincount: no per-region pass over the image.
     """
+    return regions_of_first_change(result.first, result.last, result.changes, result.changed_at.shape[0], min_pixels)
+
+
+def regions_of_first_change(first_index, last_index, changes, k: int, min_pixels: int = 1):
+    """:func:`first_change_regions` from the three rasters alone: 0-based first and last change
+    date indices (-1 where none), number of changes, and the number of dates ``k``."""
     from .segmentation import label_regions
 
-    k = result.changed_at.shape[0]
-    labels = np.zeros(result.first.shape, np.int32)
+    first_index = np.asarray(first_index)
+    labels = np.zeros(first_index.shape, np.int32)
     next_id = 0
-    for date in np.unique(result.first[result.first >= 0]):
-        ids, kept = label_regions(result.first == date, min_pixels, next_id + 1)
+    for date in np.unique(first_index[first_index >= 0]):
+        ids, kept = label_regions(first_index == date, min_pixels, next_id + 1)
         labels = np.where(ids > 0, ids, labels)
         next_id += kept
     inside = labels > 0
     flat = labels[inside]
     n = next_id + 1
     pixels = np.bincount(flat, minlength=n)
-    first = np.bincount(flat, weights=result.first[inside], minlength=n) / np.maximum(pixels, 1)
+    first = np.bincount(flat, weights=first_index[inside], minlength=n) / np.maximum(pixels, 1)
     last_votes = np.zeros((n, k), np.int64)
-    np.add.at(last_votes, (flat, result.last[inside].astype(np.int64)), 1)
+    np.add.at(last_votes, (flat, np.asarray(last_index)[inside].astype(np.int64)), 1)
     change_votes = np.zeros((n, k), np.int64)
-    np.add.at(change_votes, (flat, result.changes[inside].astype(np.int64)), 1)
+    np.add.at(change_votes, (flat, np.asarray(changes)[inside].astype(np.int64)), 1)
     attributes = {
         i: (int(round(first[i])), int(last_votes[i].argmax()), int(change_votes[i].argmax()), int(pixels[i]))
         for i in range(1, n)

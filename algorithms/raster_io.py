@@ -434,7 +434,8 @@ def process_blocks(
         Output GeoTIFF, written through a temporary file (see :class:`RasterWriter`).
         With several paths, each is a single-band file taking one of the
         ``(len(dst_path), rows, cols)`` arrays ``func`` returns (``out_bands``
-        is then ignored); all or none are written.
+        is then ignored; ``out_dtype`` and ``nodata`` may then be sequences,
+        one per path); all or none are written.
     func : callable
         Called with one float32 window per source (nodata as NaN, complex
         sources as complex64), preceded by the :class:`.blocks.Block` when
@@ -484,12 +485,14 @@ def process_blocks(
     paths = [dst_path] if isinstance(dst_path, str) else list(dst_path)
     if len(paths) > 1:
         out_bands = 1
+    out_dtypes = list(out_dtype) if isinstance(out_dtype, (list, tuple)) else [out_dtype] * len(paths)
+    nodatas = list(nodata) if isinstance(nodata, (list, tuple)) else [nodata] * len(paths)
     with contextlib.ExitStack() as stack_of_files:
         stack_of_files.enter_context(bounded_gdal_cache())
         stack_of_files.enter_context(opencv_single_threaded())
         writers = [
-            stack_of_files.enter_context(RasterWriter.like(grid, path, bands=out_bands, dtype=out_dtype, nodata=nodata))
-            for path in paths
+            stack_of_files.enter_context(RasterWriter.like(grid, path, bands=out_bands, dtype=dt, nodata=nd))
+            for path, dt, nd in zip(paths, out_dtypes, nodatas)
         ]
         for i, text in enumerate(band_descriptions or []):
             writers[0].set_band_description(i + 1, text)
@@ -498,7 +501,7 @@ def process_blocks(
         blocks = iter_blocks(grid.rows, grid.cols, block_rows=block_size, block_cols=block_size, halo=halo)
         # Workers may run ahead of the writer by LOOKAHEAD_BYTES of results: the kernel throttles
         # the writer now and then (dirty page write-back) and the workers should not idle meanwhile.
-        per_block = block_size * block_size * max(out_bands, len(paths)) * np.dtype(out_dtype).itemsize
+        per_block = block_size * block_size * max(out_bands, len(paths)) * max(np.dtype(d).itemsize for d in out_dtypes)
         for done, (block, stack) in enumerate(
             _ordered_map(compute, blocks, is_cancelled, LOOKAHEAD_BYTES // per_block)
         ):

@@ -3,7 +3,6 @@
 import math
 import re
 
-import numpy as np
 from qgis.core import (
     QgsField,
     QgsFields,
@@ -19,11 +18,10 @@ from qgis.core import (
 )
 from qgis.PyQt.QtCore import QVariant
 
-from ..algorithms import omnibus
-from ..algorithms.align import aligned
 from ..algorithms.convert import TO_POWER
-from ..algorithms.raster_io import Cancelled, RasterWriter, raster_info, read_band
-from ..algorithms.speckle_qa import estimate_looks
+from ..algorithms.omnibus_io import omnibus_rasters, regions_from_rasters
+from ..algorithms.raster_io import raster_info, set_metadata
+from . import settings
 from .base import SarAlgorithm, tr
 
 
@@ -145,44 +143,40 @@ class OmnibusAlgorithm(SarAlgorithm):
         else:
             labels, codes = [str(i + 1) for i in range(len(layers))], list(range(1, len(layers) + 1))
         band = self.parameterAsInt(parameters, self.BAND, context) or 1
-        to_power = TO_POWER[self.parameterAsEnumString(parameters, self.INPUT_SCALE, context)]
         paths = [layer.source().split("|")[0] for layer in layers]
         reference = raster_info(paths[0])
-        dates = []
-        for i, path in enumerate(paths):
-            if feedback.isCanceled():
-                raise Cancelled("cancelled by the user")
+        for path in paths:
             info = raster_info(path)
             if band > info.bands:
                 raise self.error("BAND {} does not exist in {} ({} band(s))", band, path, info.bands)
-            with aligned(path, reference) as aligned_path:
-                dates.append(to_power(read_band(aligned_path, band)))
-            feedback.setProgress(40 * (i + 1) / len(paths))
-        stack = np.stack(dates)
-        looks = self.parameterAsDouble(parameters, self.LOOKS, context)
-        if looks <= 0:
-            looks = estimate_looks(stack[0])
+        keys = (self.OUTPUT_CHANGES, self.OUTPUT_FIRST, self.OUTPUT_LAST)
+        rasters = {key: self.parameterAsOutputLayer(parameters, key, context) for key in keys}
+        given_looks = self.parameterAsDouble(parameters, self.LOOKS, context)
+        looks = omnibus_rasters(
+            paths,
+            band=band,
+            input_scale=self.parameterAsEnumString(parameters, self.INPUT_SCALE, context),
+            looks=given_looks,
+            alpha=alpha,
+            codes=codes,
+            changes_path=rasters[self.OUTPUT_CHANGES],
+            first_path=rasters[self.OUTPUT_FIRST],
+            last_path=rasters[self.OUTPUT_LAST],
+            block_size=settings.block_size(),
+            progress=self.progress_fn(feedback, 0, 80),
+            is_cancelled=self.cancel_fn(feedback),
+        )
+        if given_looks <= 0:
             feedback.pushInfo(self.tr("Estimated equivalent number of looks: {:.2f}").format(looks))
-        result = omnibus.omnibus_changes(stack, looks=looks, alpha=alpha)
-        feedback.setProgress(70)
-        code = np.asarray([0] + codes, dtype=np.int32)  # index -1 -> 0 (no change)
-        first_code = code[result.first.astype(np.int64) + 1]
-        last_code = code[result.last.astype(np.int64) + 1]
-        outputs = {}
-        for key, values, dtype, nodata in (
-            (self.OUTPUT_CHANGES, np.where(result.valid, result.changes, 255), np.uint8, 255),
-            (self.OUTPUT_FIRST, np.where(result.valid, first_code, -1), np.int32, -1),
-            (self.OUTPUT_LAST, np.where(result.valid, last_code, -1), np.int32, -1),
-        ):
-            path = self.parameterAsOutputLayer(parameters, key, context)
-            with RasterWriter.like(reference, path, dtype=dtype, nodata=nodata) as writer:
-                writer.write(values.astype(dtype))
-                writer.set_metadata({"dates": ",".join(labels), "looks": f"{looks:.3f}", "alpha": str(alpha)})
-            outputs[key] = path
+        for path in rasters.values():
+            set_metadata(path, {"dates": ",".join(labels), "looks": f"{looks:.3f}", "alpha": str(alpha)})
+        outputs = dict(rasters)
 
         min_area = self.parameterAsDouble(parameters, self.MIN_AREA, context)
         min_pixels = max(1, int(math.ceil(min_area / reference.pixel_area))) if min_area > 0 else 1
-        regions, attributes = omnibus.first_change_regions(result, min_pixels)
+        regions, attributes = regions_from_rasters(
+            rasters[self.OUTPUT_CHANGES], rasters[self.OUTPUT_FIRST], rasters[self.OUTPUT_LAST], codes, min_pixels
+        )
         label_of = dict(zip(codes, labels))
         fields = QgsFields()
         for name, kind in (

@@ -76,3 +76,42 @@ def test_first_change_regions_group_by_date_and_drop_small_ones():
     assert all(a[3] >= 20 for a in attributes.values())
     assert (labels[38:, 38:] == 0).all()
     assert set(np.unique(labels)) == {0, *attributes}
+
+
+def test_blockwise_rasters_and_their_regions_equal_the_in_memory_test(write_raster, tmp_path):
+    from sar_change.algorithms.omnibus_io import omnibus_rasters, regions_from_rasters
+    from sar_change.algorithms.raster_io import open_raster
+
+    means = np.ones((4, 90, 70))
+    means[2:, 10:40, 5:30] = 0.25
+    means[1:, 50:80, 40:65] = 4.0
+    stack = gamma_stack(means, 9, shape=(90, 70), seed=3).astype(np.float32)
+    stack[:, 0, 0] = np.nan  # no data at one date is no data in the outputs
+    paths = [write_raster(f"d{i}.tif", date) for i, date in enumerate(stack)]
+    codes = [2019, 2020, 2021, 2022]
+    out = {k: str(tmp_path / f"{k}.tif") for k in ("changes", "first", "last")}
+    looks = omnibus_rasters(
+        paths,
+        looks=9,
+        alpha=0.01,
+        codes=codes,
+        changes_path=out["changes"],
+        first_path=out["first"],
+        last_path=out["last"],
+        block_size=32,
+    )
+    assert looks == 9
+    expected = omnibus.omnibus_changes(stack, looks=9, alpha=0.01)
+    code_of = np.array([0] + codes)
+
+    def band(name):
+        dataset = open_raster(out[name])
+        return dataset.GetRasterBand(1).ReadAsArray()
+
+    np.testing.assert_array_equal(band("changes"), np.where(expected.valid, expected.changes, 255))
+    np.testing.assert_array_equal(band("first"), np.where(expected.valid, code_of[expected.first + 1], -1))
+    np.testing.assert_array_equal(band("last"), np.where(expected.valid, code_of[expected.last + 1], -1))
+    labels, attributes = regions_from_rasters(out["changes"], out["first"], out["last"], codes, 20)
+    expected_labels, expected_attributes = omnibus.first_change_regions(expected, 20)
+    np.testing.assert_array_equal(labels, expected_labels)
+    assert attributes == expected_attributes and {a[0] for a in attributes.values()} == {1, 2}

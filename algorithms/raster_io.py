@@ -384,6 +384,22 @@ LOOKAHEAD_BYTES = 16 * 1024 * 1024
 #: GDAL block cache used while we stream blocks, in bytes. GDAL's default (5 % of RAM) would
 #: let dirty output blocks pile up to gigabytes before they reach disk.
 GDAL_CACHE_BYTES = 64 * 1024 * 1024
+#: The least cache :func:`process_blocks` asks for.
+GDAL_CACHE_MIN_BYTES = 16 * 1024 * 1024
+
+
+def block_cache_bytes(block_size: int, halo: int, source_itemsizes, out_row_bytes: int) -> int:
+    """GDAL cache for a block pipeline: every worker's read window (grown to whole 256-pixel tiles)
+    plus one row of output blocks, within [:data:`GDAL_CACHE_MIN_BYTES`, :data:`GDAL_CACHE_BYTES`].
+
+    No more: on virtual machines a fresh page of memory can cost microseconds (measured 2 ms per
+    MB here), so an idle 64 MB cache costs a short run a tenth of a second.
+    """
+    side = block_size + 2 * halo + 2 * 256
+    reads = WORKERS * side * side * sum(source_itemsizes)
+    return int(min(GDAL_CACHE_BYTES, max(GDAL_CACHE_MIN_BYTES, reads + out_row_bytes)))
+
+
 _cache_lock = threading.Lock()
 
 
@@ -488,7 +504,9 @@ def process_blocks(
     out_dtypes = list(out_dtype) if isinstance(out_dtype, (list, tuple)) else [out_dtype] * len(paths)
     nodatas = list(nodata) if isinstance(nodata, (list, tuple)) else [nodata] * len(paths)
     with contextlib.ExitStack() as stack_of_files:
-        stack_of_files.enter_context(bounded_gdal_cache())
+        out_row = block_size * grid.cols * max(out_bands, 1) * sum(np.dtype(d).itemsize for d in out_dtypes)
+        itemsizes = [np.dtype(dt).itemsize for dt in dtypes]
+        stack_of_files.enter_context(bounded_gdal_cache(block_cache_bytes(block_size, halo, itemsizes, out_row)))
         stack_of_files.enter_context(opencv_single_threaded())
         writers = [
             stack_of_files.enter_context(RasterWriter.like(grid, path, bands=out_bands, dtype=dt, nodata=nd))

@@ -139,3 +139,14 @@ def test_workers_may_run_ahead_of_the_writer_by_the_lookahead_budget(write_raste
     src = write_raster("in.tif", np.ones((64, 64), np.float32))
     process_blockwise(src, str(tmp_path / "out.tif"), lambda a: a, block_size=16)
     assert budgets == [8]  # eight 16 x 16 float32 blocks fit the budget
+
+
+def test_block_cache_holds_the_workers_reads_and_a_row_of_output_within_bounds(monkeypatch):
+    from sar_change.algorithms import raster_io
+
+    monkeypatch.setattr(raster_io, "WORKERS", 2)
+    mib = 1024 * 1024
+    # Lee on 8192 columns: two 1030-pixel float32 read windows, a 512 x 8192 float32 row of output
+    assert raster_io.block_cache_bytes(512, 3, [4], 512 * 8192 * 4) == 2 * 1030 * 1030 * 4 + 16 * mib
+    assert raster_io.block_cache_bytes(64, 0, [4], 64 * 100 * 4) == raster_io.GDAL_CACHE_MIN_BYTES
+    assert raster_io.block_cache_bytes(1024, 32, [8, 8], 1024 * 20000 * 12) == raster_io.GDAL_CACHE_BYTES

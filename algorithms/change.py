@@ -292,7 +292,7 @@ def _smoother(method, window, looks):
 
     if method not in despeckle.METHODS:
         raise ValueError(f"despeckle must be 'none' or one of {despeckle.METHODS}, got despeckle={method!r}")
-    return lambda image: despeckle.despeckle(image.astype(np.float32), method, window=window, looks=looks)
+    return lambda image: despeckle.despeckle_in_blocks(image.astype(np.float32), method, window=window, looks=looks)
 
 
 def _superpixel_ratio_test(before, after, total, valid, looks, alpha, scale, sigma, min_size, eta):

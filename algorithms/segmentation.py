@@ -28,10 +28,25 @@ def scale_features(channels: Sequence[np.ndarray], *, percentiles=(0.0, 100.0)) 
     return np.stack(out, axis=-1)
 
 
-def felzenszwalb(features: np.ndarray, scale: float = 1.0, sigma: float = 0.8, min_size: int = 20) -> np.ndarray:
+#: Side (pixels) of the tiles :func:`felzenszwalb` segments one at a time, and their overlap.
+SEGMENT_TILE, SEGMENT_HALO = 1024, 64
+
+
+def felzenszwalb(
+    features: np.ndarray,
+    scale: float = 1.0,
+    sigma: float = 0.8,
+    min_size: int = 20,
+    *,
+    tile: int = SEGMENT_TILE,
+    halo: int = SEGMENT_HALO,
+) -> np.ndarray:
     """Felzenszwalb-Huttenlocher segmentation (scikit-image) of a ``(rows, cols[, channels])`` image.
 
-    Returns int32 labels 0..n-1, one per segment.
+    Returns int32 labels 0..n-1, one per segment. scikit-image's graph takes a few hundred
+    bytes per pixel, so images larger than ``tile`` x ``tile`` are segmented in tiles, each
+    with ``halo`` pixels of context on every side; segments are cut where tiles meet. Images
+    up to ``tile`` pixels on a side get exactly the whole-image segmentation.
     """
     if not scale > 0:
         raise ValueError(f"scale must be > 0, got scale={scale!r}")
@@ -43,10 +58,28 @@ def felzenszwalb(features: np.ndarray, scale: float = 1.0, sigma: float = 0.8, m
     features = np.asarray(features)
     if features.ndim == 2:
         features = features[..., None]
-    with warnings.catch_warnings():  # 4+ channels are intended here
-        warnings.filterwarnings("ignore", message="Got image with third dimension")
-        labels = segmentation.felzenszwalb(features, scale=scale, sigma=sigma, min_size=int(min_size), channel_axis=-1)
-    return labels.astype(np.int32)
+
+    def segment(part):
+        with warnings.catch_warnings():  # 4+ channels are intended here
+            warnings.filterwarnings("ignore", message="Got image with third dimension")
+            return segmentation.felzenszwalb(part, scale=scale, sigma=sigma, min_size=int(min_size), channel_axis=-1)
+
+    rows, cols = features.shape[:2]
+    if rows <= tile and cols <= tile:
+        return segment(features).astype(np.int32)
+    labels = np.empty((rows, cols), np.int32)
+    count = 0
+    for r in range(0, rows, tile):
+        for c in range(0, cols, tile):
+            r0, c0 = max(0, r - halo), max(0, c - halo)
+            r1, c1 = min(rows, r + tile + halo), min(cols, c + tile + halo)
+            inner = segment(features[r0:r1, c0:c1])[
+                r - r0 : r - r0 + min(tile, rows - r), c - c0 : c - c0 + min(tile, cols - c)
+            ]
+            kept, compact = np.unique(inner, return_inverse=True)
+            labels[r : r + inner.shape[0], c : c + inner.shape[1]] = compact.reshape(inner.shape) + count
+            count += kept.size
+    return labels
 
 
 def segment_sums(labels: np.ndarray, values: np.ndarray, n_segments: int = None):

@@ -1,9 +1,10 @@
 """The interferogram chain on raster files, blockwise (the file-level side of :mod:`.interferometry`).
 
 Three passes, none holding a whole scene: the shift is measured on the central 1024 x 1024
-window; the ramp is fitted on the whole pair when it has at most ``sample_pixels`` pixels, else on
-an even grid of 512 x 512 windows; then blocks with a halo (:func:`.interferometry.pair_halo`)
-give phase, coherence and displacement equal to the in-memory :func:`.interferometry.process_pair`.
+window; the ramp is fitted on the whole pair when it has at most :data:`RAMP_SAMPLE_PIXELS` pixels,
+else on an even 3 x 3 grid of 512 x 512 windows (centre and edges); then blocks with a halo
+(:func:`.interferometry.pair_halo`) give phase, coherence and displacement equal to the in-memory
+:func:`.interferometry.process_pair`.
 """
 
 from dataclasses import dataclass
@@ -47,7 +48,7 @@ def ramp_windows(rows: int, cols: int, *, max_pixels: int = RAMP_SAMPLE_PIXELS, 
     """(rows slice, cols slice) windows to fit the ramp on: the whole image, or an even grid."""
     if rows * cols <= max_pixels:
         return [(slice(0, rows), slice(0, cols))]
-    per_axis = max(1, int(np.sqrt(max_pixels) // side))
+    per_axis = max(2, int(round(np.sqrt(max_pixels) / side)))  # 3 for 2 Mpixel: centre and edges
     starts_r = np.linspace(0, max(rows - side, 0), min(per_axis, max(1, rows // side))).astype(int)
     starts_c = np.linspace(0, max(cols - side, 0), min(per_axis, max(1, cols // side))).astype(int)
     return [(slice(r, min(r + side, rows)), slice(c, min(c + side, cols))) for r in starts_r for c in starts_c]

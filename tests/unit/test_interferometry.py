@@ -235,3 +235,13 @@ def test_blockwise_differential_files_give_the_in_memory_difference(write_raster
     expected = ifm.differential_from_phases(a, b)
     np.testing.assert_allclose(read_band(out), expected, atol=1e-6, equal_nan=True)
     assert np.isnan(read_band(out)[:10]).all()
+
+
+def test_ramp_windows_cover_a_large_scene_with_a_three_by_three_grid():
+    from sar_change.algorithms.interferometry_io import ramp_windows
+
+    assert ramp_windows(1000, 800) == [(slice(0, 1000), slice(0, 800))]
+    windows = ramp_windows(20000, 30000)
+    assert len(windows) == 9
+    assert {w[0].start for w in windows} == {0, 9744, 19488} and {w[1].start for w in windows} == {0, 14744, 29488}
+    assert all(w[0].stop - w[0].start == 512 and w[1].stop - w[1].start == 512 for w in windows)

@@ -150,3 +150,41 @@ def test_block_cache_holds_the_workers_reads_and_a_row_of_output_within_bounds(m
     assert raster_io.block_cache_bytes(512, 3, [4], 512 * 8192 * 4) == 2 * 1030 * 1030 * 4 + 16 * mib
     assert raster_io.block_cache_bytes(64, 0, [4], 64 * 100 * 4) == raster_io.GDAL_CACHE_MIN_BYTES
     assert raster_io.block_cache_bytes(1024, 32, [8, 8], 1024 * 20000 * 12) == raster_io.GDAL_CACHE_BYTES
+
+
+def test_cancel_midway_leaves_none_of_several_outputs(write_raster, tmp_path):
+    src = write_raster("in.tif", np.ones((64, 64), np.float32))
+    calls = []
+
+    def cancel_after_two_blocks():
+        calls.append(1)
+        return len(calls) > 2
+
+    outputs = [str(tmp_path / f"out{i}.tif") for i in range(3)]
+    with pytest.raises(Cancelled):
+        process_blocks(
+            [(src, 1)],
+            outputs,
+            lambda a: np.stack([a, a, a]),
+            block_size=16,
+            out_dtype=[np.float32, np.uint8, np.int32],
+            nodata=[None, 255, -1],
+            is_cancelled=cancel_after_two_blocks,
+        )
+    assert sorted(os.listdir(tmp_path)) == ["in.tif"]
+
+
+def test_several_outputs_get_their_own_type_and_nodata(write_raster, tmp_path):
+    src = write_raster("in.tif", np.arange(64 * 48, dtype=np.float32).reshape(64, 48))
+    outputs = [str(tmp_path / f"out{i}.tif") for i in range(2)]
+    process_blocks(
+        [(src, 1)],
+        outputs,
+        lambda a: np.stack([a * 2, a % 7]),
+        block_size=16,
+        out_dtype=[np.float32, np.uint8],
+        nodata=[None, 255],
+    )
+    first, second = raster_info(outputs[0]), raster_info(outputs[1])
+    assert first.dtypes == [np.dtype(np.float32)] and second.dtypes == [np.dtype(np.uint8)] and second.nodata == [255]
+    np.testing.assert_array_equal(read_band(outputs[1]), np.arange(64 * 48).reshape(64, 48) % 7)

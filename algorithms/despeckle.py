@@ -203,29 +203,32 @@ def gamma_map(intensity: np.ndarray, window: int = 7, looks: float = 1.0) -> np.
     window = check_window(window)
     looks = check_looks(looks)
     cu2 = 1.0 / looks
-    mean, variance, _ = local_moments(intensity, window)
-    dtype = intensity.dtype
+    mean, variance, valid = _fused_moments(intensity, window)
+    shape, dtype = intensity.shape, intensity.dtype
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        small_variance = variance < _EPS
-        m = mean.astype(dtype)
-        m2 = m * m
-        ci2 = variance.astype(dtype)
-        ci2 /= m2
-        homogeneous = (ci2 < cu2) | small_variance
+        m2 = np.multiply(mean, mean, out=_scratch("w", shape, dtype))
+        tiny_mean = np.less(m2, _EPS * _EPS, out=_scratch("tiny", shape, bool))  # |E| < eps: OTB writes 0
+        homogeneous = np.less(variance, _EPS, out=_scratch("small", shape, bool))
+        ci2 = np.divide(variance, m2, out=variance)  # the variance is not needed any more
+        homogeneous |= ci2 < cu2
         scatterer = ci2 >= 2.0 * cu2  # Ci >= sqrt(2) Cu: keep the pixel
-        alpha = ci2 - cu2
-        np.divide(1.0 + cu2, alpha, out=alpha)
-        b = alpha - (looks + 1.0)
-        d = m2 * b * b
-        d += (4.0 * looks) * alpha * m * intensity
+        alpha = np.subtract(ci2, dtype.type(cu2), out=ci2)
+        np.divide(dtype.type(1.0 + cu2), alpha, out=alpha)
+        b = alpha - dtype.type(looks + 1.0)
+        d = m2 * b
+        d *= b
+        root = np.multiply(alpha, mean, out=m2)  # m2 is folded into d already
+        root *= intensity
+        root *= dtype.type(4.0 * looks)
+        d += root
         np.sqrt(d, out=d)
-        b *= m
+        b *= mean
         d += b
-        alpha *= 2.0
+        alpha *= dtype.type(2.0)
         d /= alpha
-        out = np.where(homogeneous, m, np.where(scatterer, intensity, d))
-        out[np.abs(mean) < _EPS] = 0.0
-    return _finish(out, intensity)
+        out = np.where(homogeneous, mean, np.where(scatterer, intensity, d))
+    out[tiny_mean] = 0.0
+    return out if valid is None else _finish(out, intensity)
 
 
 _scratch_local = threading.local()
@@ -244,19 +247,16 @@ def _scratch(name: str, shape, dtype) -> np.ndarray:
     return array
 
 
-def _lee_kuan(intensity, window, looks, kind):
-    """Lee or Kuan in the OTB formulas, fused and in place.
+def _fused_moments(intensity: np.ndarray, window: int):
+    """Local mean and unbiased variance in the input's precision, on per-thread scratch arrays.
 
-    The window sums are accumulated in float64 from the float32 pixels (exact
-    for speckle's dynamic range, so a block gives bit for bit the whole-image
-    result); everything after them runs in the input's precision. Images with
-    NaN take the same arithmetic with a per-pixel count of valid pixels in
-    place of ``window**2``, so a pixel away from no data gets the same value
-    either way.
+    The window sums are accumulated in float64 from the float32 pixels (exact for speckle's
+    dynamic range, so a block gives bit for bit the whole-image result); the rest runs in the
+    input's precision. Images with NaN take the same arithmetic with a per-pixel count of
+    valid pixels in place of ``window**2``, so a pixel away from no data gets the same value
+    either way. Returns ``(mean, variance, valid)``, ``valid`` None when every pixel is.
+    The arrays are reused by the next call on this thread: copy what must outlive it.
     """
-    intensity = _as_float(intensity)
-    window = check_window(window)
-    cu2 = 1.0 / check_looks(looks)
     shape, dtype = intensity.shape, intensity.dtype
     s1 = _scratch("s1", shape, np.float64)
     s2 = _scratch("s2", shape, np.float64)
@@ -285,6 +285,17 @@ def _lee_kuan(intensity, window, looks, kind):
         variance /= count1
         if valid is not None:
             variance[count < 2] = np.nan
+    return mean, variance, valid
+
+
+def _lee_kuan(intensity, window, looks, kind):
+    """Lee or Kuan in the OTB formulas, fused and in place on :func:`_fused_moments`."""
+    intensity = _as_float(intensity)
+    window = check_window(window)
+    cu2 = 1.0 / check_looks(looks)
+    shape, dtype = intensity.shape, intensity.dtype
+    mean, variance, valid = _fused_moments(intensity, window)
+    with np.errstate(divide="ignore", invalid="ignore"):
         # w = 1 - Cu2 / Ci2 = 1 - Cu2 E**2 / V (Kuan: divided by 1 + Cu2), clipped at 0, and 0
         # where V < eps (OTB's "homogeneous"): there the output is E.
         w = np.multiply(mean, mean, out=_scratch("w", shape, dtype))

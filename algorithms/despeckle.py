@@ -343,23 +343,43 @@ def frost(intensity: np.ndarray, window: int = 7, damping: float = 0.1) -> np.nd
     window = check_window(window)
     if not np.isfinite(damping) or damping < 0:
         raise ValueError(f"damping must be >= 0, got damping={damping!r}")
-    mean, variance, _ = local_moments(intensity, window)
-    valid = np.isfinite(intensity)
-    x = np.where(valid, intensity, 0).astype(np.float64)
-    weights_valid = None if valid.all() else valid.astype(np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        alpha = damping * variance / (mean * mean)
-    numerator = np.zeros(x.shape)
-    norm = np.zeros(x.shape)
-    for d, kernel in _rings(window):
-        coef = np.exp(-alpha * d) if d else np.ones(x.shape)
-        numerator += coef * _correlate(x, kernel)
-        norm += coef * (_correlate(weights_valid, kernel) if weights_valid is not None else kernel.sum())
-    with np.errstate(invalid="ignore", divide="ignore"):
+    mean, variance, valid = _fused_moments(intensity, window)
+    shape, dtype = intensity.shape, intensity.dtype
+    x = intensity if valid is None else np.where(valid, intensity, dtype.type(0.0))
+    weights_valid = None if valid is None else valid.astype(dtype)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        alpha = np.multiply(mean, mean, out=_scratch("w", shape, dtype))
+        np.divide(variance, alpha, out=alpha)
+        alpha *= dtype.type(-damping)  # -alpha, so that exp(-alpha d) is one multiply and an exp
+        numerator = np.zeros(shape, dtype)
+        norm = np.zeros(shape, dtype)
+        coef = _scratch("coef", shape, dtype)
+        for d, kernel in _rings(window):
+            if d:
+                np.multiply(alpha, dtype.type(d), out=coef)
+                np.exp(coef, out=coef)
+            else:
+                coef.fill(1.0)
+            numerator += coef * _correlate32(x, kernel)
+            if weights_valid is None:
+                norm += coef * dtype.type(kernel.sum())
+            else:
+                norm += coef * _correlate32(weights_valid, kernel)
         out = numerator / norm
         out = np.where(np.abs(variance) < _EPS, mean, out)
-        out = np.where(np.abs(mean) < _EPS, 0.0, out)
-    return _finish(out, intensity)
+        out = np.where(np.abs(mean) < _EPS, dtype.type(0.0), out)
+    return out if valid is None else _finish(out, intensity)
+
+
+def _correlate32(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """Correlate with a small kernel in the image's precision, nearest-pixel edges (each output a
+    fixed-order sum of its taps: blockwise gives the whole-image result)."""
+    try:
+        cv2 = require("cv2")
+    except ImportError:
+        ndimage = require("scipy.ndimage")
+        return ndimage.correlate(image, kernel.astype(image.dtype), mode="nearest")
+    return cv2.filter2D(image, -1, kernel.astype(image.dtype), borderType=cv2.BORDER_REPLICATE)
 
 
 # -- Refined Lee -------------------------------------------------------------------------------

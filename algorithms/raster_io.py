@@ -360,6 +360,47 @@ def _ordered_map(func, items, is_cancelled=None, ahead=None):
                 future.cancel()
 
 
+class _ProcessSetting:
+    """A process-wide library setting changed while any job runs and restored after the last one.
+
+    Jobs may overlap (QGIS runs Processing tasks in background threads): the first to enter saves
+    the original value, every job may only lower it, and the last to leave restores it.
+    """
+
+    def __init__(self, get, put):
+        self._get, self._put = get, put
+        self._lock = threading.Lock()
+        self._users = 0
+        self._original = None
+
+    @contextlib.contextmanager
+    def lowered_to(self, value):
+        with self._lock:
+            if self._users == 0:
+                self._original = self._get()
+            self._users += 1
+            if value < self._get():
+                self._put(value)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._users -= 1
+                if self._users == 0 and self._get() != self._original:
+                    self._put(self._original)
+
+
+_settings: Dict[str, _ProcessSetting] = {}
+_settings_lock = threading.Lock()
+
+
+def _process_setting(name: str, get, put) -> _ProcessSetting:
+    with _settings_lock:
+        if name not in _settings:
+            _settings[name] = _ProcessSetting(get, put)
+        return _settings[name]
+
+
 @contextlib.contextmanager
 def opencv_single_threaded():
     """Run OpenCV on one thread for the duration (our block workers already use every core;
@@ -368,14 +409,8 @@ def opencv_single_threaded():
         yield
         return
     cv2 = require("cv2")
-    with _cache_lock:
-        previous = cv2.getNumThreads()
-        cv2.setNumThreads(1)
-    try:
+    with _process_setting("opencv threads", cv2.getNumThreads, cv2.setNumThreads).lowered_to(1):
         yield
-    finally:
-        with _cache_lock:
-            cv2.setNumThreads(previous)
 
 
 #: Bytes of computed blocks that may wait for the writer (see :func:`process_blocks`).
@@ -400,23 +435,12 @@ def block_cache_bytes(block_size: int, halo: int, source_itemsizes, out_row_byte
     return int(min(GDAL_CACHE_BYTES, max(GDAL_CACHE_MIN_BYTES, reads + out_row_bytes)))
 
 
-_cache_lock = threading.Lock()
-
-
 @contextlib.contextmanager
 def bounded_gdal_cache(max_bytes: int = GDAL_CACHE_BYTES):
     """Lower GDAL's block cache to ``max_bytes`` for the duration (never raise it), then restore it."""
     gdal_ = gdal()
-    with _cache_lock:
-        previous = gdal_.GetCacheMax()
-        if previous > max_bytes:
-            gdal_.SetCacheMax(max_bytes)
-    try:
+    with _process_setting("gdal cache", gdal_.GetCacheMax, gdal_.SetCacheMax).lowered_to(int(max_bytes)):
         yield
-    finally:
-        with _cache_lock:
-            if previous > max_bytes:
-                gdal_.SetCacheMax(previous)
 
 
 ProgressFn = Callable[[float], None]

@@ -188,3 +188,19 @@ def test_several_outputs_get_their_own_type_and_nodata(write_raster, tmp_path):
     first, second = raster_info(outputs[0]), raster_info(outputs[1])
     assert first.dtypes == [np.dtype(np.float32)] and second.dtypes == [np.dtype(np.uint8)] and second.nodata == [255]
     np.testing.assert_array_equal(read_band(outputs[1]), np.arange(64 * 48).reshape(64, 48) % 7)
+
+
+def test_overlapping_jobs_restore_the_gdal_cache_once_the_last_one_ends():
+    from osgeo import gdal
+
+    from sar_change.algorithms.raster_io import bounded_gdal_cache
+
+    original = gdal.GetCacheMax()
+    first, second = bounded_gdal_cache(32 * 2**20), bounded_gdal_cache(16 * 2**20)
+    first.__enter__()
+    second.__enter__()
+    assert gdal.GetCacheMax() == 16 * 2**20
+    first.__exit__(None, None, None)  # the first job ends while the second still runs
+    assert gdal.GetCacheMax() == 16 * 2**20
+    second.__exit__(None, None, None)
+    assert gdal.GetCacheMax() == original

@@ -232,11 +232,16 @@ def gamma_map(intensity: np.ndarray, window: int = 7, looks: float = 1.0) -> np.
 
 
 _scratch_local = threading.local()
+_SCRATCH_MAX_PIXELS = 1 << 21  # 2 Mpixel: blocks of up to ~1400 x 1400
 
 
 def _scratch(name: str, shape, dtype) -> np.ndarray:
     """A per-thread work array kept between calls (blockwise filtering calls with one block shape
-    again and again; fresh multi-megabyte arrays would cost a page fault per 4 KiB each time)."""
+    again and again; fresh multi-megabyte arrays would cost a page fault per 4 KiB each time).
+    Arrays of more than :data:`_SCRATCH_MAX_PIXELS` (a whole image filtered in memory) are not
+    kept, so a long-lived thread never holds image-sized work arrays."""
+    if int(np.prod(shape)) > _SCRATCH_MAX_PIXELS:
+        return np.empty(shape, dtype)
     key = (name, tuple(shape), np.dtype(dtype).str)
     store = _scratch_local.__dict__
     array = store.get(key)

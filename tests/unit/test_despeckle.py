@@ -204,3 +204,14 @@ def test_in_memory_blocks_equal_the_whole_image(method):
     if method == "lee_sigma":  # the whole-image call takes its own 98th percentile: the same threshold
         whole = d.lee_sigma(image, 7, 1, point_threshold=float(np.nanpercentile(image, 98)))
     np.testing.assert_array_equal(d.despeckle_in_blocks(image, method, window=7, looks=1, block=32), whole)
+
+
+def test_work_arrays_are_kept_for_blocks_but_not_for_whole_images():
+    small = np.random.default_rng(10).gamma(1, 1, (64, 64)).astype(np.float32)
+    d.lee(small, 7)
+    kept = dict(d._scratch_local.__dict__)
+    assert kept and all(array.size == 64 * 64 for array in kept.values())
+    d._scratch_local.__dict__.clear()
+    large = np.ones((1500, 1500), np.float32)
+    np.testing.assert_allclose(d.lee(large, 7), 1.0)
+    assert not d._scratch_local.__dict__  # an image-sized array is not held after the call

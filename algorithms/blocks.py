@@ -127,3 +127,19 @@ def apply_blockwise(
             out = np.empty(array.shape, dtype=result.dtype)
         out[block.window] = result
     return out
+
+
+def even_windows(rows: int, cols: int, side: int, per_axis: int):
+    """``(rows slice, cols slice)`` of up to ``per_axis`` x ``per_axis`` windows of ``side`` pixels
+    spread evenly over a raster, first and last at its edges (fewer where it is small), for
+    statistics of rasters larger than memory."""
+
+    def starts(size):
+        count = max(1, min(per_axis, size // side))
+        return np.linspace(0, max(size - side, 0), count).astype(int)
+
+    return [
+        (slice(int(r), min(int(r) + side, rows)), slice(int(c), min(int(c) + side, cols)))
+        for r in starts(rows)
+        for c in starts(cols)
+    ]

@@ -74,14 +74,20 @@ def _as_float(intensity) -> np.ndarray:
 
 
 # -- local statistics ----------------------------------------------------------------------------
-def _correlate(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
-    """Correlate with a small kernel, nearest-pixel edges, float64 (OpenCV, else scipy)."""
+def _correlate(image: np.ndarray, kernel: np.ndarray, dtype=np.float64) -> np.ndarray:
+    """Correlate with a small kernel in ``dtype``, nearest-pixel edges (OpenCV, else scipy).
+
+    Each output is a fixed-order sum of its taps (OpenCV's direct filter for small kernels), so a
+    block gives the whole-image result.
+    """
+    image = image.astype(dtype, copy=False)
+    kernel = kernel.astype(dtype, copy=False)
     try:
         cv2 = require("cv2")
     except ImportError:
         ndimage = require("scipy.ndimage")
-        return ndimage.correlate(image.astype(np.float64, copy=False), kernel, mode="nearest")
-    return cv2.filter2D(image.astype(np.float64, copy=False), cv2.CV_64F, kernel, borderType=cv2.BORDER_REPLICATE)
+        return ndimage.correlate(image, kernel, mode="nearest")
+    return cv2.filter2D(image, -1, kernel, borderType=cv2.BORDER_REPLICATE)
 
 
 def _box_sum(image: np.ndarray, window: int, out=None) -> np.ndarray:
@@ -365,26 +371,15 @@ def frost(intensity: np.ndarray, window: int = 7, damping: float = 0.1) -> np.nd
                 np.exp(coef, out=coef)
             else:
                 coef.fill(1.0)
-            numerator += coef * _correlate32(x, kernel)
+            numerator += coef * _correlate(x, kernel, dtype)
             if weights_valid is None:
                 norm += coef * dtype.type(kernel.sum())
             else:
-                norm += coef * _correlate32(weights_valid, kernel)
+                norm += coef * _correlate(weights_valid, kernel, dtype)
         out = numerator / norm
         out = np.where(np.abs(variance) < _EPS, mean, out)
         out = np.where(np.abs(mean) < _EPS, dtype.type(0.0), out)
     return out if valid is None else _finish(out, intensity)
-
-
-def _correlate32(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
-    """Correlate with a small kernel in the image's precision, nearest-pixel edges (each output a
-    fixed-order sum of its taps: blockwise gives the whole-image result)."""
-    try:
-        cv2 = require("cv2")
-    except ImportError:
-        ndimage = require("scipy.ndimage")
-        return ndimage.correlate(image, kernel.astype(image.dtype), mode="nearest")
-    return cv2.filter2D(image, -1, kernel.astype(image.dtype), borderType=cv2.BORDER_REPLICATE)
 
 
 # -- Refined Lee -------------------------------------------------------------------------------

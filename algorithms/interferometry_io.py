@@ -13,6 +13,7 @@ from typing import Tuple
 import numpy as np
 
 from . import interferometry as ifm
+from .blocks import even_windows
 from .raster_io import open_raster, process_blocks, raster_info, read_window
 
 #: Largest pair (pixels) whose ramp is fitted on every pixel; larger ones use a grid of windows.
@@ -48,10 +49,7 @@ def ramp_windows(rows: int, cols: int, *, max_pixels: int = RAMP_SAMPLE_PIXELS, 
     """(rows slice, cols slice) windows to fit the ramp on: the whole image, or an even grid."""
     if rows * cols <= max_pixels:
         return [(slice(0, rows), slice(0, cols))]
-    per_axis = max(2, int(round(np.sqrt(max_pixels) / side)))  # 3 for 2 Mpixel: centre and edges
-    starts_r = np.linspace(0, max(rows - side, 0), min(per_axis, max(1, rows // side))).astype(int)
-    starts_c = np.linspace(0, max(cols - side, 0), min(per_axis, max(1, cols // side))).astype(int)
-    return [(slice(r, min(r + side, rows)), slice(c, min(c + side, cols))) for r in starts_r for c in starts_c]
+    return even_windows(rows, cols, side, max(2, int(round(np.sqrt(max_pixels) / side))))  # 3: centre, edges
 
 
 def process_pair_files(

@@ -15,7 +15,7 @@ from typing import Callable, Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .blocks import DEFAULT_BLOCK, count_blocks, iter_blocks
+from .blocks import DEFAULT_BLOCK, count_blocks, even_windows, iter_blocks
 from .deps import has, require
 
 
@@ -576,13 +576,5 @@ def sample_band(path: str, band: int = 1, *, max_pixels: int = 4_000_000, window
     check_band(info, band)
     if info.rows * info.cols <= max_pixels:
         return read_window(dataset, band)
-    per_axis_r = max(1, min(info.rows // window, int(np.sqrt(max_pixels) // window)))
-    per_axis_c = max(1, min(info.cols // window, int(np.sqrt(max_pixels) // window)))
-    starts_r = [int(v) for v in np.linspace(0, info.rows - window, per_axis_r)]
-    starts_c = [int(v) for v in np.linspace(0, info.cols - window, per_axis_c)]
-    pieces = [
-        read_window(dataset, band, (slice(r, min(r + window, info.rows)), slice(c, min(c + window, info.cols))))
-        for r in starts_r
-        for c in starts_c
-    ]
-    return np.concatenate(pieces, axis=0)
+    windows = even_windows(info.rows, info.cols, window, int(np.sqrt(max_pixels) // window))
+    return np.concatenate([read_window(dataset, band, w) for w in windows], axis=0)  # all one width

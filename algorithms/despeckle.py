@@ -30,6 +30,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from .blocks import iter_blocks
 from .deps import require
 
 #: Methods of :func:`despeckle`.
@@ -512,6 +513,13 @@ def sigma_range(looks: float, sigma: float):
     return float(i1), float(i2), float(eta2)
 
 
+def default_point_threshold(intensity: np.ndarray) -> float:
+    """Lee sigma's default point-target threshold: the 98th percentile of the finite pixels
+    (of the whole image, or a sample of it when filtering in blocks); inf when there are none."""
+    finite = np.asarray(intensity)[np.isfinite(intensity)]
+    return float(np.percentile(finite, 98)) if finite.size else np.inf
+
+
 def lee_sigma(
     intensity: np.ndarray,
     window: int = 7,
@@ -550,7 +558,7 @@ def lee_sigma(
     valid = np.isfinite(intensity)
     x = intensity.astype(np.float64)
     if point_threshold is None:
-        point_threshold = float(np.percentile(x[valid], 98)) if valid.any() else np.inf
+        point_threshold = default_point_threshold(x)
     bright = valid & (x > point_threshold)
     point = bright & (_box_sum(bright.astype(np.float64), 3) >= point_count)
     prior = lee(x, target_window, looks)
@@ -729,14 +737,11 @@ def despeckle_in_blocks(
     method's :func:`halo`: the same result (bit for bit for the local filters) with the
     temporaries of one block instead of a dozen float64 copies of the whole image.
     """
-    from .blocks import iter_blocks
-
     intensity = _as_float(intensity)
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got method={method!r}")
     if method == "lee_sigma" and params.get("point_threshold") is None:
-        finite = intensity[np.isfinite(intensity)]  # a property of the whole image, not of a block
-        params["point_threshold"] = float(np.percentile(finite, 98)) if finite.size else np.inf
+        params["point_threshold"] = default_point_threshold(intensity)  # of the whole image, not of a block
     rows, cols = intensity.shape
     out = np.empty_like(intensity)
     margin = halo(method, window, **params)

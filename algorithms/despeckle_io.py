@@ -1,9 +1,7 @@
 """Despeckle a raster file blockwise (the file-level side of :mod:`.despeckle`)."""
 
-import numpy as np
-
 from .convert import FROM_POWER, TO_POWER
-from .despeckle import METHODS, despeckle, halo
+from .despeckle import METHODS, default_point_threshold, despeckle, halo
 from .raster_io import process_blockwise, sample_band
 
 
@@ -36,11 +34,7 @@ def despeckle_raster(
     if method == "lee_sigma" and params.get("point_threshold") is None:
         # The 98th percentile is a property of the whole image, not of a block.
         # A million pixels fix it to a fraction of a percent and keep the peak memory low.
-        sample = to_power(sample_band(src_path, band, max_pixels=1_000_000))
-        finite = sample[np.isfinite(sample)]
-        del sample
-        params["point_threshold"] = float(np.percentile(finite, 98)) if finite.size else np.inf
-        del finite
+        params["point_threshold"] = default_point_threshold(to_power(sample_band(src_path, band, max_pixels=1_000_000)))
     # 512 x 512 blocks keep the local filters' float64 window sums in the CPU cache, and the TV and
     # NL-means solvers' work arrays (a dozen float64 per pixel) within the 600 MB budget on two
     # workers; the halo costs 2 % for a 7 x 7 window. TV is not strictly local: its 32-pixel halo

@@ -180,7 +180,9 @@ def resample_shift(image: np.ndarray, shift: Tuple[float, float], half_width: in
 
 
 def resample_halo(shift: Tuple[float, float], half_width: int = RESAMPLE_HALF_WIDTH) -> int:
-    """Pixels of context :func:`resample_shift` needs on each side for ``shift``."""
+    """Pixels of context :func:`resample_shift` needs on each side for ``shift`` (0 for no shift)."""
+    if not any(shift):
+        return 0
     return half_width + int(np.ceil(max(abs(shift[0]), abs(shift[1]))))
 
 
@@ -345,7 +347,7 @@ def pair_halo(shift, window, goldstein_alpha: float) -> int:
     gives the whole-image result."""
     # the filters run on the resampled secondary: their reaches add up
     reach = max(max(check_window(window)) // 2 + 1, GOLDSTEIN_PATCH if goldstein_alpha > 0 else 0)
-    halo = reach + (resample_halo(shift) if any(shift) else 0)
+    halo = reach + resample_halo(shift)
     return -(-halo // GOLDSTEIN_STEP) * GOLDSTEIN_STEP
 
 
@@ -371,8 +373,7 @@ def pair_block(
     """
     reference, secondary = _check_pair(reference, secondary)
     window = check_window(window)
-    if any(shift):
-        secondary = resample_shift(secondary, shift)
+    secondary = resample_shift(secondary, shift)  # a copy when there is no shift
     z = interferogram(reference, secondary)
     if any(ramp):
         z = (z * np.exp(-1j * ramp_phase(z.shape, ramp, offset))).astype(np.complex64)
@@ -413,8 +414,7 @@ def process_pair(
     shift = coregistration_shift(reference, secondary, coregister)
     ramp = (0.0, 0.0, 0.0)
     if remove_ramp:
-        shifted = resample_shift(secondary, shift) if any(shift) else secondary
-        ramp = fit_ramp([(reference, shifted, (0, 0))], window, coherence_threshold)
+        ramp = fit_ramp([(reference, resample_shift(secondary, shift), (0, 0))], window, coherence_threshold)
     phase, gamma, displacement, z = pair_block(
         reference,
         secondary,
@@ -432,11 +432,15 @@ def differential(ifg_a: np.ndarray, ifg_b: np.ndarray) -> np.ndarray:
     ``wrap(phase_a - phase_b)`` computed as ``angle(a * conj(b))``: topography cancels."""
     a = np.asarray(ifg_a)
     b = np.asarray(ifg_b)
-    if a.shape != b.shape:
-        raise ValueError(f"interferograms must have one shape, got {a.shape} and {b.shape}")
+    _check_same_shape(a, b)
     if not (np.iscomplexobj(a) and np.iscomplexobj(b)):
         a, b = np.exp(1j * a), np.exp(1j * b)  # phases given
     return np.angle(a * np.conj(b)).astype(np.float32)
+
+
+def _check_same_shape(a: np.ndarray, b: np.ndarray) -> None:
+    if np.shape(a) != np.shape(b):
+        raise ValueError(f"interferograms must have one shape, got {np.shape(a)} and {np.shape(b)}")
 
 
 def phase_ramps(pieces) -> Tuple[Tuple[float, float, float], Tuple[float, float, float]]:
@@ -456,8 +460,7 @@ def differential_block(phase_a, phase_b, ramps=None, offset=(0, 0)) -> np.ndarra
     of the image (``ramps`` from :func:`phase_ramps`, or None). NaN where either is NaN."""
     a = np.asarray(phase_a, dtype=np.float64)
     b = np.asarray(phase_b, dtype=np.float64)
-    if a.shape != b.shape:
-        raise ValueError(f"interferograms must have one shape, got {a.shape} and {b.shape}")
+    _check_same_shape(a, b)
     valid = np.isfinite(a) & np.isfinite(b)
     wrapped = []
     for phase, ramp in zip((a, b), ramps or (None, None)):
@@ -475,6 +478,5 @@ def differential_from_phases(phase_a: np.ndarray, phase_b: np.ndarray, *, remove
     :func:`.interferometry_io.differential_files` does the same blockwise on files."""
     a = np.asarray(phase_a, dtype=np.float64)
     b = np.asarray(phase_b, dtype=np.float64)
-    if a.shape != b.shape:
-        raise ValueError(f"interferograms must have one shape, got {a.shape} and {b.shape}")
+    _check_same_shape(a, b)
     return differential_block(a, b, phase_ramps([(a, b, (0, 0))]) if remove_ramp else None)

@@ -36,8 +36,6 @@ def _read(dataset, rows: slice, cols: slice) -> np.ndarray:
 
 def _shifted_window(dataset, rows: slice, cols: slice, shift, shape) -> np.ndarray:
     """The secondary resampled by ``shift`` on a window, read with the kernel's halo."""
-    if not any(shift):
-        return _read(dataset, rows, cols)
     halo = ifm.resample_halo(shift)
     r0, r1 = max(0, rows.start - halo), min(shape[0], rows.stop + halo)
     c0, c1 = max(0, cols.start - halo), min(shape[1], cols.stop + halo)

@@ -528,7 +528,8 @@ def process_blocks(
     out_dtypes = list(out_dtype) if isinstance(out_dtype, (list, tuple)) else [out_dtype] * len(paths)
     nodatas = list(nodata) if isinstance(nodata, (list, tuple)) else [nodata] * len(paths)
     with contextlib.ExitStack() as stack_of_files:
-        out_row = block_size * grid.cols * max(out_bands, 1) * sum(np.dtype(d).itemsize for d in out_dtypes)
+        out_pixel_bytes = out_bands * sum(np.dtype(d).itemsize for d in out_dtypes)  # every output, every band
+        out_row = block_size * grid.cols * out_pixel_bytes
         itemsizes = [np.dtype(dt).itemsize for dt in dtypes]
         stack_of_files.enter_context(bounded_gdal_cache(block_cache_bytes(block_size, halo, itemsizes, out_row)))
         stack_of_files.enter_context(opencv_single_threaded())
@@ -543,7 +544,7 @@ def process_blocks(
         blocks = iter_blocks(grid.rows, grid.cols, block_rows=block_size, block_cols=block_size, halo=halo)
         # Workers may run ahead of the writer by LOOKAHEAD_BYTES of results: the kernel throttles
         # the writer now and then (dirty page write-back) and the workers should not idle meanwhile.
-        per_block = block_size * block_size * max(out_bands, len(paths)) * max(np.dtype(d).itemsize for d in out_dtypes)
+        per_block = block_size * block_size * out_pixel_bytes
         for done, (block, stack) in enumerate(
             _ordered_map(compute, blocks, is_cancelled, LOOKAHEAD_BYTES // per_block)
         ):

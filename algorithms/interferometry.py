@@ -314,9 +314,11 @@ def coregistration_shift(reference: np.ndarray, secondary: np.ndarray, coregiste
         raise ValueError(f"coregister must be one of {COREGISTRATION}, got coregister={coregister!r}")
     if coregister == "none":
         return 0.0, 0.0
-    shift = estimate_shift(reference, secondary, subpixel=coregister == "subpixel")
+    # 'integer' rounds the sub-pixel estimate: correlating without refinement on the grid
+    # oversampled by 2 gives half pixels, and rounding those (1.4 -> 1.5 -> 2) can miss by one.
+    shift = estimate_shift(reference, secondary, subpixel=True)
     if coregister == "integer":
-        shift = (float(round(shift[0])), float(round(shift[1])))
+        shift = (float(np.round(shift[0])), float(np.round(shift[1])))
     return shift
 
 

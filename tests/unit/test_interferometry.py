@@ -245,3 +245,10 @@ def test_ramp_windows_cover_a_large_scene_with_a_three_by_three_grid():
     assert len(windows) == 9
     assert {w[0].start for w in windows} == {0, 9744, 19488} and {w[1].start for w in windows} == {0, 14744, 29488}
     assert all(w[0].stop - w[0].start == 512 and w[1].stop - w[1].start == 512 for w in windows)
+
+
+def test_integer_coregistration_is_the_nearest_whole_pixel_of_the_shift():
+    rng = np.random.default_rng(14)
+    scene = band_limited(rng, 128)
+    secondary = ifm.shift_complex(scene, (1.4, -2.4))
+    assert ifm.coregistration_shift(scene.astype(np.complex64), secondary, "integer") == (-1.0, 2.0)

@@ -388,28 +388,42 @@ def change_regions(
     """
     if min_pixels < 0:
         raise ValueError(f"min_pixels must be >= 0, got min_pixels={min_pixels!r}")
-    classes = classes.copy()
-    labels = np.zeros(classes.shape, np.int32)
-    names = []
-    next_id = 0
-    for value in (LOSS, GAIN):
-        ids, kept = label_regions(classes == value, min_pixels, next_id + 1)
-        classes[(classes == value) & (ids == 0)] = NO_CHANGE
-        labels = np.where(ids > 0, ids, labels)
-        names += [CLASS_NAMES[value]] * kept
-        next_id += kept
-    n = next_id + 1
+    labels, classes, names = label_change(classes.copy(), min_pixels)
+    n = len(names) + 1
     sum_b, count = segment_sums(labels, np.asarray(before, np.float64), n)
     sum_a, _ = segment_sums(labels, np.asarray(after, np.float64), n)
+    return regions_from_sums(labels, classes, names, sum_b, sum_a, count, looks_efficiency * looks)
+
+
+def label_change(classes: np.ndarray, min_pixels: int = 1):
+    """Number the 8-connected loss and gain regions of ``classes`` (modified in place).
+
+    Regions under ``min_pixels`` become :data:`NO_CHANGE` in ``classes``. Returns ``(labels,
+    classes, names)``: int32 ids 1..n (loss regions first), the classes, and ``loss``/``gain``
+    per id.
+    """
+    labels = np.zeros(classes.shape, np.int32)
+    names = []
+    for value in (LOSS, GAIN):
+        ids, kept = label_regions(classes == value, min_pixels, len(names) + 1)
+        classes[(classes == value) & (ids == 0)] = NO_CHANGE
+        np.copyto(labels, ids, where=ids > 0)
+        del ids
+        names += [CLASS_NAMES[value]] * kept
+    return labels, classes, names
+
+
+def regions_from_sums(labels, classes, names, sum_b, sum_a, count, looks_per_pixel: float) -> ChangeRegions:
+    """:class:`ChangeRegions` from per-region sums of the two intensities (index 0 = outside)."""
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_b_db = 10 * np.log10(sum_b / count)
         mean_a_db = 10 * np.log10(sum_a / count)
-    p = ratio_test_pvalue(sum_b, sum_a, looks_efficiency * looks * count)
+    p = ratio_test_pvalue(sum_b, sum_a, looks_per_pixel * count)
     return ChangeRegions(
         labels=labels,
         classes=classes,
         change=names,
-        pixels=count[1:].astype(np.int64),
+        pixels=np.bincount(labels.ravel(), minlength=len(count))[1:].astype(np.int64),
         mean_before_db=mean_b_db[1:],
         mean_after_db=mean_a_db[1:],
         change_db=(mean_a_db - mean_b_db)[1:],

@@ -6,6 +6,19 @@ from .change import GAIN, LOSS, NO_CHANGE, ChangeRegions, ChangeResult
 from .report import escape, page, svg_histogram
 
 
+def _class_rows(regions: ChangeRegions, pixel_area: float) -> str:
+    """Table rows of pixels, area and regions per class."""
+    counts = {
+        name: int((regions.classes == value).sum())
+        for value, name in ((NO_CHANGE, "no change"), (LOSS, "loss"), (GAIN, "gain"))
+    }
+    return "\n".join(
+        f"<tr><td>{name}</td><td>{n}</td><td>{n * pixel_area:.6g}</td>"
+        f"<td>{regions.change.count(name) if name != 'no change' else ''}</td></tr>"
+        for name, n in counts.items()
+    )
+
+
 def html_report(
     result: ChangeResult, regions: ChangeRegions, *, method: str, parameters: dict, pixel_area: float
 ) -> str:
@@ -24,15 +37,7 @@ def html_report(
             ("loss threshold", float(parameters.get("THRESHOLD_LOSS", -3.0) or -3.0)),
             ("gain threshold", float(parameters.get("THRESHOLD_GAIN", 3.0) or 3.0)),
         ]
-    counts = {
-        name: int((regions.classes == value).sum())
-        for value, name in ((NO_CHANGE, "no change"), (LOSS, "loss"), (GAIN, "gain"))
-    }
-    rows = "\n".join(
-        f"<tr><td>{name}</td><td>{n}</td><td>{n * pixel_area:.6g}</td>"
-        f"<td>{regions.change.count(name) if name != 'no change' else ''}</td></tr>"
-        for name, n in counts.items()
-    )
+    rows = _class_rows(regions, pixel_area)
     settings = "".join(f"<li>{escape(k)} = {escape(v)}</li>" for k, v in parameters.items() if v is not None)
     level = ""
     if method == "likelihood_ratio":
@@ -50,5 +55,58 @@ def html_report(
 {rows}
 </table>
 <h2>Histogram of the change statistic (dB, after / before)</h2>
+{svg_histogram(series, markers=markers, x_label="change (dB)")}"""
+    return page("Change detection report", body)
+
+
+def automatic_report(run, regions: ChangeRegions, *, parameters: dict, pixel_area: float) -> str:
+    """The report of an ``automatic`` run (:func:`.change_io.detect_change_rasters`).
+
+    Shows the decision statistic's histogram (on the sample the model was fitted on) with the
+    Kittler-Illingworth thresholds and the minimum change, the estimated looks, gain and noise
+    floor per channel, the notes of the fit, and the counts and areas per class.
+    """
+    model = run.model
+    stat = run.sample_statistic[np.isfinite(run.sample_statistic)]
+    lo, hi = np.percentile(stat, [0.2, 99.8]) if stat.size else (-6.0, 6.0)
+    lo, hi = min(lo, -6.0), max(hi, 6.0)
+    series = [("sample pixels", *np.histogram(stat, bins=120, range=(lo, hi)))]
+    for value, name in ((LOSS, "loss"), (GAIN, "gain")):
+        chosen = run.sample_statistic[(run.sample_classes == value) & np.isfinite(run.sample_statistic)]
+        if chosen.size:
+            series.append((name, *np.histogram(chosen, bins=120, range=(lo, hi))))
+    markers = [(f"-{model.min_change_db:g} dB minimum", -model.min_change_db)]
+    markers.append((f"+{model.min_change_db:g} dB minimum", model.min_change_db))
+    for name, side in (("loss threshold", model.loss), ("gain threshold", model.gain)):
+        if side.threshold is not None:
+            markers.append((f"{name} {side.threshold:+.2f} dB", side.threshold))
+    channels = "\n".join(
+        f"<tr><td>{c + 1}</td><td>{model.pixel_looks[c]:.2f}</td><td>{model.window_looks[c]:.1f}</td>"
+        f"<td>{model.gain_db[c]:+.2f}</td><td>{model.noise_floor_db[c]:.2f}</td></tr>"
+        for c in range(model.channels)
+    )
+    rows = _class_rows(regions, pixel_area)
+    settings = "".join(f"<li>{escape(k)} = {escape(v)}</li>" for k, v in parameters.items() if v is not None)
+    notes = "".join(f"<li>{escape(n)}</li>" for n in model.notes)
+
+    def threshold(side):
+        return "none (no separate population)" if side.threshold is None else f"{side.threshold:+.2f} dB"
+
+    body = f"""<p>Method: <b>automatic</b>. Input scale: before <b>{escape(run.scale_before)}</b>,
+after <b>{escape(run.scale_after)}</b>.</p>
+<ul>{settings}</ul>
+<p>Local window {model.window} x {model.window} pixels. Thresholds (Kittler-Illingworth, generalised
+Gaussian classes): loss {threshold(model.loss)}, gain {threshold(model.gain)}. A pixel is change only
+where the likelihood-ratio test of its local means rejects at ALPHA = {model.alpha:g}, its change is at
+least {model.min_change_db:g} dB, and it is not under the noise floor on both dates.</p>
+<table><tr><th>channel</th><th>looks per pixel</th><th>looks of the window</th>
+<th>gain after/before (dB, removed)</th><th>noise floor (dB)</th></tr>
+{channels}
+</table>
+<ul>{notes}</ul>
+<table><tr><th>class</th><th>pixels</th><th>area (map units squared)</th><th>regions</th></tr>
+{rows}
+</table>
+<h2>Histogram of the decision statistic (dB, after / before, gain removed)</h2>
 {svg_histogram(series, markers=markers, x_label="change (dB)")}"""
     return page("Change detection report", body)

@@ -65,13 +65,50 @@ def palsar_dn_to_power(dn: np.ndarray) -> np.ndarray:
     return np.where(dn > 0, power, np.nan).astype(dn.dtype, copy=False)
 
 
+def display_to_power(levels: np.ndarray) -> np.ndarray:
+    """Display-scaled amplitude (8-bit grey levels, as distributed images are) to relative power.
+
+    A grey level is taken as proportional to amplitude, so power is its square; level 0 (the
+    darkest bin, not "no signal") becomes half a level, ``0.25``, so that a dark pixel keeps a
+    finite log-ratio. The absolute scale is unknown (a gain between dates is removed by
+    normalisation). No data is what the raster declares.
+    """
+    levels = _float_like(levels)
+    half = levels.dtype.type(0.5)
+    clipped = np.maximum(levels, half)
+    return np.where(np.isfinite(levels), clipped * clipped, np.nan).astype(levels.dtype, copy=False)
+
+
 #: Input scales an algorithm can accept, each with its conversion to linear power.
 TO_POWER = {
     "linear": lambda x: _float_like(x),
     "db": db_to_power,
     "amplitude": amplitude_to_power,
+    "display": display_to_power,
     "palsar_dn": palsar_dn_to_power,
 }
+#: The input scales offered to users: ``auto`` first (see :func:`resolve_scale`).
+INPUT_SCALES = ("auto",) + tuple(TO_POWER)
+
+
+def resolve_scale(scale: str, dtype, sample: np.ndarray) -> str:
+    """The input scale ``auto`` stands for, from the raster's data type and a sample of its values.
+
+    Rule (the same in every algorithm): a Byte raster is display-scaled amplitude
+    (``display``); values with negatives are ``db``; anything else is ``linear`` power.
+    Another ``scale`` is returned unchanged (after checking it).
+    """
+    if scale != "auto":
+        if scale not in TO_POWER:
+            raise ValueError(f"input scale must be one of {INPUT_SCALES}, got input_scale={scale!r}")
+        return scale
+    if np.dtype(dtype) == np.uint8:
+        return "display"
+    values = np.asarray(sample)
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        raise ValueError("input_scale=auto: the raster has no valid pixel to tell its scale from")
+    return "db" if (finite < 0).any() else "linear"
 
 
 def to_power(values: np.ndarray, scale: str) -> np.ndarray:
@@ -84,6 +121,7 @@ def to_power(values: np.ndarray, scale: str) -> np.ndarray:
 #: From linear power back to each input scale of :data:`TO_POWER`.
 FROM_POWER = {
     "linear": lambda p: p,
+    "display": lambda p: np.sqrt(np.maximum(p, 0)),
     "db": power_to_db,
     "amplitude": lambda p: np.sqrt(np.maximum(p, 0)),
     "palsar_dn": lambda p: np.sqrt(np.maximum(p, 0) / 10.0**-8.3),

@@ -2,26 +2,34 @@
 
 import math
 import os
+import shutil
+import tempfile
+from types import SimpleNamespace
 
 from qgis.core import (
     QgsField,
     QgsFields,
     QgsProcessing,
+    QgsProcessingParameterBoolean,
     QgsProcessingParameterDefinition,
     QgsProcessingParameterFeatureSink,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
     QgsProcessingParameterRasterLayer,
+    QgsProcessingUtils,
 )
 from qgis.PyQt.QtCore import QVariant
 
-from ..algorithms import change, change_report
+from ..algorithms import change, change_io, change_report
 from ..algorithms.align import aligned
+from ..algorithms.convert import INPUT_SCALES, TO_POWER, resolve_scale
 from ..algorithms.despeckle import METHODS as DESPECKLE_METHODS
-from ..algorithms.raster_io import Cancelled, RasterWriter, read_band
+from ..algorithms.raster_io import Cancelled, RasterWriter, raster_info, read_band
 from .base import SarAlgorithm
 
+#: METHOD choices: the automatic decision first (the default), then the methods of :mod:`change`.
+METHODS = ("automatic",) + change.METHODS
 #: Class raster colours: no change (grey), loss (red), gain (blue), as the polygons' legend.
 CLASS_COLOURS = [(200, 200, 200), (215, 25, 28), (43, 131, 186)]
 
@@ -46,6 +54,11 @@ class ChangeDetectionAlgorithm(SarAlgorithm):
     MIN_SIZE = "MIN_SIZE"
     SEED = "SEED"
     MIN_AREA = "MIN_AREA"
+    INPUT_SCALE = "INPUT_SCALE"
+    NORMALISE = "NORMALISE"
+    MIN_CHANGE_DB = "MIN_CHANGE_DB"
+    NOISE_FLOOR_DB = "NOISE_FLOOR_DB"
+    JOINT_BANDS = "JOINT_BANDS"
     OUTPUT = "OUTPUT"
     OUTPUT_RASTER = "OUTPUT_RASTER"
     OUTPUT_HTML = "OUTPUT_HTML"
@@ -67,45 +80,74 @@ class ChangeDetectionAlgorithm(SarAlgorithm):
 
     def shortHelpString(self):  # noqa: N802
         return self.tr(
-            "Finds what changed between two SAR intensity images and returns polygons of loss and gain.\n\n"
-            "<b>BEFORE</b>, <b>AFTER</b>: linear power (not dB); AFTER is resampled onto the grid of BEFORE. "
-            "BAND_BEFORE, BAND_AFTER default 1.\n"
+            "Finds what changed between two SAR images and returns polygons of loss and gain.\n\n"
+            "<b>BEFORE</b>, <b>AFTER</b>: intensities as you have them; AFTER is resampled onto the grid of "
+            "BEFORE. BAND_BEFORE, BAND_AFTER default 1. <b>INPUT_SCALE</b>: <i>auto</i> (default: Byte = 8-bit "
+            "display amplitude, values with negatives = dB, else linear power; the log says what was chosen), "
+            "<i>linear</i>, <i>db</i>, <i>amplitude</i>, <i>display</i>, <i>palsar_dn</i>.\n"
+            "<b>JOINT_BANDS</b>: use every band of both rasters (e.g. HH and HV) in one joint test.\n"
             "<b>METHOD</b>:\n"
-            "<i>likelihood_ratio</i> (default): the test of equal mean for gamma intensities with LOOKS looks; "
+            "<i>automatic</i> (default, nothing to tune): the log-ratio of local levels (3 x 3 median then boxcar, "
+            "window from the estimated looks), the global gain between the dates removed (<b>NORMALISE</b>), "
+            "Kittler-Illingworth thresholds with generalised-Gaussian classes on each side (a side gets no change "
+            "class when the data show no separate population), a Potts (ICM) regularisation, and three gates: the "
+            "likelihood-ratio test at <b>ALPHA</b> on the local means, a change of at least <b>MIN_CHANGE_DB</b>, "
+            "and not below the noise floor on both dates (<b>NOISE_FLOOR_DB</b>, empty = the 2nd percentile of "
+            "the local levels). Blockwise: any scene size.\n"
+            "<i>likelihood_ratio</i>: the test of equal mean for gamma intensities with LOOKS looks; "
             "the ratio after/before follows F(2m, 2m) without change. Per <b>UNIT</b> <i>superpixel</i> "
-            "(default; segments of the sum of both dates, looks growing with segment size and corrected for "
-            "speckle correlation estimated on homogeneous blocks) or <i>pixel</i>. Change is declared at "
-            "false-alarm rate <b>ALPHA</b> (default 0.01); loss or gain by the sign of the ratio.\n"
+            "(segments of the sum of both dates, looks growing with segment size and corrected for "
+            "speckle correlation estimated on homogeneous blocks) or <i>pixel</i>, at false-alarm rate ALPHA.\n"
             "<i>threshold</i>: the pixel <b>STATISTIC</b> (<i>log_ratio</i> in dB, or <i>difference</i> in input "
             "units) against <b>THRESHOLD_LOSS</b> (default -3) and <b>THRESHOLD_GAIN</b> (default +3).\n"
             "<i>superpixel_kmeans</i>: Felzenszwalb segments of both dates, k-means (<b>CLASSES</b>, default 3) "
             "on the segments' log-ratios; the lowest centre is loss, the highest gain.\n"
-            "<b>DESPECKLE</b>: none or a despeckle method (window WINDOW) run first; the likelihood-ratio test "
-            "itself always uses the original intensities.\n"
+            "<b>LOOKS</b>: equivalent number of looks; 0 (default) estimates it from the spread of the pixel "
+            "log-ratio (reported).\n"
+            "<b>DESPECKLE</b> (not automatic): none or a despeckle method (window WINDOW) run first; the "
+            "likelihood-ratio test itself always uses the original intensities.\n"
             "<b>SCALE</b>, <b>SIGMA</b>, <b>MIN_SIZE</b>: Felzenszwalb parameters on features scaled to 0-1.\n"
             "<b>MIN_AREA</b>: regions smaller than this (map units squared) are dropped.\n"
             "<b>OUTPUT</b>: one valid polygon per 8-connected region, CRS of BEFORE, with change (loss/gain), "
             "mean_before_db, mean_after_db, change_db, area_m2 (map units squared), pixels, p_value (the "
             "region's own likelihood-ratio test) and method.\n"
             "<b>OUTPUT_RASTER</b> (optional): Byte classes 0 no change, 1 loss, 2 gain, 255 nodata.\n"
-            "<b>OUTPUT_HTML</b> (optional): a report with the histogram of the change statistic, the "
-            "threshold or test level, and counts and areas per class.\n"
-            "Reference: Conradsen et al., IEEE TGRS 41(1), 2003; Felzenszwalb & Huttenlocher, IJCV 2004."
+            "<b>OUTPUT_HTML</b> (optional): a report with the histogram of the change statistic and the "
+            "thresholds used, the estimated looks, gain and noise floor, and counts and areas per class.\n"
+            "References: Bazi, Bruzzone & Melgani, IEEE TGRS 43(4), 2005; Bruzzone & Prieto, IEEE TGRS 38(3), "
+            "2000; Conradsen et al., IEEE TGRS 41(1), 2003; Felzenszwalb & Huttenlocher, IJCV 2004."
         )
 
     def initAlgorithm(self, config=None):  # noqa: N802
         double, integer = QgsProcessingParameterNumber.Double, QgsProcessingParameterNumber.Integer
 
-        self.addParameter(QgsProcessingParameterRasterLayer(self.BEFORE, self.tr("Before (linear power)")))
+        self.addParameter(QgsProcessingParameterRasterLayer(self.BEFORE, self.tr("Before")))
         self.addParameter(self.band_parameter(self.BAND_BEFORE, self.tr("Band of before"), self.BEFORE))
-        self.addParameter(QgsProcessingParameterRasterLayer(self.AFTER, self.tr("After (linear power)")))
+        self.addParameter(QgsProcessingParameterRasterLayer(self.AFTER, self.tr("After")))
         self.addParameter(self.band_parameter(self.BAND_AFTER, self.tr("Band of after"), self.AFTER))
-        self.addParameter(self.enum_parameter(self.METHOD, "Method", change.METHODS, "likelihood_ratio"))
+        self.addParameter(self.enum_parameter(self.INPUT_SCALE, "Input scale", INPUT_SCALES, "auto"))
+        self.addParameter(
+            QgsProcessingParameterBoolean(self.JOINT_BANDS, self.tr("Joint test of every band (e.g. HH+HV)"), False)
+        )
+        self.addParameter(self.enum_parameter(self.METHOD, "Method", METHODS, "automatic"))
+        self.addParameter(self.enum_parameter(self.NORMALISE, "Radiometric normalisation", ("auto", "none"), "auto"))
+        self.addParameter(
+            QgsProcessingParameterNumber(
+                self.MIN_CHANGE_DB, self.tr("Minimum change (dB, automatic)"), double, 2.0, False, 0.0, 60.0
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterNumber(
+                self.NOISE_FLOOR_DB, self.tr("Noise floor (dB; empty = estimated)"), double, None, True
+            )
+        )
         self.addParameter(
             self.enum_parameter(self.DESPECKLE, "Despeckle first", ("none",) + DESPECKLE_METHODS, "refined_lee")
         )
         self.addParameter(
-            QgsProcessingParameterNumber(self.LOOKS, self.tr("Number of looks"), double, 1.0, False, 0.01)
+            QgsProcessingParameterNumber(
+                self.LOOKS, self.tr("Number of looks (0 = estimated)"), double, 0.0, False, 0.0, 1e5
+            )
         )
         self.addParameter(
             QgsProcessingParameterNumber(
@@ -176,51 +218,189 @@ class ChangeDetectionAlgorithm(SarAlgorithm):
         after_path, after_info = self.raster_source(parameters, self.AFTER, context)
         band_before = self.band_number(parameters, self.BAND_BEFORE, context, info)
         band_after = self.band_number(parameters, self.BAND_AFTER, context, after_info)
+        if self.parameterAsBool(parameters, self.JOINT_BANDS, context):
+            if info.bands != after_info.bands:
+                raise self.error(
+                    "JOINT_BANDS needs as many bands in AFTER as in BEFORE, got {} and {}", after_info.bands, info.bands
+                )
+            bands_before = bands_after = list(range(1, info.bands + 1))
+        else:
+            bands_before, bands_after = [band_before], [band_after]
         method = self.parameterAsEnumString(parameters, self.METHOD, context)
         looks = self.parameterAsDouble(parameters, self.LOOKS, context)
         min_area = self.parameterAsDouble(parameters, self.MIN_AREA, context)
         if min_area < 0:
             raise self.error("MIN_AREA must be >= 0, got MIN_AREA={}", min_area)
-        before = read_band(before_path, band_before)
-        with aligned(after_path, info) as path:
+        min_pixels = int(math.ceil(min_area / info.pixel_area)) if min_area > 0 else 1
+        input_scale = self.parameterAsEnumString(parameters, self.INPUT_SCALE, context)
+        normalise = self.parameterAsEnumString(parameters, self.NORMALISE, context) == "auto"
+        floor = parameters.get(self.NOISE_FLOOR_DB)
+        floor = None if floor in (None, "") else self.parameterAsDouble(parameters, self.NOISE_FLOOR_DB, context)
+        used = {"METHOD": method, "INPUT_SCALE": input_scale, "NORMALISE": "auto" if normalise else "none"}
+        job = SimpleNamespace(
+            before_path=before_path,
+            after_path=after_path,
+            info=info,
+            bands_before=bands_before,
+            bands_after=bands_after,
+            method=method,
+            input_scale=input_scale,
+            normalise=normalise,
+            floor=floor,
+            min_pixels=min_pixels,
+            used=used,
+        )
+        result = run = None
+        if method == "automatic":
+            used.update(
+                ALPHA=self.parameterAsDouble(parameters, self.ALPHA, context),
+                MIN_CHANGE_DB=self.parameterAsDouble(parameters, self.MIN_CHANGE_DB, context),
+                LOOKS=looks or "estimated",
+                NOISE_FLOOR_DB=floor if floor is not None else "estimated",
+            )
+            regions, run = self._automatic(parameters, context, feedback, job)
+        else:
+            result, regions = self._in_memory(parameters, context, feedback, job)
+        feedback.setProgress(80)
+        feedback.pushInfo(
+            self.tr("{} loss and {} gain regions").format(regions.change.count("loss"), regions.change.count("gain"))
+        )
+        results = self._write_outputs(parameters, context, feedback, info, method, regions)
+        html_out = self.parameterAsFileOutput(parameters, self.OUTPUT_HTML, context)
+        if html_out:
+            if run is not None:
+                html = change_report.automatic_report(run, regions, parameters=used, pixel_area=info.pixel_area)
+            else:
+                html = change_report.html_report(
+                    result, regions, method=method, parameters=used, pixel_area=info.pixel_area
+                )
+            with open(html_out + ".part", "w", encoding="utf-8") as handle:
+                handle.write(html)
+            os.replace(html_out + ".part", html_out)
+            results[self.OUTPUT_HTML] = html_out
+        return results
+
+    def _automatic(self, parameters, context, feedback, job):
+        used, bands_before, bands_after = job.used, job.bands_before, job.bands_after
+        folder = tempfile.mkdtemp(prefix="sarchange_", dir=QgsProcessingUtils.tempFolder())
+        try:
+            classes_path = os.path.join(folder, "classes.tif")
+            run = change_io.detect_change_rasters(
+                job.before_path,
+                job.after_path,
+                classes_path,
+                bands_before=bands_before,
+                bands_after=bands_after,
+                input_scale=used["INPUT_SCALE"],
+                looks=self.parameterAsDouble(parameters, self.LOOKS, context),
+                alpha=used["ALPHA"],
+                min_change_db=used["MIN_CHANGE_DB"],
+                noise_floor_db=job.floor,
+                normalise=job.normalise,
+                progress=self.progress_fn(feedback, 2, 60),
+                is_cancelled=feedback.isCanceled,
+            )
+            model = run.model
+            feedback.pushInfo(self.tr("Input scale: before {}, after {}").format(run.scale_before, run.scale_after))
+            for c in range(model.channels):
+                feedback.pushInfo(
+                    self.tr(
+                        "Channel {}: looks {:.2f} per pixel ({} with LOOKS=0), {:.1f} in the {} x {} window; "
+                        "gain after/before {:+.2f} dB (removed: {}); noise floor {:.2f} dB"
+                    ).format(
+                        c + 1,
+                        model.pixel_looks[c],
+                        "estimated" if not used["LOOKS"] or used["LOOKS"] == "estimated" else "given",
+                        model.window_looks[c],
+                        model.window,
+                        model.window,
+                        model.gain_db[c],
+                        "yes" if job.normalise else "no",
+                        model.noise_floor_db[c],
+                    )
+                )
+            feedback.pushInfo(
+                self.tr("Thresholds (Kittler-Illingworth): loss {}, gain {}").format(
+                    _db(model.loss.threshold), _db(model.gain.threshold)
+                )
+            )
+            for note in model.notes:
+                feedback.pushInfo(note)
+            feedback.setProgress(62)
+            regions = change_io.regions_from_class_raster(
+                classes_path,
+                job.before_path,
+                job.after_path,
+                band_before=bands_before[0],
+                band_after=bands_after[0],
+                scale_before=run.scale_before,
+                scale_after=run.scale_after,
+                gain_db=model.gain_db[0],
+                looks_per_pixel=model.window_looks[0] / model.window**2,
+                min_pixels=job.min_pixels,
+                is_cancelled=feedback.isCanceled,
+            )
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        return regions, run
+
+    def _in_memory(self, parameters, context, feedback, job):
+        info, method, used = job.info, job.method, job.used
+        band_before, band_after = job.bands_before[0], job.bands_after[0]
+        before = read_band(job.before_path, band_before)
+        with aligned(job.after_path, info) as path:
             after = read_band(path, band_after)
+            after_dtype = raster_info(path).dtypes[band_after - 1]
+        scale_b = resolve_scale(job.input_scale, info.dtypes[band_before - 1], before)
+        scale_a = resolve_scale(job.input_scale, after_dtype, after)
+        feedback.pushInfo(self.tr("Input scale: before {}, after {}").format(scale_b, scale_a))
+        before, after = TO_POWER[scale_b](before), TO_POWER[scale_a](after)
+        given = self.parameterAsDouble(parameters, self.LOOKS, context)
+        after, looks, gain_db = change_io.prepare_pair(before, after, normalise=job.normalise, looks=given)
+        if job.normalise:
+            feedback.pushInfo(self.tr("Gain after/before {:+.2f} dB removed").format(gain_db))
+        if given <= 0:
+            feedback.pushInfo(self.tr("Looks estimated from the log-ratio spread: {:.2f}").format(looks))
+        used["LOOKS"] = round(looks, 3)
         feedback.setProgress(10)
         if feedback.isCanceled():
             raise Cancelled("cancelled by the user")
+        options = dict(
+            statistic=self.parameterAsEnumString(parameters, self.STATISTIC, context),
+            loss_threshold=self.parameterAsDouble(parameters, self.THRESHOLD_LOSS, context),
+            gain_threshold=self.parameterAsDouble(parameters, self.THRESHOLD_GAIN, context),
+            alpha=self.parameterAsDouble(parameters, self.ALPHA, context),
+            unit=self.parameterAsEnumString(parameters, self.UNIT, context),
+            classes=self.parameterAsInt(parameters, self.CLASSES, context),
+            despeckle=self.parameterAsEnumString(parameters, self.DESPECKLE, context),
+        )
+        used.update({k.upper(): v for k, v in options.items() if _applies(method, k)})
         result = change.detect_change(
             before,
             after,
             method,
-            statistic=self.parameterAsEnumString(parameters, self.STATISTIC, context),
-            loss_threshold=self.parameterAsDouble(parameters, self.THRESHOLD_LOSS, context),
-            gain_threshold=self.parameterAsDouble(parameters, self.THRESHOLD_GAIN, context),
             looks=looks,
-            alpha=self.parameterAsDouble(parameters, self.ALPHA, context),
-            unit=self.parameterAsEnumString(parameters, self.UNIT, context),
-            classes=self.parameterAsInt(parameters, self.CLASSES, context),
             scale=self.parameterAsDouble(parameters, self.SCALE, context),
             sigma=self.parameterAsDouble(parameters, self.SIGMA, context),
             min_size=self.parameterAsInt(parameters, self.MIN_SIZE, context),
             seed=self.parameterAsInt(parameters, self.SEED, context),
-            despeckle=self.parameterAsEnumString(parameters, self.DESPECKLE, context),
             window=self.parameterAsInt(parameters, self.WINDOW, context),
+            **options,
         )
+        if result.looks_efficiency is not None:
+            feedback.pushInfo(self.tr("Speckle correlation efficiency eta = {:.3f}").format(result.looks_efficiency))
         feedback.setProgress(60)
-        min_pixels = int(math.ceil(min_area / info.pixel_area)) if min_area > 0 else 1
         regions = change.change_regions(
             result.classes,
             before,
             after,
-            min_pixels=min_pixels,
+            min_pixels=job.min_pixels,
             looks=looks,
             looks_efficiency=result.looks_efficiency or 1.0,
         )
-        feedback.pushInfo(
-            self.tr("{} loss and {} gain regions").format(regions.change.count("loss"), regions.change.count("gain"))
-        )
-        if result.looks_efficiency is not None:
-            feedback.pushInfo(self.tr("Speckle correlation efficiency eta = {:.3f}").format(result.looks_efficiency))
+        return result, regions
 
+    def _write_outputs(self, parameters, context, feedback, info, method, regions):
         fields = QgsFields()
         fields.append(QgsField("change", QVariant.String))
         for name in ("mean_before_db", "mean_after_db", "change_db", "area_m2"):
@@ -228,7 +408,7 @@ class ChangeDetectionAlgorithm(SarAlgorithm):
         fields.append(QgsField("pixels", QVariant.Int))
         fields.append(QgsField("p_value", QVariant.Double))
         fields.append(QgsField("method", QVariant.String))
-        is_lr = method == "likelihood_ratio"
+        has_p = method in ("likelihood_ratio", "automatic")
 
         def attributes(label):
             i = label - 1
@@ -239,7 +419,7 @@ class ChangeDetectionAlgorithm(SarAlgorithm):
                 float(regions.change_db[i]),
                 float(regions.pixels[i] * info.pixel_area),
                 int(regions.pixels[i]),
-                float(regions.p_value[i]) if is_lr else None,
+                float(regions.p_value[i]) if has_p else None,
                 method,
             ]
 
@@ -248,8 +428,7 @@ class ChangeDetectionAlgorithm(SarAlgorithm):
         )
         self.style_output(context, dest_id, "change_polygons")
         results = {self.OUTPUT: dest_id}
-        feedback.setProgress(85)
-
+        feedback.setProgress(90)
         raster_out = self.parameterAsOutputLayer(parameters, self.OUTPUT_RASTER, context)
         if raster_out:
             with RasterWriter.like(info, raster_out, dtype="uint8", nodata=change.NODATA) as writer:
@@ -257,29 +436,20 @@ class ChangeDetectionAlgorithm(SarAlgorithm):
                 writer.set_color_table(CLASS_COLOURS)
                 writer.set_band_description(1, "change: 0 none, 1 loss, 2 gain")
             results[self.OUTPUT_RASTER] = raster_out
-        html_out = self.parameterAsFileOutput(parameters, self.OUTPUT_HTML, context)
-        if html_out:
-            html = change_report.html_report(
-                result,
-                regions,
-                method=method,
-                parameters={
-                    k: parameters.get(k)
-                    for k in (
-                        self.METHOD,
-                        self.DESPECKLE,
-                        self.LOOKS,
-                        self.ALPHA,
-                        self.UNIT,
-                        self.THRESHOLD_LOSS,
-                        self.THRESHOLD_GAIN,
-                        self.MIN_AREA,
-                    )
-                },
-                pixel_area=info.pixel_area,
-            )
-            with open(html_out + ".part", "w", encoding="utf-8") as handle:
-                handle.write(html)
-            os.replace(html_out + ".part", html_out)
-            results[self.OUTPUT_HTML] = html_out
         return results
+
+
+def _db(value):
+    return "none" if value is None else f"{value:+.2f} dB"
+
+
+#: Which options of :func:`change.detect_change` each method uses (for the report).
+_OPTIONS_OF = {
+    "threshold": ("statistic", "loss_threshold", "gain_threshold", "despeckle"),
+    "likelihood_ratio": ("alpha", "unit", "despeckle"),
+    "superpixel_kmeans": ("classes", "despeckle"),
+}
+
+
+def _applies(method, option):
+    return option in _OPTIONS_OF.get(method, ())

@@ -1,0 +1,241 @@
+"""The automatic two-date change decision: estimates, invariances, gates, blockwise, real data."""
+
+import os
+
+import numpy as np
+import pytest
+
+from sar_change.algorithms import change_auto, change_io, change_stats, simulate
+from sar_change.algorithms.change import GAIN, LOSS, NODATA
+from sar_change.algorithms.convert import TO_POWER, resolve_scale
+from sar_change.algorithms.raster_io import read_band
+
+
+def gamma_pair(shape, looks, seed=0):
+    rng = np.random.default_rng(seed)
+    before = rng.gamma(looks, 1 / looks, shape).astype(np.float32)
+    after = rng.gamma(looks, 1 / looks, shape).astype(np.float32)
+    return before, after
+
+
+def changed_pair(looks=4, seed=0, size=256, step_db=-8.0):
+    """A no-change background with one square losing ``step_db`` (and its truth mask)."""
+    before, after = gamma_pair((size, size), looks, seed)
+    truth = np.zeros((size, size), bool)
+    truth[80:150, 60:140] = True
+    after[truth] *= np.float32(10 ** (step_db / 10))
+    return before, after, truth
+
+
+# -- estimates -------------------------------------------------------------------------------------
+@pytest.mark.parametrize("looks", [1.0, 4.0, 16.0])
+def test_looks_from_log_ratio_spread_recovers_gamma_looks(looks):
+    before, after = gamma_pair((300, 300), looks, seed=1)
+    _, sd = change_stats.robust_centre_scale(np.log(after) - np.log(before))
+    assert change_stats.looks_from_log_ratio_sd(sd) == pytest.approx(looks, rel=0.1)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [np.full(1000, 3.0), np.full(10, 0.5), np.full(1000, np.nan), np.r_[np.full(999, 1.0), 2.0]],
+    ids=["constant", "too-few", "all-nan", "saturated"],
+)
+def test_degenerate_spread_is_a_clear_error_never_nan(values):
+    with pytest.raises(ValueError, match="valid pixels|no spread"):
+        change_stats.robust_centre_scale(values)
+
+
+def test_kittler_illingworth_finds_no_change_class_in_pure_speckle():
+    before, after = gamma_pair((256, 256), 4)
+    stat = 10 * np.log10(after / before)
+    assert change_stats.kittler_illingworth(stat, "low").threshold is None
+    assert change_stats.kittler_illingworth(stat, "high").threshold is None
+
+
+def test_kittler_illingworth_splits_a_separate_population_between_the_modes():
+    rng = np.random.default_rng(0)
+    stat = np.r_[rng.normal(0, 1, 50_000), rng.normal(-10, 1.5, 2_000)]
+    side = change_stats.kittler_illingworth(stat, "low")
+    assert -8 < side.threshold < -2.5
+    assert side.fraction == pytest.approx(2_000 / 52_000, rel=0.3)
+    assert change_stats.kittler_illingworth(stat, "high").threshold is None
+
+
+def test_generalised_gaussian_fit_recovers_gaussian_shape():
+    x = np.random.default_rng(2).normal(1.0, 2.0, 100_000)
+    fitted = change_stats.fit_generalised_gaussian(x, np.ones(x.size))
+    assert fitted.shape == pytest.approx(2.0, rel=0.05)
+    assert fitted.centre == pytest.approx(1.0, abs=0.03)
+
+
+# -- decision --------------------------------------------------------------------------------------
+def test_step_change_found_with_estimated_looks_and_no_false_alarm_outside():
+    before, after, truth = changed_pair()
+    model = change_auto.fit_pair_model(before, after)
+    classes, stat, p = change_auto.classify_pair(model, before, after)
+    assert model.pixel_looks[0] == pytest.approx(4, rel=0.15)
+    assert model.loss.threshold is not None and model.gain.threshold is None
+    assert (classes[truth] == LOSS).mean() > 0.95
+    assert (classes[~truth] != 0).mean() < 0.005
+    assert np.nanmedian(stat[truth]) == pytest.approx(-8, abs=1)
+
+
+def test_no_change_pair_flags_at_most_alpha():
+    before, after = gamma_pair((400, 400), 1, seed=3)
+    model = change_auto.fit_pair_model(before, after, alpha=0.01)
+    classes, _, _ = change_auto.classify_pair(model, before, after)
+    assert (classes > 0).mean() <= 0.01
+
+
+def test_a_constant_gain_on_one_date_changes_nothing_with_normalisation():
+    before, after, _ = changed_pair()
+    reference = change_auto.classify_pair(change_auto.fit_pair_model(before, after), before, after)[0]
+    scaled = after * np.float32(7.3)
+    model = change_auto.fit_pair_model(before, scaled)
+    assert model.gain_db[0] == pytest.approx(10 * np.log10(7.3), abs=0.3)
+    assert (change_auto.classify_pair(model, before, scaled)[0] == reference).mean() > 0.999
+
+
+def test_without_normalisation_the_gain_stays_in_the_statistic():
+    before, after = gamma_pair((200, 200), 8)
+    after *= np.float32(10.0)  # +10 dB everywhere
+    model = change_auto.fit_pair_model(before, after, normalise=False)
+    assert model.gain_db == (0.0,)
+    assert np.nanmedian(change_auto.classify_pair(model, before, after)[1]) == pytest.approx(10.0, abs=0.5)
+
+
+def test_dark_on_both_dates_below_the_noise_floor_is_not_change():
+    before, after, truth = changed_pair(step_db=-8.0)
+    floor_db = 10 * np.log10(2.0)  # above every level: everything is "dark on both dates"
+    model = change_auto.fit_pair_model(before, after, noise_floor_db=floor_db)
+    assert (change_auto.classify_pair(model, before, after)[0][truth] == LOSS).mean() < 0.01
+
+
+def test_min_change_db_removes_changes_smaller_than_it():
+    before, after, truth = changed_pair(step_db=-8.0)
+    model = change_auto.fit_pair_model(before, after, min_change_db=15.0)
+    assert (change_auto.classify_pair(model, before, after)[0] > 0).sum() == 0
+
+
+def test_nodata_stays_nodata_and_never_enters_the_map():
+    before, after, truth = changed_pair()
+    before[:20] = np.nan
+    model = change_auto.fit_pair_model(before, after)
+    classes, stat, _ = change_auto.classify_pair(model, before, after)
+    assert (classes[:20] == NODATA).all() and np.isnan(stat[:20]).all()
+    assert (classes[truth] == LOSS).mean() > 0.9
+
+
+def test_constant_pair_is_a_clear_error():
+    flat = np.ones((100, 100), np.float32)
+    with pytest.raises(ValueError, match="no spread"):
+        change_auto.fit_pair_model(flat, flat)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"alpha": 0}, "alpha"),
+        ({"min_change_db": -1}, "min_change_db"),
+        ({"looks": -2}, "looks"),
+        ({"window": 4}, "window"),
+    ],
+)
+def test_bad_parameters_are_value_errors_naming_them(kwargs, message):
+    before, after, _ = changed_pair()
+    with pytest.raises(ValueError, match=message):
+        change_auto.fit_pair_model(before, after, **kwargs)
+
+
+def test_dual_polarisation_joint_test_is_calibrated_and_finds_a_change_in_one_channel():
+    rng = np.random.default_rng(5)
+    shape = (2, 300, 300)
+    before = rng.gamma(4, 1 / 4, shape).astype(np.float32)
+    after = rng.gamma(4, 1 / 4, shape).astype(np.float32)
+    model = change_auto.fit_pair_model(before, after)
+    assert model.channels == 2
+    assert (change_auto.classify_pair(model, before, after)[0] > 0).mean() <= 0.01
+    # The joint test alone (no effect-size gate) rejects at about ALPHA on pure speckle.
+    means = [np.stack([change_auto.box_mean(x[c], model.window) for c in range(2)]) for x in (before, after)]
+    p = change_auto.gate_pvalue(means[0], means[1], model.window_looks)
+    assert 0.003 < (p < 0.01).mean() < 0.02
+    after[1, 100:180, 100:180] *= np.float32(0.1)  # HV loses 10 dB, HH unchanged
+    model = change_auto.fit_pair_model(before, after)
+    classes = change_auto.classify_pair(model, before, after)[0]
+    assert (classes[105:175, 105:175] == LOSS).mean() > 0.9
+
+
+def test_blockwise_file_run_equals_the_whole_array(write_raster, tmp_path):
+    before, after, _ = changed_pair(size=700)
+    b, a = write_raster("b.tif", before), write_raster("a.tif", after)
+    run = change_io.detect_change_rasters(b, a, str(tmp_path / "c.tif"), block_size=256)
+    blockwise = np.nan_to_num(read_band(str(tmp_path / "c.tif")), nan=NODATA).astype(np.uint8)
+    whole = change_auto.classify_pair(run.model, before, after)[0]
+    assert (blockwise == whole).all()
+    assert run.scale_before == run.scale_after == "linear"
+
+
+@pytest.mark.parametrize("scale", ["db", "amplitude", "display"])
+def test_db_amplitude_and_8bit_inputs_give_the_same_map(write_raster, tmp_path, scale):
+    before, after, truth = changed_pair()
+    reference = change_auto.classify_pair(change_auto.fit_pair_model(before, after), before, after)[0]
+    if scale == "db":
+        arrays = [10 * np.log10(x) for x in (before, after)]
+    elif scale == "amplitude":
+        arrays = [np.sqrt(x) for x in (before, after)]
+    else:  # 8-bit display amplitude, a stretch per date as distributed images have
+        arrays = [np.clip(np.round(np.sqrt(x) * k), 0, 255).astype(np.uint8) for x, k in ((before, 60), (after, 75))]
+    paths = [write_raster(f"{n}.tif", x) for n, x in zip("ba", arrays)]
+    # amplitude cannot be told from power by its values: it is named, as a user would
+    run = change_io.detect_change_rasters(
+        *paths, str(tmp_path / "c.tif"), input_scale="amplitude" if scale == "amplitude" else "auto"
+    )
+    assert run.scale_before == scale
+    classes = np.nan_to_num(read_band(str(tmp_path / "c.tif")), nan=NODATA)
+    agreement = ((classes == LOSS) == (reference == LOSS)).mean()
+    assert agreement > (0.995 if scale != "display" else 0.98)
+    assert (classes[truth] == LOSS).mean() > 0.9
+
+
+def test_auto_scale_rule():
+    assert resolve_scale("auto", np.uint8, np.array([3, 200])) == "display"
+    assert resolve_scale("auto", np.float32, np.array([-12.0, -3.0])) == "db"
+    assert resolve_scale("auto", np.float32, np.array([0.1, 0.3])) == "linear"
+    assert resolve_scale("amplitude", np.uint8, np.array([1])) == "amplitude"
+    with pytest.raises(ValueError, match="input_scale"):
+        resolve_scale("decibel", np.float32, np.array([1.0]))
+    with pytest.raises(ValueError, match="no valid pixel"):
+        resolve_scale("auto", np.float32, np.array([np.nan]))
+    assert TO_POWER["display"](np.array([0, 2], np.uint8)).tolist() == [0.25, 4.0]
+
+
+def test_simulated_pair_with_gain_step_still_finds_the_patches():
+    scene = simulate.simulate_pair(384, 384, looks=4, seed=1)
+    after = scene["after"] * np.float32(3.0)
+    model = change_auto.fit_pair_model(scene["before"], after)
+    classes = change_auto.classify_pair(model, scene["before"], after)[0]
+    truth = scene["truth"] > 0
+    found = (classes > 0) & (classes != NODATA)
+    assert (found & truth).sum() / max(found.sum(), 1) > 0.9  # precision
+    assert model.gain_db[0] == pytest.approx(10 * np.log10(3.0), abs=0.5)
+
+
+# -- real data -------------------------------------------------------------------------------------
+def kappa(changed, reference):
+    n = changed.size
+    pcc = (changed == reference).mean()
+    expected = (changed.sum() * reference.sum() + (~changed).sum() * (~reference).sum()) / n**2
+    return (pcc - expected) / (1 - expected)
+
+
+def test_bern_flood_with_defaults_beats_pca_kmeans_baseline(shared_data, tmp_path):
+    folder = os.path.join(shared_data, "bern_ers2")
+    run = change_io.detect_change_rasters(
+        os.path.join(folder, "bern_1999-04.bmp"), os.path.join(folder, "bern_1999-05.bmp"), str(tmp_path / "c.tif")
+    )
+    reference = read_band(os.path.join(folder, "bern_reference_change.bmp")) > 127
+    classes = np.nan_to_num(read_band(str(tmp_path / "c.tif")), nan=NODATA)
+    changed = (classes == LOSS) | (classes == GAIN)
+    assert run.scale_before == "display"
+    assert kappa(changed, reference) > 0.865  # PCA + k-means (Celik 2009): 0.856 on this pair
+    assert (classes == GAIN).sum() == 0  # a flood: the water only darkens

@@ -123,6 +123,11 @@ def speckle_correlation_efficiency(
         agg = window.reshape(rows // factor, factor, cols // factor, factor).mean(axis=(1, 3))
         aggregates.append(agg.mean() ** 2 / agg.var(ddof=1))
     eta = float(np.mean(aggregates)) / (factor * factor * pixel_enl)
+    if not np.isfinite(eta):
+        raise ValueError(
+            "the speckle correlation efficiency could not be estimated (no homogeneous, varying block); "
+            "use UNIT=pixel or METHOD=automatic"
+        )
     return float(np.clip(eta, 0.05, 1.0))
 
 
@@ -233,7 +238,7 @@ def detect_change(
         stat = change_statistic(sb, sa, statistic)
         result = ChangeResult(classify_threshold(stat, loss_threshold, gain_threshold), stat)
     elif method == "superpixel_kmeans":
-        result = _superpixel_kmeans(sb, sa, valid, classes, scale, sigma, min_size, seed)
+        result = _superpixel_kmeans(sb, sa, valid, classes, scale, sigma, min_size, seed, statistic)
     elif unit == "pixel":
         p = ratio_test_pvalue(before, after, looks).astype(np.float32)
         stat = log_ratio_db(before, after)
@@ -267,21 +272,41 @@ def _segment_log_ratio(labels, n, before, after, valid):
     return ratio_db, sum_b, sum_a, count
 
 
-def _superpixel_kmeans(sb, sa, valid, n_classes, scale, sigma, min_size, seed):
+#: A k-means cluster is change only when its centre lies this many robust standard deviations of
+#: the segment statistic away from the no-change cluster's centre.
+KMEANS_SEPARATION = 2.0
+
+
+def _superpixel_kmeans(sb, sa, valid, n_classes, scale, sigma, min_size, seed, statistic="log_ratio"):
+    """Segments of the despeckled pair, k-means on their mean change, change only where clearly separated.
+
+    k-means always cuts a statistic into ``n_classes``, even a unimodal one; so the cluster
+    nearest the median segment is no change, and the others are loss (below) or gain (above)
+    only when their centre is more than :data:`KMEANS_SEPARATION` robust standard deviations
+    (MAD) of the segments' statistic away from it. A stable scene then gets no change.
+    """
+    from .change_stats import robust_centre_scale
+
     if int(n_classes) != n_classes or n_classes < 2:
         raise ValueError(f"classes must be an integer >= 2, got classes={n_classes!r}")
     cluster = require("sklearn.cluster")
     labels, n = _segments(sb, sa, valid, scale, sigma, min_size)
-    ratio_db, _, _, count = _segment_log_ratio(labels, n, sb, sa, valid)
-    usable = np.isfinite(ratio_db) & (count > 0)
+    ratio_db, sum_b, sum_a, count = _segment_log_ratio(labels, n, sb, sa, valid)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        value = ratio_db if statistic == "log_ratio" else (sum_a - sum_b) / count
+    usable = np.isfinite(value) & (count > 0)
     segment_class = np.full(n, NO_CHANGE, np.uint8)
-    if usable.sum() >= n_classes:
+    if usable.sum() >= max(n_classes, 50):
         km = cluster.KMeans(n_clusters=int(n_classes), random_state=seed, n_init=10)
-        assignment = km.fit_predict(ratio_db[usable].reshape(-1, 1), sample_weight=count[usable])
-        order = np.argsort(km.cluster_centers_.ravel())
-        segment_class[np.flatnonzero(usable)[assignment == order[0]]] = LOSS
-        segment_class[np.flatnonzero(usable)[assignment == order[-1]]] = GAIN
-    return ChangeResult(segment_class[labels], ratio_db[labels].astype(np.float32), segments=labels)
+        assignment = km.fit_predict(value[usable].reshape(-1, 1), sample_weight=count[usable])
+        centres = km.cluster_centers_.ravel()
+        middle, spread = robust_centre_scale(value[usable], "segment change statistic")
+        stable = int(np.argmin(np.abs(centres - middle)))
+        ids = np.flatnonzero(usable)
+        for k, centre in enumerate(centres):
+            if k != stable and abs(centre - centres[stable]) > KMEANS_SEPARATION * spread:
+                segment_class[ids[assignment == k]] = LOSS if centre < centres[stable] else GAIN
+    return ChangeResult(segment_class[labels], value[labels].astype(np.float32), segments=labels)
 
 
 def _smoother(method, window, looks):

@@ -257,13 +257,30 @@ def gate_pvalue(before_mean: np.ndarray, after_mean: np.ndarray, looks: Tuple[fl
     return stats.chi2.sf(np.maximum(total, 0), before_mean.shape[0])
 
 
-def classify_pair(model: PairModel, before, after) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+def gate_rejects(before_mean: np.ndarray, after_mean: np.ndarray, looks: Tuple[float, ...], alpha: float):
+    """Where :func:`gate_pvalue` < ``alpha``, from the test's critical values (no per-pixel p-value)."""
+    stats = require("scipy.stats")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if before_mean.shape[0] == 1:
+            upper = np.float32(stats.f.isf(alpha / 2, 2 * looks[0], 2 * looks[0]))
+            ratio = after_mean[0] / before_mean[0]
+            return (ratio > upper) | (ratio < 1 / upper)
+        total = np.zeros(before_mean.shape[1:], np.float32)
+        for c, m in enumerate(looks):
+            x = after_mean[c] / (after_mean[c] + before_mean[c])
+            total += np.float32(-2 * m) * (np.float32(np.log(4.0)) + np.log(x) + np.log1p(-x))
+        return total > np.float32(stats.chi2.isf(alpha, before_mean.shape[0]))
+
+
+def classify_pair(
+    model: PairModel, before, after, *, with_pvalue: bool = True
+) -> Tuple[np.ndarray, np.ndarray, Optional[np.ndarray]]:
     """Change classes, statistic (dB) and gate p-value of a pair (or a block with its halo).
 
     Returns uint8 classes (:data:`NO_CHANGE`, :data:`LOSS`, :data:`GAIN`, :data:`NODATA`),
-    float32 gain-free log-ratio of the local levels (dB) and float32 p-values.
+    float32 gain-free log-ratio of the local levels (dB) and float32 p-values (None unless
+    ``with_pvalue``: the gate itself compares with the test's critical values).
     """
-    ndimage = require("scipy.ndimage")
     before, after = _as_stack(before), _as_stack(after)
     if before.shape != after.shape or before.shape[0] != model.channels:
         raise ValueError(
@@ -285,9 +302,11 @@ def classify_pair(model: PairModel, before, after) -> Tuple[np.ndarray, np.ndarr
         mb.append(box_mean(before[c], model.window))
         ma.append(box_mean(after[c], model.window) * scale)
     stat /= sum(model.weights)
-    p = gate_pvalue(np.stack(mb), np.stack(ma), model.window_looks)
+    mb, ma = np.stack(mb), np.stack(ma)
+    p = gate_pvalue(mb, ma, model.window_looks) if with_pvalue else None
     with np.errstate(invalid="ignore"):
-        allowed = valid & (p < model.alpha) & ~dark & (np.abs(stat) >= model.min_change_db)
+        allowed = valid & gate_rejects(mb, ma, model.window_looks, model.alpha)
+        allowed &= ~dark & (np.abs(stat) >= model.min_change_db)
     loglik = np.full((3,) + stat.shape, -np.inf)
     for k, (density, prior) in enumerate(zip(model.classes, model.priors)):
         if density is not None:
@@ -300,14 +319,28 @@ def classify_pair(model: PairModel, before, after) -> Tuple[np.ndarray, np.ndarr
         labels[(stat <= model.loss.threshold) & np.isfinite(loglik[LOSS])] = LOSS
     if model.gain.threshold is not None:
         labels[(stat >= model.gain.threshold) & np.isfinite(loglik[GAIN])] = GAIN
+    cv2 = require("cv2")
     neighbours = np.ones((3, 3), np.float32)
     neighbours[1, 1] = 0
-    for _ in range(model.iterations):
-        support = [ndimage.convolve((labels == k).astype(np.float32), neighbours, mode="nearest") for k in range(3)]
-        labels = np.argmax(loglik + model.beta * np.stack(support), axis=0).astype(np.uint8)
+    possible = [k for k in range(3) if np.isfinite(loglik[k]).any()]
+    loglik = loglik[possible].astype(np.float32)
+    codes = np.asarray(possible, np.uint8)
+    beta = np.float32(model.beta)
+    for _ in range(model.iterations if len(possible) > 1 else 0):
+        support = np.stack(
+            [
+                cv2.filter2D((labels == k).astype(np.float32), -1, neighbours, borderType=cv2.BORDER_REPLICATE)
+                for k in possible
+            ]
+        )
+        score = loglik + beta * support
+        # argmax over two classes is one comparison (ties go to the first, as argmax does)
+        winner = (score[1] > score[0]).view(np.uint8) if len(possible) == 2 else np.argmax(score, axis=0)
+        labels = codes[winner]
     labels[~valid] = NODATA
     stat = stat.astype(np.float32)
     stat[~valid] = np.nan
-    p = p.astype(np.float32)
-    p[~valid] = np.nan
+    if p is not None:
+        p = p.astype(np.float32)
+        p[~valid] = np.nan
     return labels, stat, p

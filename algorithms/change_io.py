@@ -118,13 +118,13 @@ def detect_change_rasters(
             noise_floor_db=noise_floor_db,
             normalise=normalise,
         )
-        sample_classes, sample_stat, _ = change_auto.classify_pair(model, sample_b, sample_a)
+        sample_classes, sample_stat, _ = change_auto.classify_pair(model, sample_b, sample_a, with_pvalue=False)
         channels = len(bands_before)
 
         def classify_block(*windows):
             before = np.stack([to_b(w) for w in windows[:channels]])
             after = np.stack([to_a(w) for w in windows[channels:]])
-            return change_auto.classify_pair(model, before, after)[0]
+            return change_auto.classify_pair(model, before, after, with_pvalue=False)[0]
 
         sources = [(before_path, b) for b in bands_before] + [(after_on_grid, b) for b in bands_after]
         process_blocks(

@@ -63,12 +63,17 @@ def homogeneous_blocks(intensity: np.ndarray, block: int = 32, count: int = 10) 
             window = intensity[r : r + block, c : c + block]
             if not np.isfinite(window).all():
                 continue
+            if not window.std() > 0:
+                continue  # constant or saturated: an ENL of inf, not a homogeneous speckle area
             s = smooth[r : r + block, c : c + block]
             mean = s.mean()
             if mean > 0:
                 scores.append((s.std() / mean, r, c))
     if not scores:
-        raise ValueError(f"no {block} x {block} block without nodata: use a smaller block")
+        raise ValueError(
+            f"no {block} x {block} block with valid, varying pixels (the image is smaller than a block, "
+            "all nodata, or constant): the number of looks cannot be estimated here; give LOOKS"
+        )
     scores.sort()
     return [(r, c) for _, r, c in scores[:count]]
 

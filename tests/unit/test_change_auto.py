@@ -239,3 +239,22 @@ def test_bern_flood_with_defaults_beats_pca_kmeans_baseline(shared_data, tmp_pat
     assert run.scale_before == "display"
     assert kappa(changed, reference) > 0.865  # PCA + k-means (Celik 2009): 0.856 on this pair
     assert (classes == GAIN).sum() == 0  # a flood: the water only darkens
+
+
+# -- superpixel k-means ------------------------------------------------------------------------------
+def test_superpixel_kmeans_calls_nothing_change_on_a_stable_scene():
+    from sar_change.algorithms import change
+
+    scene = simulate.simulate_pair(256, 256, looks=4, seed=3, patches=[])
+    result = change.detect_change(scene["before"], scene["after"], "superpixel_kmeans", despeckle="lee", looks=4)
+    assert (result.classes == LOSS).mean() < 0.01 and (result.classes == GAIN).mean() < 0.01
+
+
+@pytest.mark.parametrize("statistic", ["log_ratio", "difference"])
+def test_superpixel_kmeans_finds_a_clearly_separated_loss(statistic):
+    from sar_change.algorithms import change
+
+    before, after, truth = changed_pair(looks=4, step_db=-10.0)
+    result = change.detect_change(before, after, "superpixel_kmeans", despeckle="lee", looks=4, statistic=statistic)
+    loss = result.classes == LOSS
+    assert (loss & truth).sum() / (loss | truth).sum() > 0.6

@@ -16,9 +16,18 @@ import numpy as np
 from common import register_package
 
 register_package()
-from sar_change.algorithms import change, simulate  # noqa: E402
+from sar_change.algorithms import change, change_auto, simulate  # noqa: E402
+
+
+def detect(before, after, method, looks, **kwargs):
+    """Classes of one method; ``automatic`` estimates its looks itself (LOOKS=0, the default)."""
+    if method == "automatic":
+        return change_auto.classify_pair(change_auto.fit_pair_model(before, after), before, after)[0]
+    return change.detect_change(before, after, method, looks=looks, **kwargs).classes
+
 
 METHODS = [
+    ("automatic (default)", "automatic", {}),
     ("likelihood_ratio/superpixel", "likelihood_ratio", {"unit": "superpixel", "despeckle": "refined_lee"}),
     ("likelihood_ratio/pixel", "likelihood_ratio", {"unit": "pixel"}),
     ("threshold (lee, +-3 dB)", "threshold", {"despeckle": "lee"}),
@@ -70,19 +79,21 @@ def main(size=768, seeds=3):
                 size, size, looks=looks, seed=seed, patches=patches(size, db_range, px_range, rng)
             )
             for label, method, kwargs in METHODS:
-                result = change.detect_change(scene["before"], scene["after"], method, looks=looks, **kwargs)
+                classes = detect(scene["before"], scene["after"], method, looks, **kwargs)
                 # MIN_AREA as a user would set it: drop regions under 20 pixels.
-                regions = change.change_regions(result.classes, scene["before"], scene["after"], min_pixels=20)
+                regions = change.change_regions(classes, scene["before"], scene["after"], min_pixels=20)
                 totals[label] += scores(regions.classes, scene["truth"]) / seeds
         for label, (p, r, f) in totals.items():
             print(f"  {label:28s} P {p:.3f}  R {r:.3f}  F1 {f:.3f}")
     print("\nfalse alarms on no-change pairs (fraction of pixels flagged; no MIN_AREA)")
     for looks in (1, 4):
         for alpha in (0.01, 0.05):
-            rates = {"pixel": [], "superpixel": []}
+            rates = {"pixel": [], "superpixel": [], "automatic": []}
             for seed in range(seeds):
                 scene = simulate.simulate_pair(size, size, looks=looks, seed=50 + seed, patches=[])
-                for unit in rates:
+                flagged = detect(scene["before"], scene["after"], "automatic", looks)
+                rates["automatic"].append(np.isin(flagged, (change.LOSS, change.GAIN)).mean())
+                for unit in ("pixel", "superpixel"):
                     result = change.detect_change(
                         scene["before"],
                         scene["after"],

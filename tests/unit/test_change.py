@@ -70,12 +70,18 @@ def test_correlation_efficiency_drops_for_correlated_speckle():
     [
         ("likelihood_ratio", {"despeckle": "lee"}, 0.7),
         ("threshold", {"despeckle": "boxcar"}, 0.6),
-        ("superpixel_kmeans", {"despeckle": "lee"}, 0.05),  # forced loss/gain clusters: weak by design
     ],
 )
 def test_methods_find_simulated_change(pair, method, kwargs, minimum):
     result = change.detect_change(pair["before"], pair["after"], method, **kwargs)
     assert f1(result.classes, pair["truth"]) > minimum
+
+
+def test_superpixel_kmeans_does_not_force_change_clusters_on_weak_change(pair):
+    # The patches of this 1-look pair are not clearly separated segment by segment: k-means used
+    # to call its lowest and highest clusters loss and gain anyway (a third of the scene).
+    result = change.detect_change(pair["before"], pair["after"], "superpixel_kmeans", despeckle="lee")
+    assert np.isin(result.classes, (change.LOSS, change.GAIN)).mean() < 0.05
 
 
 def test_loss_and_gain_follow_the_sign_of_change(pair):

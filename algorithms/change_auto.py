@@ -155,7 +155,6 @@ def fit_pair_model(
     window : int
         Local window; 0 chooses it from the looks (:func:`window_for_looks`).
     """
-    stats = require("scipy.stats")
     before, after = _as_stack(before), _as_stack(after)
     if before.shape != after.shape:
         raise ValueError(f"before and after must have one shape, got {before.shape} and {after.shape}")
@@ -183,7 +182,6 @@ def fit_pair_model(
     window = window or window_for_looks(min(pixel_looks))
     gains, window_looks, sds, floors = [], [], [], []
     stat = np.zeros(valid.sum(), np.float64)
-    levels = []
     for c in range(before.shape[0]):
         lb = local_level(before[c], window, fills[c])[valid].astype(np.float64)
         la = local_level(after[c], window, fills[c])[valid].astype(np.float64)
@@ -192,7 +190,6 @@ def fit_pair_model(
         gains.append(centre if normalise else 0.0)
         sds.append(sd)
         stat_c = ratio - gains[-1]
-        levels.append((lb, la))
         mb, ma = box_mean(before[c], window)[valid], box_mean(after[c], window)[valid]
         _, sd_box = robust_centre_scale(np.log(ma) - np.log(mb), f"box log-ratio of channel {c + 1}")
         window_looks.append(looks_from_log_ratio_sd(sd_box))
@@ -218,8 +215,7 @@ def fit_pair_model(
         notes.append("no loss class: the log-ratio shows no separate population of decreases")
     if gain.threshold is None:
         notes.append("no gain class: the log-ratio shows no separate population of increases")
-    del stats
-    model = PairModel(
+    return PairModel(
         window=window,
         pixel_looks=tuple(pixel_looks),
         window_looks=tuple(window_looks),
@@ -235,7 +231,16 @@ def fit_pair_model(
         min_change_db=float(min_change_db),
         notes=notes,
     )
-    return model
+
+
+def _joint_minus_2_ln_q(before_mean: np.ndarray, after_mean: np.ndarray, looks: Tuple[float, ...], dtype):
+    """Sum over channels of ``-2 ln Q`` of the equal-mean test of two gamma means of ``looks`` looks."""
+    total = np.zeros(before_mean.shape[1:], dtype)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for c, m in enumerate(looks):
+            x = after_mean[c] / (after_mean[c] + before_mean[c])
+            total += dtype(-2 * m) * (dtype(np.log(4.0)) + np.log(x) + np.log1p(-x))
+    return total
 
 
 def gate_pvalue(before_mean: np.ndarray, after_mean: np.ndarray, looks: Tuple[float, ...]) -> np.ndarray:
@@ -244,31 +249,24 @@ def gate_pvalue(before_mean: np.ndarray, after_mean: np.ndarray, looks: Tuple[fl
     One channel: the exact F(2L, 2L) test. Several: the sum of the channels' ``-2 ln Q``
     against chi-square with one degree of freedom per channel.
     """
-    stats = require("scipy.stats")
     if before_mean.shape[0] == 1:
         from .change import ratio_test_pvalue
 
         return ratio_test_pvalue(before_mean[0], after_mean[0], looks[0])
-    total = np.zeros(before_mean.shape[1:], np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        for c, m in enumerate(looks):
-            x = after_mean[c] / (after_mean[c] + before_mean[c])
-            total += -2 * m * (np.log(4.0) + np.log(x) + np.log1p(-x))
-    return stats.chi2.sf(np.maximum(total, 0), before_mean.shape[0])
+    total = _joint_minus_2_ln_q(before_mean, after_mean, looks, np.float64)
+    return require("scipy.stats").chi2.sf(np.maximum(total, 0), before_mean.shape[0])
 
 
 def gate_rejects(before_mean: np.ndarray, after_mean: np.ndarray, looks: Tuple[float, ...], alpha: float):
     """Where :func:`gate_pvalue` < ``alpha``, from the test's critical values (no per-pixel p-value)."""
     stats = require("scipy.stats")
-    with np.errstate(invalid="ignore", divide="ignore"):
-        if before_mean.shape[0] == 1:
-            upper = np.float32(stats.f.isf(alpha / 2, 2 * looks[0], 2 * looks[0]))
+    if before_mean.shape[0] == 1:
+        upper = np.float32(stats.f.isf(alpha / 2, 2 * looks[0], 2 * looks[0]))
+        with np.errstate(invalid="ignore", divide="ignore"):
             ratio = after_mean[0] / before_mean[0]
             return (ratio > upper) | (ratio < 1 / upper)
-        total = np.zeros(before_mean.shape[1:], np.float32)
-        for c, m in enumerate(looks):
-            x = after_mean[c] / (after_mean[c] + before_mean[c])
-            total += np.float32(-2 * m) * (np.float32(np.log(4.0)) + np.log(x) + np.log1p(-x))
+    total = _joint_minus_2_ln_q(before_mean, after_mean, looks, np.float32)
+    with np.errstate(invalid="ignore"):
         return total > np.float32(stats.chi2.isf(alpha, before_mean.shape[0]))
 
 

@@ -18,7 +18,7 @@ from .align import aligned
 from .blocks import iter_blocks
 from .change import NODATA, ChangeRegions, label_change, regions_from_sums
 from .convert import TO_POWER, resolve_scale
-from .raster_io import check_band, open_raster, process_blocks, raster_info, read_window, sample_band
+from .raster_io import Cancelled, check_band, open_raster, process_blocks, raster_info, read_window, sample_band
 
 
 @dataclass
@@ -41,26 +41,6 @@ class PairRun:
     scale_after: str
     sample_statistic: np.ndarray
     sample_classes: np.ndarray
-
-
-def prepare_pair(before: np.ndarray, after: np.ndarray, *, normalise: bool = True, looks: float = 0.0):
-    """Gain and looks of an in-memory pair of linear intensities, for the methods of :mod:`.change`.
-
-    Returns ``(after, looks, gain_db)``: ``after`` divided by the gain between the dates (the
-    robust centre of the pixel log-ratio) when ``normalise``, and ``looks`` estimated from the
-    log-ratio spread (:func:`.change_stats.looks_from_log_ratio_sd`) when it is 0.
-    """
-    from .change_stats import looks_from_log_ratio_sd, robust_centre_scale
-
-    with np.errstate(invalid="ignore", divide="ignore"):
-        log_ratio = np.log(after) - np.log(before)
-    centre, spread = robust_centre_scale(log_ratio, "log-ratio of the pair")
-    del log_ratio
-    if normalise:
-        after = (after * np.exp(-centre)).astype(np.float32)
-    if looks <= 0:
-        looks = looks_from_log_ratio_sd(spread)
-    return after, float(looks), float(10 * centre / np.log(10)) if normalise else 0.0
 
 
 def _scale_of(path: str, band: int, input_scale: str) -> str:
@@ -173,8 +153,6 @@ def regions_from_class_raster(
         ds_b, ds_a = open_raster(before_path), open_raster(after_on_grid)
         for block in iter_blocks(rows, cols, block_rows=block_size, block_cols=block_size):
             if is_cancelled is not None and is_cancelled():
-                from .raster_io import Cancelled
-
                 raise Cancelled("cancelled by the user")
             window = block.read_window
             lab = labels[window].ravel()

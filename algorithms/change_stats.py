@@ -93,6 +93,24 @@ def looks_from_log_ratio_sd(sd_nat: float) -> float:
     return float(optimize.brentq(excess, 0.05, 1e5, xtol=1e-6))
 
 
+def prepare_pair(before: np.ndarray, after: np.ndarray, *, normalise: bool = True, looks: float = 0.0):
+    """Gain and looks of an in-memory pair of linear intensities, for the methods of :mod:`.change`.
+
+    Returns ``(after, looks, gain_db)``: ``after`` divided by the gain between the dates (the
+    robust centre of the pixel log-ratio) when ``normalise``, and ``looks`` estimated from the
+    log-ratio spread (:func:`.change_stats.looks_from_log_ratio_sd`) when it is 0.
+    """
+    with np.errstate(invalid="ignore", divide="ignore"):
+        log_ratio = np.log(after) - np.log(before)
+    centre, spread = robust_centre_scale(log_ratio, "log-ratio of the pair")
+    del log_ratio
+    if normalise:
+        after = (after * np.exp(-centre)).astype(np.float32)
+    if looks <= 0:
+        looks = looks_from_log_ratio_sd(spread)
+    return after, float(looks), float(10 * centre / np.log(10)) if normalise else 0.0
+
+
 # -- generalised Gaussian ---------------------------------------------------------------------------
 @dataclass
 class GeneralisedGaussian:

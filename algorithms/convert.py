@@ -94,7 +94,7 @@ INPUT_SCALES = ("auto",) + tuple(TO_POWER)
 def resolve_scale(scale: str, dtype, sample: np.ndarray) -> str:
     """The input scale ``auto`` stands for, from the raster's data type and a sample of its values.
 
-    Rule (the same in every algorithm): a Byte raster is display-scaled amplitude
+    Rule: a Byte raster is display-scaled amplitude
     (``display``); values with negatives are ``db``; anything else is ``linear`` power.
     Another ``scale`` is returned unchanged (after checking it).
     """

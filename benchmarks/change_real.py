@@ -19,7 +19,7 @@ import numpy as np
 from common import REPO_ROOT, register_package
 
 register_package()
-from sar_change.algorithms import change, change_io  # noqa: E402
+from sar_change.algorithms import change, change_io, change_stats  # noqa: E402
 from sar_change.algorithms.convert import TO_POWER  # noqa: E402
 from sar_change.algorithms.raster_io import read_band  # noqa: E402
 
@@ -86,7 +86,7 @@ def main(data=DEFAULT_DATA):
             f"gain {model.gain_db[0]:+.2f} dB, thresholds {model.loss.threshold} / {model.gain.threshold}"
         )
     power_b, power_a = TO_POWER["display"](grey_b), TO_POWER["display"](grey_a)
-    after, looks, _ = change_io.prepare_pair(power_b, power_a)
+    after, looks, _ = change_stats.prepare_pair(power_b, power_a)
     for label, method in (
         ("likelihood_ratio", "likelihood_ratio"),
         ("threshold", "threshold"),

@@ -21,7 +21,7 @@ from qgis.core import (
 )
 from qgis.PyQt.QtCore import QVariant
 
-from ..algorithms import change, change_io, change_report
+from ..algorithms import change, change_io, change_report, change_stats
 from ..algorithms.align import aligned
 from ..algorithms.convert import INPUT_SCALES, TO_POWER, resolve_scale
 from ..algorithms.despeckle import METHODS as DESPECKLE_METHODS
@@ -101,7 +101,8 @@ class ChangeDetectionAlgorithm(SarAlgorithm):
             "<i>threshold</i>: the pixel <b>STATISTIC</b> (<i>log_ratio</i> in dB, or <i>difference</i> in input "
             "units) against <b>THRESHOLD_LOSS</b> (default -3) and <b>THRESHOLD_GAIN</b> (default +3).\n"
             "<i>superpixel_kmeans</i>: Felzenszwalb segments of both dates, k-means (<b>CLASSES</b>, default 3) "
-            "on the segments' log-ratios; the lowest centre is loss, the highest gain.\n"
+            "on the segments' mean <b>STATISTIC</b> (log-ratio in dB, or the linear difference); a cluster is loss or "
+            "gain only when its centre is more than 2 robust standard deviations from the no-change cluster's.\n"
             "<b>LOOKS</b>: equivalent number of looks; 0 (default) estimates it from the spread of the pixel "
             "log-ratio (reported).\n"
             "<b>DESPECKLE</b> (not automatic): none or a despeckle method (window WINDOW) run first; the "
@@ -155,7 +156,11 @@ class ChangeDetectionAlgorithm(SarAlgorithm):
             )
         )
         self.addParameter(self.enum_parameter(self.UNIT, "Test unit (likelihood ratio)", change.UNITS, "superpixel"))
-        self.addParameter(self.enum_parameter(self.STATISTIC, "Statistic (threshold)", change.STATISTICS, "log_ratio"))
+        self.addParameter(
+            self.enum_parameter(
+                self.STATISTIC, "Statistic (threshold, superpixel k-means)", change.STATISTICS, "log_ratio"
+            )
+        )
         self.addParameter(
             QgsProcessingParameterNumber(
                 self.THRESHOLD_LOSS, self.tr("Loss threshold (dB for log ratio)"), double, -3.0
@@ -236,7 +241,11 @@ class ChangeDetectionAlgorithm(SarAlgorithm):
         normalise = self.parameterAsEnumString(parameters, self.NORMALISE, context) == "auto"
         floor = parameters.get(self.NOISE_FLOOR_DB)
         floor = None if floor in (None, "") else self.parameterAsDouble(parameters, self.NOISE_FLOOR_DB, context)
-        used = {"METHOD": method, "INPUT_SCALE": input_scale, "NORMALISE": "auto" if normalise else "none"}
+        used = {
+            "METHOD": method,
+            "INPUT_SCALE": input_scale,
+            "NORMALISE": "auto" if normalise else "none",
+        }
         job = SimpleNamespace(
             before_path=before_path,
             after_path=after_path,
@@ -248,6 +257,7 @@ class ChangeDetectionAlgorithm(SarAlgorithm):
             normalise=normalise,
             floor=floor,
             min_pixels=min_pixels,
+            looks=looks,
             used=used,
         )
         result = run = None
@@ -292,7 +302,7 @@ class ChangeDetectionAlgorithm(SarAlgorithm):
                 bands_before=bands_before,
                 bands_after=bands_after,
                 input_scale=used["INPUT_SCALE"],
-                looks=self.parameterAsDouble(parameters, self.LOOKS, context),
+                looks=job.looks,
                 alpha=used["ALPHA"],
                 min_change_db=used["MIN_CHANGE_DB"],
                 noise_floor_db=job.floor,
@@ -310,7 +320,7 @@ class ChangeDetectionAlgorithm(SarAlgorithm):
                     ).format(
                         c + 1,
                         model.pixel_looks[c],
-                        "estimated" if not used["LOOKS"] or used["LOOKS"] == "estimated" else "given",
+                        "given" if job.looks > 0 else "estimated",
                         model.window_looks[c],
                         model.window,
                         model.window,
@@ -355,8 +365,8 @@ class ChangeDetectionAlgorithm(SarAlgorithm):
         scale_a = resolve_scale(job.input_scale, after_dtype, after)
         feedback.pushInfo(self.tr("Input scale: before {}, after {}").format(scale_b, scale_a))
         before, after = TO_POWER[scale_b](before), TO_POWER[scale_a](after)
-        given = self.parameterAsDouble(parameters, self.LOOKS, context)
-        after, looks, gain_db = change_io.prepare_pair(before, after, normalise=job.normalise, looks=given)
+        given = job.looks
+        after, looks, gain_db = change_stats.prepare_pair(before, after, normalise=job.normalise, looks=given)
         if job.normalise:
             feedback.pushInfo(self.tr("Gain after/before {:+.2f} dB removed").format(gain_db))
         if given <= 0:

@@ -245,6 +245,7 @@ class ChangeDetectionAlgorithm(SarAlgorithm):
             "METHOD": method,
             "INPUT_SCALE": input_scale,
             "NORMALISE": "auto" if normalise else "none",
+            "MIN_AREA": min_area,
         }
         job = SimpleNamespace(
             before_path=before_path,
@@ -384,7 +385,7 @@ class ChangeDetectionAlgorithm(SarAlgorithm):
             classes=self.parameterAsInt(parameters, self.CLASSES, context),
             despeckle=self.parameterAsEnumString(parameters, self.DESPECKLE, context),
         )
-        used.update({k.upper(): v for k, v in options.items() if _applies(method, k)})
+        used.update({name: options[option] for name, option in _PARAMETERS_OF[method]})
         result = change.detect_change(
             before,
             after,
@@ -453,13 +454,15 @@ def _db(value):
     return "none" if value is None else f"{value:+.2f} dB"
 
 
-#: Which options of :func:`change.detect_change` each method uses (for the report).
-_OPTIONS_OF = {
-    "threshold": ("statistic", "loss_threshold", "gain_threshold", "despeckle"),
-    "likelihood_ratio": ("alpha", "unit", "despeckle"),
-    "superpixel_kmeans": ("classes", "despeckle"),
+#: The parameters each in-memory method uses (for the report), with the option of
+#: :func:`change.detect_change` each one sets.
+_PARAMETERS_OF = {
+    "threshold": (
+        ("STATISTIC", "statistic"),
+        ("THRESHOLD_LOSS", "loss_threshold"),
+        ("THRESHOLD_GAIN", "gain_threshold"),
+        ("DESPECKLE", "despeckle"),
+    ),
+    "likelihood_ratio": (("ALPHA", "alpha"), ("UNIT", "unit"), ("DESPECKLE", "despeckle")),
+    "superpixel_kmeans": (("STATISTIC", "statistic"), ("CLASSES", "classes"), ("DESPECKLE", "despeckle")),
 }
-
-
-def _applies(method, option):
-    return option in _OPTIONS_OF.get(method, ())

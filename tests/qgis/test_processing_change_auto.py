@@ -94,3 +94,23 @@ def test_bern_defaults_through_processing(run_alg, shared_data, tmp_path):
     reference = read_band(os.path.join(folder, "bern_reference_change.bmp")) > 127
     iou = (changed & reference).sum() / (changed | reference).sum()
     assert iou > 0.75
+
+
+def test_report_shows_the_thresholds_the_threshold_method_used(run_alg, pair, tmp_path):
+    result = run_alg(
+        "sarchange:changedetection",
+        {
+            "BEFORE": pair["before"],
+            "AFTER": pair["after"],
+            "METHOD": "threshold",
+            "THRESHOLD_LOSS": -4.5,
+            "THRESHOLD_GAIN": 5.5,
+            "MIN_AREA": 300,
+            "OUTPUT": str(tmp_path / "c.gpkg"),
+            "OUTPUT_HTML": str(tmp_path / "c.html"),
+        },
+    )
+    with open(result["OUTPUT_HTML"], encoding="utf-8") as handle:
+        report = handle.read()
+    assert "THRESHOLD_LOSS = -4.5" in report and "THRESHOLD_GAIN = 5.5" in report and "MIN_AREA = 300" in report
+    assert "ALPHA" not in report and "UNIT" not in report  # not used by this method

@@ -119,6 +119,25 @@ def box_mean(intensity: np.ndarray, window: int) -> np.ndarray:
         return np.where(count > 0.5 / (window * window), total / count, np.nan).astype(np.float32)
 
 
+def noise_floor(levels_db: np.ndarray) -> float:
+    """The level (dB) under which a pixel is noise floor or open water, from local levels of both dates.
+
+    Open water and radar shadow make a dark population of their own (specular, at the noise
+    floor), whose level fluctuates with wind and noise from date to date. When the levels show
+    such a population (a Kittler-Illingworth split of the low side supported by BIC), the floor is
+    the top of it: its centre plus three standard deviations, or the split if that is lower;
+    otherwise, or if that is lower, the :data:`NOISE_FLOOR_PERCENTILE` percentile.
+    """
+    levels_db = np.asarray(levels_db, np.float64)
+    levels_db = levels_db[np.isfinite(levels_db)]
+    floor = float(np.percentile(levels_db, NOISE_FLOOR_PERCENTILE))
+    centre, _ = robust_centre_scale(levels_db, "local level")
+    dark = kittler_illingworth(levels_db, "low", centre=centre)
+    if dark.threshold is None:
+        return floor
+    return max(floor, min(dark.threshold, dark.change.centre + 3 * dark.change.sd))
+
+
 def _valid(before: np.ndarray, after: np.ndarray) -> np.ndarray:
     ok = np.isfinite(before) & np.isfinite(after) & (before > 0) & (after > 0)
     return ok.all(axis=0)
@@ -148,8 +167,8 @@ def fit_pair_model(
     min_change_db : float
         Smallest change (dB) that can be called change.
     noise_floor_db : float, optional
-        Level (dB) under which a pixel dark on both dates is not change; by default the
-        :data:`NOISE_FLOOR_PERCENTILE` percentile of the local level of both dates.
+        Level (dB) under which a pixel dark on both dates is not change; by default
+        estimated by :func:`noise_floor`.
     normalise : bool
         Remove the global gain between the dates (per channel).
     window : int
@@ -195,7 +214,7 @@ def fit_pair_model(
         window_looks.append(looks_from_log_ratio_sd(sd_box))
         if noise_floor_db is None:
             both = DB * np.log(np.concatenate([lb, la * 10 ** (-gains[-1] / 10)]))
-            floors.append(float(np.percentile(both, NOISE_FLOOR_PERCENTILE)))
+            floors.append(noise_floor(both))
         else:
             floors.append(float(noise_floor_db))
         stat += stat_c / (sd * sd)

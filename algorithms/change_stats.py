@@ -120,6 +120,12 @@ class GeneralisedGaussian:
     width: float
     shape: float
 
+    @property
+    def sd(self) -> float:
+        """Standard deviation."""
+        special = require("scipy.special")
+        return float(self.width * np.exp(0.5 * (special.gammaln(3 / self.shape) - special.gammaln(1 / self.shape))))
+
     def logpdf(self, x: np.ndarray) -> np.ndarray:
         special = require("scipy.special")
         z = np.minimum(np.abs(np.asarray(x, dtype=np.float64) - self.centre) / self.width, 1e6)

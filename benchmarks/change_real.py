@@ -108,6 +108,24 @@ def main(data=DEFAULT_DATA):
         print(f"  {label:28s} {pcc:7.4f} {kappa:7.4f} {int(changed.sum()):8d} {seconds:6.2f}")
     margin = scores["automatic (default)"] - scores["PCA + k-means (Celik 2009)"]
     print(f"\nautomatic - PCA + k-means: {margin:+.4f} kappa (target +0.02; default target kappa >= 0.88)")
+    water_check(os.path.join(os.path.dirname(data), "malaysia_jaxa_mosaics", "hv"))
+
+
+def water_check(folder):
+    """Malaysia HV mosaics, pairs of years (no reference map): how much of the open water is flagged."""
+    if not os.path.isdir(folder):
+        return
+    print("\nMalaysia HV mosaics (INPUT_SCALE=palsar_dn), automatic: flagged area and persistent water flagged")
+    for first, second in (("09", "10"), ("10", "15"), ("16", "17")):
+        paths = [os.path.join(folder, f"N05E100_{y}_sl_HV.tif") for y in (first, second)]
+        with tempfile.TemporaryDirectory() as out:
+            change_io.detect_change_rasters(*paths, os.path.join(out, "c.tif"), input_scale="palsar_dn")
+            classes = read_band(os.path.join(out, "c.tif"))
+        db = [10 * np.log10(TO_POWER["palsar_dn"](read_band(p))) for p in paths]
+        water = (db[0] < -22) & (db[1] < -22)
+        flagged = (classes == change.LOSS) | (classes == change.GAIN)
+        share = flagged[water].mean()
+        print(f"  20{first} -> 20{second}: {flagged.mean():6.2%} flagged, water {share:6.2%} of {water.mean():.0%}")
 
 
 if __name__ == "__main__":

@@ -111,6 +111,26 @@ def test_dark_on_both_dates_below_the_noise_floor_is_not_change():
     assert (change_auto.classify_pair(model, before, after)[0][truth] == LOSS).mean() < 0.01
 
 
+def test_open_water_whose_level_wobbles_between_dates_is_not_change_but_land_loss_is():
+    # A sea 18 dB under the land that darkens by 3 dB (wind, another sensor's noise floor), and a
+    # land field that loses 8 dB: as on the Malaysia mosaics 2010 -> 2015.
+    rng = np.random.default_rng(7)
+    shape = (300, 300)
+    sea = np.zeros(shape, bool)
+    sea[:, :100] = True
+    field = np.zeros(shape, bool)
+    field[120:180, 160:240] = True
+    level_b = np.where(sea, 10**-2.8, 10**-1.0)
+    level_a = np.where(sea, 10**-3.1, np.where(field, 10**-1.8, 10**-1.0))
+    before = (level_b * rng.gamma(4, 1 / 4, shape)).astype(np.float32)
+    after = (level_a * rng.gamma(4, 1 / 4, shape)).astype(np.float32)
+    model = change_auto.fit_pair_model(before, after)
+    classes = change_auto.classify_pair(model, before, after)[0]
+    assert -25 < model.noise_floor_db[0] < -13  # the split between the sea and the land
+    assert (classes[sea] != 0).mean() < 0.01
+    assert (classes[field] == LOSS).mean() > 0.9
+
+
 def test_min_change_db_removes_changes_smaller_than_it():
     before, after, truth = changed_pair(step_db=-8.0)
     model = change_auto.fit_pair_model(before, after, min_change_db=15.0)
@@ -258,3 +278,16 @@ def test_superpixel_kmeans_finds_a_clearly_separated_loss(statistic):
     result = change.detect_change(before, after, "superpixel_kmeans", despeckle="lee", looks=4, statistic=statistic)
     loss = result.classes == LOSS
     assert (loss & truth).sum() / (loss | truth).sum() > 0.6
+
+
+def test_malaysia_alos_to_alos2_pair_leaves_the_sea_alone(shared_data, tmp_path):
+    # 2010 (ALOS) -> 2015 (ALOS-2): another sensor, the sea 3 dB darker; the sea is not change.
+    folder = os.path.join(shared_data, "malaysia_jaxa_mosaics", "hv")
+    paths = [os.path.join(folder, f"N05E100_{y}_sl_HV.tif") for y in ("10", "15")]
+    change_io.detect_change_rasters(*paths, str(tmp_path / "c.tif"), input_scale="palsar_dn")
+    classes = np.nan_to_num(read_band(str(tmp_path / "c.tif")), nan=NODATA)
+    db = [10 * np.log10(TO_POWER["palsar_dn"](read_band(p))) for p in paths]
+    water = (db[0] < -22) & (db[1] < -22)
+    assert water.mean() > 0.1
+    assert np.isin(classes[water], (LOSS, GAIN)).mean() < 0.02
+    assert np.isin(classes, (LOSS, GAIN)).mean() < 0.05

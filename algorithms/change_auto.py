@@ -41,8 +41,9 @@ from .change_stats import (
 from .deps import require
 
 NO_CHANGE, LOSS, GAIN, NODATA = 0, 1, 2, 255
-#: Looks the local window aims for (the log-ratio of two such levels has ~0.9 dB spread).
-TARGET_LOOKS = 45.0
+#: Looks the detection window aims for (the log-ratio of two such levels has ~0.5 dB spread)
+#: and the looks of the finer window that draws the boundaries (~0.9 dB).
+TARGET_LOOKS, FINE_LOOKS = 200.0, 45.0
 #: Potts interaction and number of ICM sweeps.
 BETA, ICM_ITERATIONS = 1.5, 10
 #: Percentile of the local level (dB) taken as the noise floor when it is not given.
@@ -70,6 +71,8 @@ class PairModel:
     priors: Tuple[float, float, float]
     alpha: float
     min_change_db: float
+    fine_window: int = 0
+    fine_looks: Tuple[float, ...] = ()
     beta: float = BETA
     iterations: int = ICM_ITERATIONS
     notes: List[str] = field(default_factory=list)
@@ -77,7 +80,13 @@ class PairModel:
     @property
     def halo(self) -> int:
         """Pixels of context a block needs to give the whole-image result."""
-        return self.window // 2 + self.iterations + 2
+        return 2 * (self.window // 2) + self.fine_window // 2 + self.iterations + 4
+
+    def boundary_threshold(self, k: int) -> Optional[float]:
+        """Fine-scale threshold of class ``k`` (LOSS or GAIN): half-way between its centre and no change's."""
+        if self.classes[k] is None or (self.loss, self.gain)[k - 1].threshold is None:
+            return None
+        return self.classes[NO_CHANGE].centre + 0.5 * (self.classes[k].centre - self.classes[NO_CHANGE].centre)
 
     @property
     def channels(self) -> int:
@@ -198,8 +207,11 @@ def fit_pair_model(
         else:
             _, sd = robust_centre_scale(np.log(a) - np.log(b), f"log-ratio of channel {c + 1}")
             pixel_looks.append(looks_from_log_ratio_sd(sd))
+    fine_window = window_for_looks(min(pixel_looks), FINE_LOOKS) if not window else 0
     window = window or window_for_looks(min(pixel_looks))
-    gains, window_looks, sds, floors = [], [], [], []
+    if fine_window >= window:
+        fine_window = 0
+    gains, window_looks, sds, floors, fine_looks = [], [], [], [], []
     stat = np.zeros(valid.sum(), np.float64)
     for c in range(before.shape[0]):
         lb = local_level(before[c], window, fills[c])[valid].astype(np.float64)
@@ -212,6 +224,10 @@ def fit_pair_model(
         mb, ma = box_mean(before[c], window)[valid], box_mean(after[c], window)[valid]
         _, sd_box = robust_centre_scale(np.log(ma) - np.log(mb), f"box log-ratio of channel {c + 1}")
         window_looks.append(looks_from_log_ratio_sd(sd_box))
+        if fine_window:
+            fb, fa = box_mean(before[c], fine_window)[valid], box_mean(after[c], fine_window)[valid]
+            _, sd_fine = robust_centre_scale(np.log(fa) - np.log(fb), f"fine box log-ratio of channel {c + 1}")
+            fine_looks.append(looks_from_log_ratio_sd(sd_fine))
         if noise_floor_db is None:
             both = DB * np.log(np.concatenate([lb, la * 10 ** (-gains[-1] / 10)]))
             floors.append(noise_floor(both))
@@ -248,6 +264,8 @@ def fit_pair_model(
         priors=priors,
         alpha=float(alpha),
         min_change_db=float(min_change_db),
+        fine_window=fine_window,
+        fine_looks=tuple(fine_looks),
         notes=notes,
     )
 
@@ -289,6 +307,56 @@ def gate_rejects(before_mean: np.ndarray, after_mean: np.ndarray, looks: Tuple[f
         return total > np.float32(stats.chi2.isf(alpha, before_mean.shape[0]))
 
 
+def _statistic_and_gate(model, before, after, valid, window, window_looks, with_pvalue=False):
+    """Decision statistic (dB) at ``window``, where change is allowed (the gates), and the gate's p-value."""
+    stat = np.zeros(before.shape[1:], np.float64)
+    dark = np.ones(before.shape[1:], bool)
+    mb, ma = [], []
+    for c in range(model.channels):
+        scale = np.float32(10 ** (-model.gain_db[c] / 10))
+        lb = local_level(before[c], window, model.fill[c])
+        la = local_level(after[c], window, model.fill[c]) * scale
+        with np.errstate(invalid="ignore", divide="ignore"):
+            db_b, db_a = DB * np.log(lb), DB * np.log(la)
+        stat += (db_a - db_b) * model.weights[c]
+        dark &= (db_b < model.noise_floor_db[c]) & (db_a < model.noise_floor_db[c])
+        mb.append(box_mean(before[c], window))
+        ma.append(box_mean(after[c], window) * scale)
+    stat /= sum(model.weights)
+    mb, ma = np.stack(mb), np.stack(ma)
+    p = gate_pvalue(mb, ma, window_looks) if with_pvalue else None
+    with np.errstate(invalid="ignore"):
+        allowed = valid & gate_rejects(mb, ma, window_looks, model.alpha)
+        allowed &= ~dark & (np.abs(stat) >= model.min_change_db)
+    return stat, allowed, p
+
+
+def _redraw_boundaries(model, before, after, valid, labels):
+    """Redraw the detected regions on the fine window's statistic.
+
+    Within ``window // 2`` pixels of a region found at the detection window, a pixel takes the
+    region's class when its fine-scale statistic is past :meth:`PairModel.boundary_threshold`
+    and it passes the gates at the fine scale; elsewhere there is no change. A 3 x 3 majority
+    then removes single-pixel noise. Detection at the coarse scale finds weak changes; the
+    boundary follows the finer one.
+    """
+    cv2 = require("cv2")
+    fine, allowed, _ = _statistic_and_gate(model, before, after, valid, model.fine_window, model.fine_looks)
+    near = np.ones((2 * (model.window // 2) + 1,) * 2, np.uint8)
+    out = np.full(labels.shape, NO_CHANGE, np.uint8)
+    for k in (LOSS, GAIN):
+        threshold = model.boundary_threshold(k)
+        if threshold is None:
+            continue
+        region = cv2.dilate((labels == k).view(np.uint8), near, borderType=cv2.BORDER_REPLICATE) > 0
+        with np.errstate(invalid="ignore"):
+            past = fine <= threshold if k == LOSS else fine >= threshold
+        member = (region & past & allowed).astype(np.float32)
+        majority = cv2.blur(member, (3, 3), borderType=cv2.BORDER_REPLICATE) > 0.5
+        out[majority & (out == NO_CHANGE)] = k
+    return out
+
+
 def classify_pair(
     model: PairModel, before, after, *, with_pvalue: bool = True
 ) -> Tuple[np.ndarray, np.ndarray, Optional[np.ndarray]]:
@@ -305,25 +373,7 @@ def classify_pair(
             f"got {before.shape} and {after.shape}"
         )
     valid = _valid(before, after)
-    stat = np.zeros(before.shape[1:], np.float64)
-    dark = np.ones(before.shape[1:], bool)
-    mb, ma = [], []
-    for c in range(model.channels):
-        scale = np.float32(10 ** (-model.gain_db[c] / 10))
-        lb = local_level(before[c], model.window, model.fill[c])
-        la = local_level(after[c], model.window, model.fill[c]) * scale
-        with np.errstate(invalid="ignore", divide="ignore"):
-            db_b, db_a = DB * np.log(lb), DB * np.log(la)
-        stat += (db_a - db_b) * model.weights[c]
-        dark &= (db_b < model.noise_floor_db[c]) & (db_a < model.noise_floor_db[c])
-        mb.append(box_mean(before[c], model.window))
-        ma.append(box_mean(after[c], model.window) * scale)
-    stat /= sum(model.weights)
-    mb, ma = np.stack(mb), np.stack(ma)
-    p = gate_pvalue(mb, ma, model.window_looks) if with_pvalue else None
-    with np.errstate(invalid="ignore"):
-        allowed = valid & gate_rejects(mb, ma, model.window_looks, model.alpha)
-        allowed &= ~dark & (np.abs(stat) >= model.min_change_db)
+    stat, allowed, p = _statistic_and_gate(model, before, after, valid, model.window, model.window_looks, with_pvalue)
     loglik = np.full((3,) + stat.shape, -np.inf)
     for k, (density, prior) in enumerate(zip(model.classes, model.priors)):
         if density is not None:
@@ -354,6 +404,8 @@ def classify_pair(
         # argmax over two classes is one comparison (ties go to the first, as argmax does)
         winner = (score[1] > score[0]).view(np.uint8) if len(possible) == 2 else np.argmax(score, axis=0)
         labels = codes[winner]
+    if model.fine_window:
+        labels = _redraw_boundaries(model, before, after, valid, labels)
     labels[~valid] = NODATA
     stat = stat.astype(np.float32)
     stat[~valid] = np.nan

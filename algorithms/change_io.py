@@ -17,8 +17,17 @@ from . import change_auto
 from .align import aligned
 from .blocks import iter_blocks
 from .change import NODATA, ChangeRegions, label_change, regions_from_sums
-from .convert import TO_POWER, resolve_scale
-from .raster_io import Cancelled, check_band, open_raster, process_blocks, raster_info, read_window, sample_band
+from .convert import TO_POWER
+from .raster_io import (
+    Cancelled,
+    check_band,
+    open_raster,
+    process_blocks,
+    raster_info,
+    read_window,
+    resolve_raster_scale,
+    sample_band,
+)
 
 
 @dataclass
@@ -41,14 +50,6 @@ class PairRun:
     scale_after: str
     sample_statistic: np.ndarray
     sample_classes: np.ndarray
-
-
-def _scale_of(path: str, band: int, input_scale: str) -> str:
-    info = raster_info(path)
-    check_band(info, band)
-    if input_scale != "auto":
-        return resolve_scale(input_scale, info.dtypes[band - 1], np.empty(0))
-    return resolve_scale("auto", info.dtypes[band - 1], sample_band(path, band, max_pixels=250_000, window=128))
 
 
 def detect_change_rasters(
@@ -80,8 +81,8 @@ def detect_change_rasters(
             f"bands_before and bands_after must pair up one or more bands, got {bands_before} and {bands_after}"
         )
     reference = raster_info(before_path)
-    scale_b = _scale_of(before_path, bands_before[0], input_scale)
-    scale_a = _scale_of(after_path, bands_after[0], input_scale)
+    scale_b = resolve_raster_scale(before_path, bands_before[0], input_scale)
+    scale_a = resolve_raster_scale(after_path, bands_after[0], input_scale)
     to_b, to_a = TO_POWER[scale_b], TO_POWER[scale_a]
     with contextlib.ExitStack() as stack:
         after_on_grid = stack.enter_context(aligned(after_path, reference))

@@ -2,7 +2,7 @@
 
 from .convert import FROM_POWER, TO_POWER
 from .despeckle import METHODS, default_point_threshold, despeckle, halo
-from .raster_io import process_blockwise, sample_band
+from .raster_io import process_blockwise, resolve_raster_scale, sample_band
 
 
 def despeckle_raster(
@@ -13,7 +13,7 @@ def despeckle_raster(
     band: int = 1,
     window: int = 7,
     looks: float = 1.0,
-    input_scale: str = "linear",
+    input_scale: str = "auto",
     block_size: int = 1024,
     progress=None,
     is_cancelled=None,
@@ -21,15 +21,14 @@ def despeckle_raster(
 ) -> str:
     """Despeckle one band of a raster into a Float32 GeoTIFF on the same grid.
 
-    The input is brought to linear power from ``input_scale`` (``linear``,
-    ``db`` or ``amplitude``), filtered with ``method`` (see
+    The input is brought to linear power from ``input_scale`` (a scale of
+    :data:`.convert.TO_POWER`, or ``auto``: see :func:`.raster_io.resolve_raster_scale`), filtered with ``method`` (see
     :func:`.despeckle.despeckle`; ``params`` are its method parameters), and
     written back in the input's scale. Blocks carry the method's halo.
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got method={method!r}")
-    if input_scale not in TO_POWER:
-        raise ValueError(f"input_scale must be one of {sorted(TO_POWER)}, got input_scale={input_scale!r}")
+    input_scale = resolve_raster_scale(src_path, band, input_scale)
     to_power, from_power = TO_POWER[input_scale], FROM_POWER[input_scale]
     if method == "lee_sigma" and params.get("point_threshold") is None:
         # The 98th percentile is a property of the whole image, not of a block.

@@ -13,7 +13,7 @@ import numpy as np
 from . import omnibus
 from .align import aligned
 from .convert import TO_POWER
-from .raster_io import open_raster, process_blocks, raster_info, sample_band
+from .raster_io import open_raster, process_blocks, raster_info, resolve_raster_scale, sample_band
 from .speckle_qa import estimate_looks
 
 #: Nodata of the number-of-changes (uint8) and the date-code (int32) rasters; the date code of a
@@ -25,7 +25,7 @@ def omnibus_rasters(
     paths: Sequence[str],
     *,
     band: int = 1,
-    input_scale: str = "linear",
+    input_scale: str = "auto",
     looks: float = 0.0,
     alpha: float = 0.01,
     codes: Sequence[int] = None,
@@ -45,8 +45,7 @@ def omnibus_rasters(
     """
     if len(paths) < 3:
         raise ValueError(f"the omnibus test needs at least 3 dates, got {len(paths)}")
-    if input_scale not in TO_POWER:
-        raise ValueError(f"input_scale must be one of {sorted(TO_POWER)}, got input_scale={input_scale!r}")
+    input_scale = resolve_raster_scale(paths[0], band, input_scale)  # auto: decided on the first date
     codes = list(range(1, len(paths) + 1)) if codes is None else list(codes)
     if len(codes) != len(paths) or NO_CHANGE in codes or DATE_NODATA in codes:
         raise ValueError(f"codes must give one code per date ({len(paths)}), none 0 or -1, got codes={codes!r}")

@@ -164,7 +164,7 @@ def overlay_rasters(
     *,
     tolerance: int = 30,
     scaling: str = "percentile",
-    input_scale: str = "linear",
+    input_scale: str = "auto",
     db_limits: Optional[Tuple[float, float]] = None,
     resampling: str = "bilinear",
     progress=None,
@@ -175,12 +175,15 @@ def overlay_rasters(
     ``after`` is aligned onto the grid of ``before``. Each date is brought to
     levels 0-255 with its own limits (``scaling``) from values in dB
     (``input_scale='linear'`` converts linear power, ``'db'`` takes them as
-    they are) or as given (``'display'``, e.g. 8-bit PNG tiles). The output is a
+    they are) or as given (``'display'``, e.g. 8-bit PNG tiles); ``'auto'`` chooses one of
+    these from ``before`` (:func:`.raster_io.resolve_raster_scale`). The output is a
     3-band Byte GeoTIFF (R, G, B) on the grid of ``before``.
     """
     from .align import aligned
-    from .raster_io import process_blocks, raster_info
+    from .raster_io import process_blocks, raster_info, resolve_raster_scale
 
+    if input_scale == "auto":  # decided on before: Byte = display, negatives = db, else linear
+        input_scale = resolve_raster_scale(before[0], before[1], "auto")
     if scaling == "db_range" and input_scale == "display":
         raise ValueError("scaling='db_range' needs input_scale 'linear' or 'db', got input_scale='display'")
     to_values = lambda x: to_display_values(x, input_scale)  # noqa: E731

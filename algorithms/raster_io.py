@@ -563,6 +563,20 @@ def process_blockwise(src_path: str, dst_path: str, func, *, band: int = 1, **kw
     return process_blocks([(src_path, band)], dst_path, func, **kwargs)
 
 
+def resolve_raster_scale(path: str, band: int, input_scale: str) -> str:
+    """The input scale of one band of a raster: ``input_scale``, or what ``auto`` stands for.
+
+    ``auto`` follows :func:`.convert.resolve_scale` (Byte = display amplitude, values with
+    negatives = dB, else linear power) on the band's type and a sample of its values.
+    """
+    from .convert import resolve_scale
+
+    info = raster_info(path)
+    check_band(info, band)
+    sample = sample_band(path, band, max_pixels=250_000, window=128) if input_scale == "auto" else np.empty(0)
+    return resolve_scale(input_scale, info.dtypes[band - 1], sample)
+
+
 def sample_band(path: str, band: int = 1, *, max_pixels: int = 4_000_000, window: int = 256) -> np.ndarray:
     """Read a band whole when it has at most ``max_pixels`` pixels, else an even grid of windows.
 

@@ -17,8 +17,9 @@ from qgis.core import (
 from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 
+from ..algorithms.convert import INPUT_SCALES
 from ..algorithms.deps import MissingDependencyError
-from ..algorithms.raster_io import Cancelled, raster_info
+from ..algorithms.raster_io import Cancelled, raster_info, resolve_raster_scale
 from ..algorithms.vectorize import polygonize
 from .provider import ICON
 
@@ -90,6 +91,18 @@ class SarAlgorithm(QgsProcessingAlgorithm):
         return QgsProcessingParameterEnum(
             name, self.tr(description), options=list(options), defaultValue=default, usesStaticStrings=True
         )
+
+    def input_scale_parameter(self, name="INPUT_SCALE", options=INPUT_SCALES, default="auto"):
+        """The scale of the input values: ``auto`` (default) or one of :data:`.convert.TO_POWER`."""
+        return self.enum_parameter(name, "Input scale", options, default)
+
+    def input_scale_of(self, parameters, name, context, feedback, path, band):
+        """The scale chosen for ``path`` (``auto`` resolved, see :func:`resolve_raster_scale`), logged."""
+        chosen = self.parameterAsEnumString(parameters, name, context)
+        scale = resolve_raster_scale(path, band, chosen)
+        if chosen == "auto":
+            feedback.pushInfo(self.tr("Input scale of {}: {} (auto)").format(os.path.basename(path), scale))
+        return scale
 
     @staticmethod
     def band_parameter(name, description, parent):

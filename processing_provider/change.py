@@ -23,7 +23,7 @@ from qgis.PyQt.QtCore import QVariant
 
 from ..algorithms import change, change_io, change_report, change_stats
 from ..algorithms.align import aligned
-from ..algorithms.convert import INPUT_SCALES, TO_POWER, resolve_scale
+from ..algorithms.convert import TO_POWER, resolve_scale
 from ..algorithms.despeckle import METHODS as DESPECKLE_METHODS
 from ..algorithms.raster_io import Cancelled, RasterWriter, raster_info, read_band
 from .base import SarAlgorithm
@@ -127,7 +127,7 @@ class ChangeDetectionAlgorithm(SarAlgorithm):
         self.addParameter(self.band_parameter(self.BAND_BEFORE, self.tr("Band of before"), self.BEFORE))
         self.addParameter(QgsProcessingParameterRasterLayer(self.AFTER, self.tr("After")))
         self.addParameter(self.band_parameter(self.BAND_AFTER, self.tr("Band of after"), self.AFTER))
-        self.addParameter(self.enum_parameter(self.INPUT_SCALE, "Input scale", INPUT_SCALES, "auto"))
+        self.addParameter(self.input_scale_parameter())
         self.addParameter(
             QgsProcessingParameterBoolean(self.JOINT_BANDS, self.tr("Joint test of every band (e.g. HH+HV)"), False)
         )

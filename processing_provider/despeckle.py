@@ -13,8 +13,6 @@ from ..algorithms.despeckle_io import despeckle_raster
 from . import settings
 from .base import SarAlgorithm
 
-INPUT_SCALES = ("linear", "db", "amplitude")
-
 
 class DespeckleAlgorithm(SarAlgorithm):
     INPUT = "INPUT"
@@ -59,8 +57,10 @@ class DespeckleAlgorithm(SarAlgorithm):
             "<i>nlmeans</i>: non-local means in dB (scikit-image).\n\n"
             "<b>WINDOW</b>: odd window side in pixels (default 7).\n"
             "<b>LOOKS</b>: equivalent number of looks of the input (default 1).\n"
-            "<b>INPUT_SCALE</b>: <i>linear</i> power (default), <i>db</i> or <i>amplitude</i>; the filter "
-            "works on linear power and the output is written back in the input's scale.\n"
+            "<b>INPUT_SCALE</b>: <i>auto</i> (default: Byte = 8-bit display amplitude, values with negatives = "
+            "dB, else linear power; logged), <i>linear</i>, <i>db</i>, <i>amplitude</i>, <i>display</i>, "
+            "<i>palsar_dn</i>; the filter works on linear power and the output is written back in the input's "
+            "scale (Float32).\n"
             "<b>DAMPING</b> (frost, default 0.1 as OTB's deramp), <b>SIGMA</b> (lee_sigma, 0.5-0.9, default 0.9), "
             "<b>WEIGHT</b> (tv, default 0.5: smaller smooths more), <b>H</b> (nlmeans strength in dB; "
             "default 0 = 0.8 x the speckle standard deviation in dB for LOOKS), <b>PATCH_SIZE</b>, "
@@ -84,15 +84,7 @@ class DespeckleAlgorithm(SarAlgorithm):
         self.addParameter(
             QgsProcessingParameterNumber(self.LOOKS, self.tr("Number of looks"), double, 1.0, False, 0.01)
         )
-        self.addParameter(
-            QgsProcessingParameterEnum(
-                self.INPUT_SCALE,
-                self.tr("Input values"),
-                options=list(INPUT_SCALES),
-                defaultValue="linear",
-                usesStaticStrings=True,
-            )
-        )
+        self.addParameter(self.input_scale_parameter())
         advanced = [
             QgsProcessingParameterNumber(self.DAMPING, self.tr("Frost damping"), double, 0.1, False, 0.0),
             QgsProcessingParameterNumber(self.SIGMA, self.tr("Lee sigma: sigma"), double, 0.9, False, 0.5, 0.9),
@@ -123,7 +115,7 @@ class DespeckleAlgorithm(SarAlgorithm):
             band=band,
             window=self.parameterAsInt(parameters, self.WINDOW, context),
             looks=self.parameterAsDouble(parameters, self.LOOKS, context),
-            input_scale=self.parameterAsEnumString(parameters, self.INPUT_SCALE, context),
+            input_scale=self.input_scale_of(parameters, self.INPUT_SCALE, context, feedback, path, band),
             damping=self.parameterAsDouble(parameters, self.DAMPING, context),
             sigma=self.parameterAsDouble(parameters, self.SIGMA, context),
             weight=self.parameterAsDouble(parameters, self.WEIGHT, context),

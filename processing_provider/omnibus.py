@@ -9,7 +9,6 @@ from qgis.core import (
     QgsProcessing,
     QgsProcessingException,
     QgsProcessingParameterBand,
-    QgsProcessingParameterEnum,
     QgsProcessingParameterFeatureSink,
     QgsProcessingParameterMultipleLayers,
     QgsProcessingParameterNumber,
@@ -18,7 +17,6 @@ from qgis.core import (
 )
 from qgis.PyQt.QtCore import QVariant
 
-from ..algorithms.convert import TO_POWER
 from ..algorithms.omnibus_io import omnibus_rasters, regions_from_rasters
 from ..algorithms.raster_io import raster_info, set_metadata
 from . import settings
@@ -81,8 +79,9 @@ class OmnibusAlgorithm(SarAlgorithm):
             "first. BAND (default 1) is read from each.\n"
             "<b>DATES</b>: optional, comma-separated YYYY, YYYY-MM or YYYY-MM-DD, one per input; without "
             "them dates are numbered 1..k.\n"
-            "<b>INPUT_SCALE</b>: linear power (default), db, amplitude, or palsar_dn (JAXA 25 m mosaic "
-            "digital numbers: 10 log10(DN^2) - 83 dB).\n"
+            "<b>INPUT_SCALE</b>: auto (default: Byte = 8-bit display amplitude, values with negatives = dB, "
+            "else linear power; decided on the first date, logged), linear, db, amplitude, display, or palsar_dn "
+            "(JAXA 25 m mosaic digital numbers: 10 log10(DN^2) - 83 dB; name it, auto takes UInt16 as power).\n"
             "<b>LOOKS</b>: equivalent number of looks; 0 (default) estimates it on homogeneous blocks of "
             "the first date.\n"
             "<b>ALPHA</b>: significance level of each test (default 0.01).\n"
@@ -101,15 +100,7 @@ class OmnibusAlgorithm(SarAlgorithm):
         )
         self.addParameter(QgsProcessingParameterBand(self.BAND, self.tr("Band"), 1, None, optional=True))
         self.addParameter(QgsProcessingParameterString(self.DATES, self.tr("Dates (comma-separated)"), optional=True))
-        self.addParameter(
-            QgsProcessingParameterEnum(
-                self.INPUT_SCALE,
-                self.tr("Input values"),
-                options=list(TO_POWER),
-                defaultValue="linear",
-                usesStaticStrings=True,
-            )
-        )
+        self.addParameter(self.input_scale_parameter())
         self.addParameter(
             QgsProcessingParameterNumber(self.LOOKS, self.tr("Number of looks (0 = estimate)"), double, 0.0, False, 0.0)
         )
@@ -155,7 +146,7 @@ class OmnibusAlgorithm(SarAlgorithm):
         looks = omnibus_rasters(
             paths,
             band=band,
-            input_scale=self.parameterAsEnumString(parameters, self.INPUT_SCALE, context),
+            input_scale=self.input_scale_of(parameters, self.INPUT_SCALE, context, feedback, paths[0], band),
             looks=given_looks,
             alpha=alpha,
             codes=codes,

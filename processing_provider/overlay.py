@@ -49,8 +49,9 @@ class OverlayAlgorithm(SarAlgorithm):
             "<b>BAND_BEFORE</b>, <b>BAND_AFTER</b>: band used (default 1). For a PNG tile delivered by a "
             "tile server (RGB or grey), band 1 is used: red, or the grey level.\n"
             "<b>TOLERANCE</b>: in display levels (default 30).\n"
-            "<b>INPUT_SCALE</b>: <i>linear</i> power (default; converted to dB before scaling), <i>db</i>, or "
-            "<i>display</i> (values used as they are, e.g. 8-bit tiles).\n"
+            "<b>INPUT_SCALE</b>: <i>auto</i> (default: Byte = <i>display</i>, values with negatives = <i>db</i>, "
+            "else <i>linear</i>; decided on BEFORE, logged), <i>linear</i> power (converted to dB before "
+            "scaling), <i>db</i>, or <i>display</i> (values used as they are, e.g. 8-bit tiles).\n"
             "<b>SCALING</b>: <i>percentile</i> 2-98 % of each date (default), <i>minmax</i>, or "
             "<i>db_range</i> between DB_MIN and DB_MAX (dB).\n"
             "<b>OUTPUT</b>: 3-band Byte RGB GeoTIFF on the grid of BEFORE; nodata in either date is black."
@@ -72,7 +73,7 @@ class OverlayAlgorithm(SarAlgorithm):
                 255,
             )
         )
-        self.addParameter(self.enum_parameter(self.INPUT_SCALE, "Input values", overlay.INPUT_SCALES, "linear"))
+        self.addParameter(self.input_scale_parameter(options=("auto",) + overlay.INPUT_SCALES))
         self.addParameter(self.enum_parameter(self.SCALING, "Scaling to 0-255", overlay.SCALINGS, "percentile"))
         double = QgsProcessingParameterNumber.Double
         self.addParameter(QgsProcessingParameterNumber(self.DB_MIN, self.tr("dB range: minimum (dB)"), double, -25.0))
@@ -92,7 +93,7 @@ class OverlayAlgorithm(SarAlgorithm):
             output,
             tolerance=self.parameterAsInt(parameters, self.TOLERANCE, context),
             scaling=self.parameterAsEnumString(parameters, self.SCALING, context),
-            input_scale=self.parameterAsEnumString(parameters, self.INPUT_SCALE, context),
+            input_scale=self.input_scale_of(parameters, self.INPUT_SCALE, context, feedback, before, band_before),
             db_limits=(
                 self.parameterAsDouble(parameters, self.DB_MIN, context),
                 self.parameterAsDouble(parameters, self.DB_MAX, context),

@@ -186,6 +186,19 @@ def test_input_scale_round_trips_to_the_same_filter(scale, write_raster, tmp_pat
     np.testing.assert_allclose(back, expected, rtol=2e-5)
 
 
+def test_auto_input_scale_takes_db_for_negative_values_and_display_for_bytes(write_raster, tmp_path):
+    rng = np.random.default_rng(6)
+    power = rng.gamma(1, 0.2, (64, 64)).astype(np.float32)
+    src = write_raster("db.tif", (10 * np.log10(power)).astype(np.float32))
+    auto = read_band(despeckle_raster(src, str(tmp_path / "a.tif"), "lee"))
+    named = read_band(despeckle_raster(src, str(tmp_path / "n.tif"), "lee", input_scale="db"))
+    np.testing.assert_array_equal(auto, named)
+    grey = write_raster("grey.tif", np.clip(np.sqrt(power) * 200, 0, 255).astype(np.uint8))
+    auto = read_band(despeckle_raster(grey, str(tmp_path / "g.tif"), "lee"))
+    named = read_band(despeckle_raster(grey, str(tmp_path / "gn.tif"), "lee", input_scale="display"))
+    np.testing.assert_array_equal(auto, named)
+
+
 def test_tv_blockwise_seams_stay_below_a_fiftieth_of_a_decibel(write_raster, tmp_path):
     rng = np.random.default_rng(8)
     image = (rng.gamma(1, 1, (160, 150)) * np.linspace(0.1, 1, 150)).astype(np.float32)

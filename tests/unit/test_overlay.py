@@ -128,3 +128,12 @@ def test_png_tiles_without_georeference_are_valid_inputs(tmp_path):
     rgb = np.stack([read_band(out, b) for b in (1, 2, 3)])
     assert (rgb[0, :, :32] == rgb[1, :, :32]).mean() > 0.95  # unchanged half grey
     assert (rgb[1, :, 32:] == 0).mean() > 0.95  # brighter half coloured (red dominant)
+
+
+def test_auto_input_scale_reads_bytes_as_display_levels(write_raster, tmp_path):
+    rng = np.random.default_rng(3)
+    tiles = [write_raster(f"{n}.tif", rng.integers(0, 256, (40, 50)).astype(np.uint8)) for n in "ba"]
+    auto = overlay.overlay_rasters((tiles[0], 1), (tiles[1], 1), str(tmp_path / "auto.tif"))
+    named = overlay.overlay_rasters((tiles[0], 1), (tiles[1], 1), str(tmp_path / "d.tif"), input_scale="display")
+    for band in (1, 2, 3):
+        np.testing.assert_array_equal(read_band(auto, band), read_band(named, band))

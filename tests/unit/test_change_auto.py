@@ -291,3 +291,55 @@ def test_malaysia_alos_to_alos2_pair_leaves_the_sea_alone(shared_data, tmp_path)
     assert water.mean() > 0.1
     assert np.isin(classes[water], (LOSS, GAIN)).mean() < 0.02
     assert np.isin(classes, (LOSS, GAIN)).mean() < 0.05
+
+
+CLASSIFY_IN_A_CHILD = """
+import re, sys
+sys.path.insert(0, {tests!r})
+from helpers import register_package
+register_package()
+from sar_change.algorithms import change_io
+run = change_io.detect_change_rasters({before!r}, {after!r}, {out!r}, block_size=512)
+peak_kb = int(re.search(r"VmHWM:\\s+(\\d+)", open("/proc/self/status").read()).group(1))
+print(run.model.window, peak_kb // 1024)
+"""
+
+
+def mosaic_vrt(path, tile_path, tile, times):
+    """A VRT repeating one tile ``times`` x ``times``: a large raster that costs nothing on disk."""
+    sources = "".join(
+        f"<SimpleSource><SourceFilename relativeToVRT='0'>{tile_path}</SourceFilename><SourceBand>1</SourceBand>"
+        f"<SrcRect xOff='0' yOff='0' xSize='{tile}' ySize='{tile}'/>"
+        f"<DstRect xOff='{c * tile}' yOff='{r * tile}' xSize='{tile}' ySize='{tile}'/></SimpleSource>"
+        for r in range(times)
+        for c in range(times)
+    )
+    size = tile * times
+    with open(path, "w") as handle:
+        handle.write(
+            f"<VRTDataset rasterXSize='{size}' rasterYSize='{size}'><GeoTransform>0, 10, 0, 0, 0, -10</GeoTransform>"
+            f"<VRTRasterBand dataType='Float32' band='1'>{sources}</VRTRasterBand></VRTDataset>"
+        )
+    return path
+
+
+def test_a_6144_square_pair_classifies_in_bounded_memory(write_raster, tmp_path):
+    import subprocess
+    import sys
+
+    if not os.path.exists("/proc/self/status"):
+        pytest.skip("peak memory is read from /proc (Linux)")
+    before, after, _ = changed_pair(looks=1, size=512)
+    tiles = [write_raster(f"{n}.tif", x) for n, x in (("b", before), ("a", after))]
+    vrts = [mosaic_vrt(str(tmp_path / f"{n}.vrt"), t, 512, 12) for n, t in zip("ba", tiles)]
+    script = CLASSIFY_IN_A_CHILD.format(
+        tests=os.path.dirname(os.path.dirname(__file__)), before=vrts[0], after=vrts[1], out=str(tmp_path / "c.tif")
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=300)
+    window, peak_mb = (int(v) for v in done.stdout.split())
+    # 6144^2 pixels: the float32 pair alone is 302 MB, the classifier's whole-array temporaries
+    # several GB; in blocks the peak is the 4 Mpixel sample's fit plus two workers' blocks.
+    assert peak_mb < 900
+    classes = read_band(str(tmp_path / "c.tif"))
+    assert classes.shape == (6144, 6144)
+    np.testing.assert_array_equal(np.isnan(classes), False)

@@ -37,7 +37,7 @@ from typing import Optional
 import numpy as np
 
 from .deps import require
-from .segmentation import felzenszwalb, label_regions, scale_features, segment_sums
+from .segmentation import felzenszwalb, label_counts, label_regions, scale_features, segment_sums
 
 NO_CHANGE, LOSS, GAIN, NODATA = 0, 1, 2, 255
 METHODS = ("threshold", "superpixel_kmeans", "likelihood_ratio")
@@ -427,12 +427,15 @@ def label_change(classes: np.ndarray, min_pixels: int = 1):
     classes, names)``: int32 ids 1..n (loss regions first), the classes, and ``loss``/``gain``
     per id.
     """
-    labels = np.zeros(classes.shape, np.int32)
+    labels = None
     names = []
     for value in (LOSS, GAIN):
         ids, kept = label_regions(classes == value, min_pixels, len(names) + 1)
         classes[(classes == value) & (ids == 0)] = NO_CHANGE
-        np.copyto(labels, ids, where=ids > 0)
+        if labels is None:
+            labels = ids  # loss and gain regions never overlap: the first labelling is the base
+        else:
+            np.copyto(labels, ids, where=ids > 0)
         del ids
         names += [CLASS_NAMES[value]] * kept
     return labels, classes, names
@@ -448,7 +451,7 @@ def regions_from_sums(labels, classes, names, sum_b, sum_a, count, looks_per_pix
         labels=labels,
         classes=classes,
         change=names,
-        pixels=np.bincount(labels.ravel(), minlength=len(count))[1:].astype(np.int64),
+        pixels=label_counts(labels, len(count))[1:],
         mean_before_db=mean_b_db[1:],
         mean_after_db=mean_a_db[1:],
         change_db=(mean_a_db - mean_b_db)[1:],

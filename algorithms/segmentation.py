@@ -112,10 +112,30 @@ def label_regions(mask: np.ndarray, min_pixels: int = 1, first_id: int = 1):
     lab, n = ndimage.label(mask, structure=np.ones((3, 3)))
     if n == 0:
         return np.zeros(mask.shape, np.int32), 0
-    sizes = np.bincount(lab.ravel(), minlength=n + 1)
+    sizes = label_counts(lab, n + 1)
     keep = sizes >= max(min_pixels, 1)
     keep[0] = False
     ids = np.zeros(n + 1, np.int32)
     kept = int(keep.sum())
     ids[keep] = np.arange(first_id, first_id + kept)
-    return ids[lab], kept
+    return _relabel_in_place(lab.astype(np.int32, copy=False), ids), kept
+
+
+def label_counts(labels: np.ndarray, n: int, rows: int = 1024) -> np.ndarray:
+    """``np.bincount(labels.ravel(), minlength=n)`` a band of rows at a time.
+
+    bincount converts its input to 64-bit integers: on a whole int32 scene that is a temporary
+    twice the labels' size.
+    """
+    counts = np.zeros(n, np.int64)
+    for start in range(0, labels.shape[0], rows):
+        counts += np.bincount(labels[start : start + rows].ravel(), minlength=n)[:n]
+    return counts
+
+
+def _relabel_in_place(lab: np.ndarray, ids: np.ndarray, rows: int = 1024) -> np.ndarray:
+    """``lab[...] = ids[lab]`` a band of rows at a time, so no second scene-sized array is made."""
+    for start in range(0, lab.shape[0], rows):
+        part = lab[start : start + rows]
+        part[...] = ids[part]
+    return lab

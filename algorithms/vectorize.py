@@ -23,10 +23,8 @@ def polygonize(labels: np.ndarray, geotransform, crs_wkt: str = "") -> Iterator[
     mem = gdal_.GetDriverByName("MEM").Create("", cols, rows, 1, gdal_.GDT_Int32)
     mem.SetGeoTransform(tuple(geotransform))
     band = mem.GetRasterBand(1)
-    band.WriteArray(labels.astype(np.int32))
-    mask_ds = gdal_.GetDriverByName("MEM").Create("", cols, rows, 1, gdal_.GDT_Byte)
-    mask_band = mask_ds.GetRasterBand(1)
-    mask_band.WriteArray((labels > 0).astype(np.uint8))
+    band.WriteArray(labels.astype(np.int32, copy=False))
+    mask_band = band  # GDAL skips pixels where the mask is 0: the labels are their own mask
     srs = None
     if crs_wkt:
         srs = osr.SpatialReference()

@@ -29,3 +29,10 @@ def test_tiled_labels_are_a_compact_partition_cut_at_tile_edges():
     # cutting at tile edges adds segments there, and only a few
     whole = felzenszwalb(image, 1.0, 0.8, 20).max() + 1
     assert whole <= n <= 1.2 * whole
+
+
+def test_label_counts_in_bands_of_rows_equal_bincount():
+    from sar_change.algorithms.segmentation import label_counts
+
+    labels = np.random.default_rng(0).integers(0, 50, (257, 33)).astype(np.int32)
+    np.testing.assert_array_equal(label_counts(labels, 60, rows=10), np.bincount(labels.ravel(), minlength=60))

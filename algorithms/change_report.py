@@ -80,6 +80,10 @@ def automatic_report(run, regions: ChangeRegions, *, parameters: dict, pixel_are
     for name, side in (("loss threshold", model.loss), ("gain threshold", model.gain)):
         if side.threshold is not None:
             markers.append((f"{name} {side.threshold:+.2f} dB", side.threshold))
+    for name, k in (("loss boundary", LOSS), ("gain boundary", GAIN)):
+        level = model.boundary_threshold(k) if model.fine_window else None
+        if level is not None:
+            markers.append((f"{name} {level:+.2f} dB", level))
     channels = "\n".join(
         f"<tr><td>{c + 1}</td><td>{model.pixel_looks[c]:.2f}</td><td>{model.window_looks[c]:.1f}</td>"
         f"<td>{model.gain_db[c]:+.2f}</td><td>{model.noise_floor_db[c]:.2f}</td></tr>"
@@ -89,14 +93,20 @@ def automatic_report(run, regions: ChangeRegions, *, parameters: dict, pixel_are
     settings = "".join(f"<li>{escape(k)} = {escape(v)}</li>" for k, v in parameters.items() if v is not None)
     notes = "".join(f"<li>{escape(n)}</li>" for n in model.notes)
 
+    fine = (
+        f"; boundaries redrawn at {model.fine_window} x {model.fine_window}, half-way between the class centres"
+        if model.fine_window
+        else ""
+    )
+
     def threshold(side):
         return "none (no separate population)" if side.threshold is None else f"{side.threshold:+.2f} dB"
 
     body = f"""<p>Method: <b>automatic</b>. Input scale: before <b>{escape(run.scale_before)}</b>,
 after <b>{escape(run.scale_after)}</b>.</p>
 <ul>{settings}</ul>
-<p>Local window {model.window} x {model.window} pixels. Thresholds (Kittler-Illingworth, generalised
-Gaussian classes): loss {threshold(model.loss)}, gain {threshold(model.gain)}. A pixel is change only
+<p>Detection window {model.window} x {model.window} pixels{fine}. Thresholds (Kittler-Illingworth,
+generalised Gaussian classes): loss {threshold(model.loss)}, gain {threshold(model.gain)}. A pixel is change only
 where the likelihood-ratio test of its local means rejects at ALPHA = {model.alpha:g}, its change is at
 least {model.min_change_db:g} dB, and it is not under the noise floor on both dates.</p>
 <table><tr><th>channel</th><th>looks per pixel</th><th>looks of the window</th>

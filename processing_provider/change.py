@@ -332,8 +332,15 @@ class ChangeDetectionAlgorithm(SarAlgorithm):
                     )
                 )
             feedback.pushInfo(
-                self.tr("Thresholds (Kittler-Illingworth): loss {}, gain {}").format(
-                    _db(model.loss.threshold), _db(model.gain.threshold)
+                self.tr(
+                    "Thresholds (Kittler-Illingworth): loss {}, gain {}; boundaries at {} x {}: loss {}, gain {}"
+                ).format(
+                    _db(model.loss.threshold),
+                    _db(model.gain.threshold),
+                    model.fine_window or model.window,
+                    model.fine_window or model.window,
+                    _db(model.boundary_threshold(change.LOSS) if model.fine_window else None),
+                    _db(model.boundary_threshold(change.GAIN) if model.fine_window else None),
                 )
             )
             for note in model.notes:

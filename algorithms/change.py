@@ -188,6 +188,7 @@ def detect_change(
     sigma: float = 0.8,
     min_size: int = 20,
     seed: int = 0,
+    min_change_db: float = 2.0,
     despeckle: str = "none",
     window: int = 7,
     looks_efficiency: Optional[float] = None,
@@ -214,6 +215,8 @@ def detect_change(
         the k-means segments, to the sum of the dates for the likelihood-ratio
         segments. The likelihood-ratio test itself always uses the original
         intensities, whose distribution it knows.
+    min_change_db : float
+        ``superpixel_kmeans`` with the log-ratio: a cluster nearer 0 dB than this is no change.
     looks_efficiency : float, optional
         ``eta`` of :func:`speckle_correlation_efficiency`; estimated from
         ``before`` when omitted.
@@ -238,7 +241,7 @@ def detect_change(
         stat = change_statistic(sb, sa, statistic)
         result = ChangeResult(classify_threshold(stat, loss_threshold, gain_threshold), stat)
     elif method == "superpixel_kmeans":
-        result = _superpixel_kmeans(sb, sa, valid, classes, scale, sigma, min_size, seed, statistic)
+        result = _superpixel_kmeans(sb, sa, valid, classes, scale, sigma, min_size, seed, statistic, min_change_db)
     elif unit == "pixel":
         p = ratio_test_pvalue(before, after, looks).astype(np.float32)
         stat = log_ratio_db(before, after)
@@ -277,13 +280,17 @@ def _segment_log_ratio(labels, n, before, after, valid):
 KMEANS_SEPARATION = 2.0
 
 
-def _superpixel_kmeans(sb, sa, valid, n_classes, scale, sigma, min_size, seed, statistic="log_ratio"):
+def _superpixel_kmeans(
+    sb, sa, valid, n_classes, scale, sigma, min_size, seed, statistic="log_ratio", min_change_db=2.0
+):
     """Segments of the despeckled pair, k-means on their mean change, change only where clearly separated.
 
     k-means always cuts a statistic into ``n_classes``, even a unimodal one; so the cluster
     nearest the median segment is no change, and the others are loss (below) or gain (above)
     only when their centre is more than :data:`KMEANS_SEPARATION` robust standard deviations
-    (MAD) of the segments' statistic away from it. A stable scene then gets no change.
+    (MAD) of the segments' statistic away from it and, for the log-ratio, at least
+    ``min_change_db`` from 0 dB. A stable scene then gets no change, and a scene with one strong
+    change does not see its no-change blob cut in two, one half called change.
     """
     from .change_stats import robust_centre_scale
 
@@ -304,7 +311,8 @@ def _superpixel_kmeans(sb, sa, valid, n_classes, scale, sigma, min_size, seed, s
         stable = int(np.argmin(np.abs(centres - middle)))
         ids = np.flatnonzero(usable)
         for k, centre in enumerate(centres):
-            if k != stable and abs(centre - centres[stable]) > KMEANS_SEPARATION * spread:
+            large = statistic != "log_ratio" or abs(centre) >= min_change_db
+            if k != stable and large and abs(centre - centres[stable]) > KMEANS_SEPARATION * spread:
                 segment_class[ids[assignment == k]] = LOSS if centre < centres[stable] else GAIN
     return ChangeResult(segment_class[labels], value[labels].astype(np.float32), segments=labels)
 

@@ -103,7 +103,8 @@ class ChangeDetectionAlgorithm(SarAlgorithm):
             "units) against <b>THRESHOLD_LOSS</b> (default -3) and <b>THRESHOLD_GAIN</b> (default +3).\n"
             "<i>superpixel_kmeans</i>: Felzenszwalb segments of both dates, k-means (<b>CLASSES</b>, default 3) "
             "on the segments' mean <b>STATISTIC</b> (log-ratio in dB, or the linear difference); a cluster is loss or "
-            "gain only when its centre is more than 2 robust standard deviations from the no-change cluster's.\n"
+            "gain only when its centre is more than 2 robust standard deviations from the no-change cluster's "
+            "and, for the log-ratio, at least MIN_CHANGE_DB from 0 dB.\n"
             "<b>LOOKS</b>: equivalent number of looks; 0 (default) estimates it from the spread of the pixel "
             "log-ratio (reported).\n"
             "<b>DESPECKLE</b> (not automatic): none or a despeckle method (window WINDOW) run first; the "
@@ -135,7 +136,13 @@ class ChangeDetectionAlgorithm(SarAlgorithm):
         self.addParameter(self.enum_parameter(self.NORMALISE, "Radiometric normalisation", ("auto", "none"), "auto"))
         self.addParameter(
             QgsProcessingParameterNumber(
-                self.MIN_CHANGE_DB, self.tr("Minimum change (dB, automatic)"), double, 2.0, False, 0.0, 60.0
+                self.MIN_CHANGE_DB,
+                self.tr("Minimum change (dB; automatic, superpixel k-means)"),
+                double,
+                2.0,
+                False,
+                0.0,
+                60.0,
             )
         )
         self.addParameter(
@@ -392,6 +399,7 @@ class ChangeDetectionAlgorithm(SarAlgorithm):
             unit=self.parameterAsEnumString(parameters, self.UNIT, context),
             classes=self.parameterAsInt(parameters, self.CLASSES, context),
             despeckle=self.parameterAsEnumString(parameters, self.DESPECKLE, context),
+            min_change_db=self.parameterAsDouble(parameters, self.MIN_CHANGE_DB, context),
         )
         used.update({name: options[option] for name, option in _PARAMETERS_OF[method]})
         result = change.detect_change(
@@ -472,5 +480,10 @@ _PARAMETERS_OF = {
         ("DESPECKLE", "despeckle"),
     ),
     "likelihood_ratio": (("ALPHA", "alpha"), ("UNIT", "unit"), ("DESPECKLE", "despeckle")),
-    "superpixel_kmeans": (("STATISTIC", "statistic"), ("CLASSES", "classes"), ("DESPECKLE", "despeckle")),
+    "superpixel_kmeans": (
+        ("STATISTIC", "statistic"),
+        ("CLASSES", "classes"),
+        ("MIN_CHANGE_DB", "min_change_db"),
+        ("DESPECKLE", "despeckle"),
+    ),
 }

@@ -12,15 +12,18 @@ downloads go to ``<name>.part`` and are renamed when complete and of the announc
 partial file is resumed with an HTTP Range request.
 """
 
+import ipaddress
 import math
 import os
 import re
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Callable, Dict, Iterator, List, Optional
-from urllib.parse import urlparse
+from urllib.parse import urljoin, urlparse
 
 from .deps import require
+from .raster_io import Cancelled  # noqa: F401  (re-exported: a cancel while waiting or downloading)
 
 TRAVELER_URL = "https://www.tellusxdp.com/api/traveler/v1"
 TILE_URL = "https://gisapi.tellusxdp.com/PALSAR-2/{scene_id}/{z}/{x}/{y}.png"
@@ -33,11 +36,25 @@ ENV = {
     "file_api_url": "TELLUS_FILE_API_URL",
 }
 DEFAULTS = {"api_url": TRAVELER_URL, "tile_url": TILE_URL, "file_api_url": FILE_API_URL}
-LOOPBACK = ("127.", "localhost", "::1", "[::1]")
+MAX_WAIT_S = 60.0  # the longest Retry-After honoured; longer, NaN or negative values fall back to backoff
+MAX_REDIRECTS = 5
+MAX_NAME_BYTES = 200  # server file names are cut to this many bytes (most file systems allow 255)
+TILE_FIELDS = {"scene_id", "z", "x", "y"}
 
 
 class TellusError(RuntimeError):
     """A Tellus request failed; the message says why and never contains the token."""
+
+
+BEARER = re.compile(r"(?i)(bearer|token|authorization)([\s:=\"']+)[A-Za-z0-9._~+/=-]{6,}")
+
+
+def redact(text: str, token: str = "") -> str:
+    """``text`` without ``token`` and without anything that looks like a bearer credential."""
+    text = str(text)
+    if token:
+        text = text.replace(token, "***")
+    return BEARER.sub(lambda m: m.group(1) + m.group(2) + "***", text)
 
 
 @dataclass
@@ -63,25 +80,85 @@ class Settings:
         settings = cls(**values)
         for key in ("api_url", "tile_url", "file_api_url"):
             check_url(getattr(settings, key), key)
+        check_tile_template(settings.tile_url, "tile_url")
         return settings
+
+
+def is_loopback(host: str) -> bool:
+    """True only for ``localhost`` and literal loopback addresses (``127.0.0.0/8``, ``::1``).
+
+    The host is parsed, not prefix-matched: ``127.evil.example`` or ``localhost.evil.example``
+    are ordinary remote names."""
+    host = (host or "").strip("[]").lower().rstrip(".")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def check_url(url: str, name: str = "url") -> str:
     """Accept https URLs, and http only to loopback; raise :class:`TellusError` otherwise."""
-    parsed = urlparse(url.replace("{", "").replace("}", ""))
-    host = parsed.hostname or ""
-    if parsed.scheme == "https" or (parsed.scheme == "http" and host.startswith(LOOPBACK)):
+    try:
+        parsed = urlparse(str(url).replace("{", "").replace("}", ""))
+        host = parsed.hostname or ""
+    except ValueError as exc:  # e.g. an unbalanced "[" in the host
+        raise TellusError(f"{name} is not a valid URL ({exc})") from None
+    if not host:
+        raise TellusError(f"{name} must be an https URL with a host name, got {str(url)[:80]!r}")
+    if parsed.scheme == "https" or (parsed.scheme == "http" and is_loopback(host)):
         return url
     raise TellusError(f"{name} must be an https URL (http only to loopback), got {parsed.scheme}://{host}")
 
 
+def check_tile_template(template: str, name: str = "tile_url") -> str:
+    """A tile URL template may use only ``{scene_id}``, ``{z}``, ``{x}`` and ``{y}``; it needs z, x, y."""
+    import string
+
+    try:
+        fields = {f for _, f, _, _ in string.Formatter().parse(template) if f is not None}
+    except ValueError as exc:
+        raise TellusError(f"{name} is not a valid template ({exc}): {template[:80]!r}") from None
+    unknown = fields - TILE_FIELDS
+    if unknown:
+        raise TellusError(f"{name} may only use {{scene_id}}, {{z}}, {{x}}, {{y}}; it has {{{sorted(unknown)[0]}}}")
+    if not {"z", "x", "y"} <= fields:
+        raise TellusError(f"{name} must contain {{z}}, {{x}} and {{y}}, got {template[:80]!r}")
+    return template
+
+
 def safe_filename(name: str) -> str:
-    """A server-given file name reduced to a safe base name; raises on names that cannot be made safe."""
+    """A server-given file name reduced to a safe base name; raises on names that cannot be made safe.
+
+    Only ``A-Z a-z 0-9 . _ -`` are kept, a leading dot is dropped (so no hidden or ``..`` names,
+    and no clash with this client's own ``.<name>.part`` temporaries), and the name is cut to
+    :data:`MAX_NAME_BYTES` keeping its extension."""
     base = os.path.basename(str(name).replace("\\", "/"))
     base = re.sub(r"[^A-Za-z0-9._-]", "_", base).lstrip(".")
-    if not base or base in (".", ".."):
-        raise TellusError(f"unsafe file name from the server: {name!r}")
+    if not base.strip("_") or base in (".", ".."):
+        raise TellusError(f"unsafe file name from the server: {str(name)[:80]!r}")
+    if len(base) > MAX_NAME_BYTES:
+        stem, ext = os.path.splitext(base)
+        ext = ext if len(ext) <= 16 else ""
+        base = stem[: MAX_NAME_BYTES - len(ext)] + ext
     return base
+
+
+def unique_filenames(names: List[str]) -> List[str]:
+    """Safe, distinct file names for one download: a repeated base name gets ``_2``, ``_3``... before
+    its extension (case-insensitively, for file systems that ignore case)."""
+    out, seen = [], set()
+    for name in names:
+        base = safe_filename(name)
+        candidate, n = base, 1
+        while candidate.lower() in seen:
+            n += 1
+            stem, ext = os.path.splitext(base)
+            candidate = f"{stem[: MAX_NAME_BYTES - len(ext) - 8]}_{n}{ext}"
+        seen.add(candidate.lower())
+        out.append(candidate)
+    return out
 
 
 def tile_bounds_3857(z: int, x: int, y: int):
@@ -91,8 +168,13 @@ def tile_bounds_3857(z: int, x: int, y: int):
     return (-extent + x * size, extent - (y + 1) * size, -extent + (x + 1) * size, extent - y * size)
 
 
-def tiles_for_bbox(lon_min, lat_min, lon_max, lat_max, z):
-    """The (x, y) XYZ tiles at zoom ``z`` covering a lon/lat box (degrees)."""
+def tile_range(lon_min, lat_min, lon_max, lat_max, z):
+    """``(x0, y0, x1, y1)``, inclusive, of the XYZ tiles at zoom ``z`` covering a lon/lat box (degrees)."""
+    values = (lon_min, lat_min, lon_max, lat_max)
+    if not all(math.isfinite(v) for v in values):
+        raise ValueError(f"the extent must be finite degrees, got {values}")
+    if not 0 <= int(z) <= 30:
+        raise ValueError(f"zoom must be 0 to 30, got z={z!r}")
 
     def tile(lon, lat):
         lat = max(min(lat, 85.05112878), -85.05112878)
@@ -103,52 +185,122 @@ def tiles_for_bbox(lon_min, lat_min, lon_max, lat_max, z):
 
     x0, y0 = tile(lon_min, lat_max)
     x1, y1 = tile(lon_max, lat_min)
+    return x0, y0, x1, y1
+
+
+def tile_count(lon_min, lat_min, lon_max, lat_max, z) -> int:
+    """How many tiles :func:`tiles_for_bbox` would list, without listing them."""
+    x0, y0, x1, y1 = tile_range(lon_min, lat_min, lon_max, lat_max, z)
+    return (x1 - x0 + 1) * (y1 - y0 + 1)
+
+
+def tiles_for_bbox(lon_min, lat_min, lon_max, lat_max, z, max_tiles: Optional[int] = None):
+    """The (x, y) XYZ tiles at zoom ``z`` covering a lon/lat box (degrees).
+
+    With ``max_tiles``, a box needing more tiles raises ``ValueError`` before any list is built."""
+    x0, y0, x1, y1 = tile_range(lon_min, lat_min, lon_max, lat_max, z)
+    count = (x1 - x0 + 1) * (y1 - y0 + 1)
+    if max_tiles is not None and count > max_tiles:
+        raise ValueError(
+            f"the extent needs {count} tiles at zoom {z}, more than MAX_TILES={max_tiles}: "
+            "lower ZOOM, shrink the extent or raise MAX_TILES"
+        )
     return [(x, y) for y in range(y0, y1 + 1) for x in range(x0, x1 + 1)]
 
 
 class Client:
-    """HTTP access to Tellus with retries and redacted errors (``requests`` imported lazily)."""
+    """HTTP access to Tellus with retries and redacted errors (``requests`` imported lazily).
 
-    def __init__(self, settings: Settings, *, sleep: Callable[[float], None] = time.sleep):
+    ``is_cancelled`` (a callable) is polled while waiting between retries and while downloading:
+    a cancel stops within about ``poll_s`` seconds with :class:`Cancelled`."""
+
+    poll_s = 0.2
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        is_cancelled: Optional[Callable[[], bool]] = None,
+    ):
         self.settings = settings
         self.sleep = sleep
+        self.is_cancelled = is_cancelled
         self.requests = require("requests")
         self.session = self.requests.Session()
         self.session.trust_env = True  # proxies from the environment (QGIS sets them from its settings)
 
     # -- plumbing ------------------------------------------------------------------------------
     def _redact(self, text: str) -> str:
-        token = self.settings.token
-        return text.replace(token, "***") if token else text
+        return redact(text, self.settings.token)
+
+    def _check_cancel(self):
+        if self.is_cancelled is not None and self.is_cancelled():
+            raise Cancelled("cancelled by the user")
+
+    def wait(self, seconds: float):
+        """Sleep ``seconds`` in slices of :attr:`poll_s`, stopping at once on cancel."""
+        left = float(seconds)
+        while left > 1e-6:
+            self._check_cancel()
+            step = min(left, self.poll_s)
+            self.sleep(step)
+            left -= step
+        self._check_cancel()
 
     def request(self, method: str, url: str, *, auth: bool = True, **kwargs):
+        """One request with retries; redirects are followed here, each hop checked by :func:`check_url`,
+        and the ``Authorization`` header is dropped as soon as a hop leaves the first host or scheme."""
         check_url(url)
         headers = dict(kwargs.pop("headers", {}) or {})
         if auth and self.settings.token:
             headers["Authorization"] = f"Bearer {self.settings.token}"
-        attempt = 0
+        origin = urlparse(url)
+        attempt = redirects = 0
         while True:
+            self._check_cancel()
             try:
-                response = self.session.request(method, url, headers=headers, timeout=self.settings.timeout_s, **kwargs)
+                response = self.session.request(
+                    method, url, headers=headers, timeout=self.settings.timeout_s, allow_redirects=False, **kwargs
+                )
             except self.requests.RequestException as exc:
                 if attempt >= self.settings.retries:
                     raise TellusError(
                         self._redact(f"cannot reach {urlparse(url).netloc}: {type(exc).__name__}")
                     ) from None
-                self.sleep(self.settings.backoff_s * 2**attempt)
+                self.wait(self.settings.backoff_s * 2**attempt)
                 attempt += 1
+                continue
+            if response.is_redirect:
+                redirects += 1
+                if redirects > MAX_REDIRECTS:
+                    raise TellusError(f"more than {MAX_REDIRECTS} redirects from {origin.netloc}")
+                target = urljoin(url, response.headers.get("Location", ""))
+                try:
+                    check_url(target, "redirect")
+                except TellusError as exc:
+                    raise TellusError(f"{origin.netloc} redirected to a refused address: {exc}") from None
+                hop = urlparse(target)
+                if (hop.scheme, hop.hostname, hop.port) != (origin.scheme, origin.hostname, origin.port):
+                    headers.pop("Authorization", None)  # the token is for the first host only
+                if response.status_code == 303 or (response.status_code in (301, 302) and method == "POST"):
+                    method = "GET"
+                    kwargs.pop("json", None)
+                    kwargs.pop("data", None)
+                response.close()
+                url = target
                 continue
             if response.status_code == 429 or response.status_code >= 500:
                 if attempt >= self.settings.retries:
                     raise TellusError(f"Tellus answered {response.status_code} after {attempt + 1} attempts")
-                self.sleep(self._retry_after(response, attempt))
+                self.wait(self._retry_after(response, attempt))
                 attempt += 1
                 continue
             if response.status_code in (401, 403):
                 raise TellusError(
                     self._redact(
                         f"Tellus refused the token ({response.status_code}): "
-                        f"{self._detail(response)}; check AUTH_CONFIG, TOKEN or TELLUS_TOKEN"
+                        f"{self._detail(response)}; check AUTH_CONFIG or TELLUS_TOKEN"
                     )
                 )
             if response.status_code == 404:
@@ -158,27 +310,36 @@ class Client:
             return response
 
     def _retry_after(self, response, attempt: int) -> float:
-        value = response.headers.get("Retry-After")
+        """Seconds to wait: a finite, non-negative ``Retry-After`` up to :data:`MAX_WAIT_S`, else backoff."""
+        backoff = min(self.settings.backoff_s * 2**attempt, MAX_WAIT_S)
         try:
-            return min(float(value), 120.0)
+            value = float(response.headers.get("Retry-After"))
         except (TypeError, ValueError):
-            return self.settings.backoff_s * 2**attempt
+            return backoff
+        return min(value, MAX_WAIT_S) if math.isfinite(value) and value >= 0 else backoff
 
     @staticmethod
     def _detail(response) -> str:
         try:
             body = response.json()
-            return str(body.get("detail") or body.get("code") or body)[:200]
         except ValueError:
             return (response.text or "")[:80].replace("\n", " ")
+        if isinstance(body, dict):
+            return str(body.get("detail") or body.get("code") or body)[:200]
+        return str(body)[:200]
 
     def json(self, method: str, url: str, **kwargs):
         response = self.request(method, url, **kwargs)
         try:
-            return response.json()
+            answer = response.json()
         except ValueError:
             kind = response.headers.get("Content-Type", "unknown type")
             raise TellusError(f"Tellus sent a malformed JSON answer ({kind}) for {urlparse(url).path}") from None
+        if not isinstance(answer, dict):
+            raise TellusError(
+                f"Tellus sent a JSON {type(answer).__name__} where an object was expected, for {urlparse(url).path}"
+            )
+        return answer
 
     # -- Traveler API ----------------------------------------------------------------------------
     def search(
@@ -246,27 +407,46 @@ class Client:
         progress: Optional[Callable[[float], None]] = None,
         chunk: int = 1 << 20,
     ) -> str:
-        """Download ``url`` to ``folder/name`` (name sanitised), resuming ``name.part``; returns the path."""
-        target = os.path.join(folder, safe_filename(name))
-        if os.path.exists(target) and (size is None or os.path.getsize(target) == size):
+        """Download ``url`` to ``folder/name`` (name sanitised) and return the path.
+
+        The bytes go to ``folder/.name.part`` (a name no server file can take, see
+        :func:`safe_filename`), resumed with a Range request, and are renamed when complete
+        and of the announced ``size``; a cancel keeps the ``.part`` for the next run."""
+        base = safe_filename(name)
+        target = os.path.join(folder, base)
+        if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 0):
+            raise TellusError(f"{base}: the server announced an invalid size {size!r}")
+        if os.path.isfile(target) and (size is None or os.path.getsize(target) == size):
             return target
-        part = target + ".part"
-        have = os.path.getsize(part) if os.path.exists(part) else 0
+        if os.path.exists(target) and not os.path.isfile(target):
+            raise TellusError(f"{base}: {target} exists and is not a file")
+        part = os.path.join(folder, f".{base}.part")
+        have = os.path.getsize(part) if os.path.isfile(part) else 0
         headers = {"Range": f"bytes={have}-"} if have else {}
         response = self.request("GET", url, auth=auth, headers=headers, stream=True)
         mode = "ab" if have and response.status_code == 206 else "wb"
         done = have if mode == "ab" else 0
-        os.makedirs(folder, exist_ok=True)
-        with open(part, mode) as handle:
-            for block in response.iter_content(chunk):
-                handle.write(block)
-                done += len(block)
-                if progress and size:
-                    progress(min(done / size, 1.0))
+        try:
+            os.makedirs(folder, exist_ok=True)
+            with open(part, mode) as handle:
+                for block in response.iter_content(chunk):
+                    self._check_cancel()
+                    handle.write(block)
+                    done += len(block)
+                    if size is not None and done > size:
+                        break
+                    if progress and size:
+                        progress(min(done / size, 1.0))
+        except OSError as exc:
+            raise TellusError(f"{base}: cannot write in {folder}: {exc.strerror or exc}") from None
+        finally:
+            response.close()
         if size is not None and os.path.getsize(part) != size:
-            raise TellusError(
-                f"{os.path.basename(target)}: got {os.path.getsize(part)} bytes of {size}; run again to resume"
-            )
+            got = os.path.getsize(part)
+            if got > size:
+                os.remove(part)
+                raise TellusError(f"{base}: the server sent {got} bytes or more, {size} announced; nothing kept")
+            raise TellusError(f"{base}: got {got} bytes of {size}; run again to resume")
         os.replace(part, target)
         return target
 
@@ -358,8 +538,6 @@ def tile_cache_dir() -> str:
 
 def decode_png(data: bytes, what: str = "tile"):
     """Decode PNG bytes to a ``(bands, rows, cols)`` uint8 array; a clear error for anything else."""
-    import uuid
-
     import numpy as np
 
     if not data.startswith(PNG_MAGIC):
@@ -401,11 +579,15 @@ def fetch_tiles(
         if not data or not data.startswith(PNG_MAGIC):
             url = client.settings.tile_url.format(scene_id=scene_id, z=z, x=x, y=y)
             data = client.request("GET", url).content
-            out[(x, y)] = decode_png(data, f"tile {z}/{x}/{y}")
+            try:
+                out[(x, y)] = decode_png(data, f"tile {z}/{x}/{y}")
+            except TellusError as exc:  # the quoted body may echo the request, token included
+                raise TellusError(client._redact(str(exc))) from None
             os.makedirs(os.path.dirname(path), exist_ok=True)
-            with open(path + ".part", "wb") as handle:
+            temporary = f"{path}.{os.getpid()}.{uuid.uuid4().hex[:8]}.part"  # concurrent runs share the cache
+            with open(temporary, "wb") as handle:
                 handle.write(data)
-            os.replace(path + ".part", path)
+            os.replace(temporary, path)
         else:
             out[(x, y)] = decode_png(data, f"cached tile {z}/{x}/{y}")
         if progress is not None:

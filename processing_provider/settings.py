@@ -47,3 +47,18 @@ def qgis_proxies() -> dict:
     credentials = f"{user}:{password}@" if user else ""
     url = f"http://{credentials}{host}{':' + str(port) if port else ''}"
     return {"http": url, "https": url}
+
+
+def load_auth_config(auth_id):
+    """The QGIS auth configuration ``auth_id`` with its secrets, or ``None`` when it does not exist.
+
+    ``loadAuthenticationConfig`` returns ``(ok, config)`` in PyQGIS 3.22 (a tuple, always true) and a
+    bool elsewhere; a missing id gives an invalid config, so validity is what is checked."""
+    from qgis.core import QgsApplication, QgsAuthMethodConfig
+
+    if not auth_id:
+        return None
+    config = QgsAuthMethodConfig()
+    answer = QgsApplication.authManager().loadAuthenticationConfig(auth_id, config, True)
+    ok, loaded = answer if isinstance(answer, tuple) else (answer, config)
+    return loaded if ok and loaded.isValid() else None

@@ -4,8 +4,6 @@ import json
 import os
 
 from qgis.core import (
-    QgsApplication,
-    QgsAuthMethodConfig,
     QgsCoordinateReferenceSystem,
     QgsFeature,
     QgsFeatureSink,
@@ -39,7 +37,6 @@ class TellusAlgorithm(SarAlgorithm):
     """Common parameters of every Tellus algorithm (a contract: scripts depend on these names)."""
 
     AUTH_CONFIG = "AUTH_CONFIG"
-    TOKEN = "TOKEN"
     API_URL = "API_URL"
     TILE_URL = "TILE_URL"
     FILE_API_URL = "FILE_API_URL"
@@ -55,17 +52,17 @@ class TellusAlgorithm(SarAlgorithm):
 
     COMMON_HELP = (
         "\n\nAccess: <b>AUTH_CONFIG</b> (a QGIS authentication configuration whose password, or 'token' "
-        "field, holds the Tellus API token) or <b>TOKEN</b>; when both are empty the TELLUS_TOKEN environment "
-        "variable is used. Advanced: <b>API_URL</b>, <b>TILE_URL</b>, <b>FILE_API_URL</b> (or TELLUS_API_URL, "
-        "TELLUS_TILE_URL, TELLUS_FILE_API_URL), HTTPS only. The token never appears in messages or outputs."
+        "field, holds the Tellus API token; the Tellus account dialog saves one) or, when it is empty, the "
+        "TELLUS_TOKEN environment variable. There is no plain token parameter: a parameter value is echoed "
+        "by qgis_process and kept in the Processing history. Advanced: <b>API_URL</b>, <b>TILE_URL</b>, "
+        "<b>FILE_API_URL</b> (or TELLUS_API_URL, TELLUS_TILE_URL, TELLUS_FILE_API_URL), HTTPS only. "
+        "The token never appears in messages or outputs."
     )
 
     def add_common_parameters(self):
         self.addParameter(
             QgsProcessingParameterAuthConfig(self.AUTH_CONFIG, self.tr("Tellus authentication"), optional=True)
         )
-        token = QgsProcessingParameterString(self.TOKEN, self.tr("Tellus token (fallback)"), optional=True)
-        self.addParameter(token)
         for name, label in (
             (self.API_URL, "Traveler API URL"),
             (self.TILE_URL, "Tile URL template"),
@@ -78,15 +75,32 @@ class TellusAlgorithm(SarAlgorithm):
     def client(self, parameters, context, feedback):
         from . import settings as plugin_settings
 
-        token = self.parameterAsString(parameters, self.TOKEN, context)
+        if "TOKEN" in parameters:
+            raise QgsProcessingException(
+                self.tr(
+                    "TOKEN is no longer a parameter (qgis_process echoes parameters and the history keeps "
+                    "them): store the token with AUTH_CONFIG or set TELLUS_TOKEN"
+                )
+            )
+        token = ""
         auth_id = self.parameterAsString(parameters, self.AUTH_CONFIG, context)
-        if not auth_id and not token and not os.environ.get("TELLUS_TOKEN"):
-            auth_id = plugin_settings.get("tellus_authcfg")  # saved by the Tellus account dialog
         if auth_id:
-            config = QgsAuthMethodConfig()
-            if not QgsApplication.authManager().loadAuthenticationConfig(auth_id, config, True):
+            config = plugin_settings.load_auth_config(auth_id)
+            if config is None:
                 raise QgsProcessingException(self.tr("AUTH_CONFIG {} could not be loaded").format(auth_id))
-            token = config.config("token") or config.config("password") or token
+            token = config.config("token") or config.config("password")
+        elif not os.environ.get("TELLUS_TOKEN"):
+            saved = plugin_settings.get("tellus_authcfg")  # saved by the Tellus account dialog
+            config = plugin_settings.load_auth_config(saved)
+            if config is not None:
+                token = config.config("token") or config.config("password")
+            elif saved:
+                feedback.pushWarning(
+                    self.tr(
+                        "The Tellus token saved with the account dialog ({}) is no longer in the QGIS "
+                        "authentication database; enter it again"
+                    ).format(saved)
+                )
         try:
             settings = tellus.Settings.resolve(
                 token=token,
@@ -97,8 +111,8 @@ class TellusAlgorithm(SarAlgorithm):
         except tellus.TellusError as exc:
             raise QgsProcessingException(str(exc)) from None
         if not settings.token:
-            feedback.pushWarning(self.tr("No Tellus token given (AUTH_CONFIG, TOKEN or TELLUS_TOKEN)"))
-        client = tellus.Client(settings)
+            feedback.pushWarning(self.tr("No Tellus token given (AUTH_CONFIG or TELLUS_TOKEN)"))
+        client = tellus.Client(settings, is_cancelled=feedback.isCanceled)
         client.session.proxies.update(plugin_settings.qgis_proxies())  # QGIS network settings first
         return client
 
@@ -350,17 +364,24 @@ class TellusDownloadAlgorithm(TellusAlgorithm):
         files = client.files(dataset, scene)
         if not files:
             raise self.error("Tellus lists no files for SCENE_ID={}", scene)
+        if not all(isinstance(item, dict) and item.get("id") is not None for item in files):
+            raise self.error("Tellus listed a file without an id for SCENE_ID={}", scene)
+        # every name is checked and made distinct before the first byte is written
+        names = tellus.unique_filenames([str(item.get("name") or item["id"]) for item in files])
+        for item, name in zip(files, names):
+            if name != tellus.safe_filename(str(item.get("name") or item["id"])):
+                feedback.pushWarning(self.tr("{} is listed twice; saved as {}").format(item.get("name"), name))
         written = []
         share = 100.0 / len(files)
-        for i, item in enumerate(files):
+        for i, (item, name) in enumerate(zip(files, names)):
             if feedback.isCanceled():
-                break
+                raise Cancelled("cancelled by the user")
             url = client.download_url(dataset, scene, item["id"])
             written.append(
                 client.download(
                     url,
                     folder,
-                    item.get("name") or str(item["id"]),
+                    name,
                     size=item.get("size_bytes"),
                     progress=lambda f, i=i: feedback.setProgress(share * (i + f)),
                 )
@@ -412,15 +433,10 @@ class TellusTilesAlgorithm(TellusAlgorithm):
             raise self.error("SCENE_ID must name a scene, got an empty SCENE_ID")
         z = self.parameterAsInt(parameters, self.ZOOM, context)
         lonlat = self.parameterAsExtent(parameters, self.EXTENT, context, WGS84)
-        tiles = tellus.tiles_for_bbox(lonlat.xMinimum(), lonlat.yMinimum(), lonlat.xMaximum(), lonlat.yMaximum(), z)
         limit = self.parameterAsInt(parameters, self.MAX_TILES, context)
-        if len(tiles) > limit:
-            raise self.error(
-                "the extent needs {} tiles at zoom {}, more than MAX_TILES={}: lower ZOOM or raise MAX_TILES",
-                len(tiles),
-                z,
-                limit,
-            )
+        tiles = tellus.tiles_for_bbox(  # counted before listed: a world extent at zoom 20 is refused at once
+            lonlat.xMinimum(), lonlat.yMinimum(), lonlat.xMaximum(), lonlat.yMaximum(), z, max_tiles=limit
+        )
         mercator = QgsCoordinateReferenceSystem("EPSG:3857")
         box = QgsCoordinateTransform(WGS84, mercator, context.transformContext()).transformBoundingBox(lonlat)
         from . import settings as plugin_settings

@@ -1,9 +1,13 @@
 """Shared fixtures; the checkout is importable as ``sar_change`` whatever its folder name."""
 
 import os
+import tempfile
 
-import numpy as np
-import pytest
+# Qt settings of the test run go to a throwaway folder, never to the user's ~/.config
+os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="sarchange-config-")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
 from helpers import GEOTRANSFORM, SHARED_DATA, register_package, utm54_wkt
 
 register_package()

@@ -19,9 +19,9 @@ def store_token(token: str, name: str = "Tellus") -> str:
     if not token.strip():
         raise ValueError("the Tellus token is empty")
     manager = QgsApplication.authManager()
-    config = QgsAuthMethodConfig()
     existing = settings.get("tellus_authcfg")
-    if existing and manager.loadAuthenticationConfig(existing, config, True):
+    config = settings.load_auth_config(existing)
+    if config is not None:
         config.setConfig("password", token.strip())
         manager.updateAuthenticationConfig(config)
         return existing

@@ -75,8 +75,10 @@ def qgis_process():
         XDG_RUNTIME_DIR=runtime,
     )
 
-    def run(*args, check=True):
-        result = subprocess.run([exe, *args], env=env, capture_output=True, text=True, timeout=600)
+    def run(*args, check=True, extra_env=None, timeout=600):
+        result = subprocess.run(
+            [exe, *args], env=dict(env, **(extra_env or {})), capture_output=True, text=True, timeout=timeout
+        )
         if check and result.returncode != 0:
             raise AssertionError(f"qgis_process.bin {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
         return result

@@ -34,13 +34,14 @@ def scene(i, day, lon=139.5, **extra):
 
 
 @pytest.fixture
-def server():
+def server(monkeypatch):
+    monkeypatch.setenv("TELLUS_TOKEN", TOKEN)  # the token comes from the environment or AUTH_CONFIG only
     with FakeTellus() as fake:
         yield fake
 
 
 def common(server):
-    return {"TOKEN": TOKEN, "API_URL": server.url + "/api/traveler/v1"}
+    return {"API_URL": server.url + "/api/traveler/v1"}
 
 
 def test_search_pages_to_footprints_and_pairs(run_alg, server, tmp_path):
@@ -235,7 +236,8 @@ def test_html_page_or_truncated_png_instead_of_a_tile_is_a_clear_error(
     assert not (tmp_path / "m.tif").exists()
 
 
-def test_token_saved_by_the_account_dialog_is_used_from_the_auth_database(run_alg, server, tmp_path):
+def test_token_saved_by_the_account_dialog_is_used_from_the_auth_database(run_alg, server, tmp_path, monkeypatch):
+    monkeypatch.delenv("TELLUS_TOKEN")
     from qgis.core import QgsApplication
 
     from sar_change.processing_provider import settings
@@ -295,3 +297,108 @@ def test_block_size_setting_is_read_with_bounds(qgis_app):
         assert settings.block_size() == 1024
     finally:
         settings.set_value("block_size", "1024")
+
+
+def test_a_token_parameter_is_refused_and_not_echoed(run_alg, server, tmp_path):
+    from qgis.core import QgsProcessingException
+
+    with pytest.raises(QgsProcessingException, match="TOKEN is no longer a parameter") as info:
+        run_alg(
+            "sarchange:tellussearch",
+            {
+                "EXTENT": "139,140,35,36 [EPSG:4326]",
+                "TOKEN": "abc",
+                "OUTPUT": str(tmp_path / "s.gpkg"),
+                **common(server),
+            },
+        )
+    assert "abc" not in str(info.value)
+
+
+def test_tellus_algorithms_declare_no_token_parameter(plugin):
+    from qgis.core import QgsApplication
+
+    for name in ("tellussearch", "tellusdownload", "tellustiles"):
+        alg = QgsApplication.processingRegistry().algorithmById(f"sarchange:{name}")
+        assert "TOKEN" not in [p.name() for p in alg.parameterDefinitions()]
+        assert "TELLUS_TOKEN" in alg.shortHelpString()
+
+
+def test_a_random_token_never_reaches_qgis_process_output_logs_or_files(qgis_process, tmp_path):
+    import secrets
+
+    token = "tk-" + secrets.token_hex(12)
+    with FakeTellus() as fake:
+        fake.add(
+            "POST",
+            "/api/traveler/v1/data-search/",
+            (200, {}, {"features": [scene(1, "2021-01-05")], "meta": {}}),
+        )
+        fake.add("GET", "/t/id-1/3/7/3.png", (200, {}, f"echo Authorization: Bearer {token}".encode()))
+        env = {"TELLUS_TOKEN": token, "SARCHANGE_TILE_CACHE": str(tmp_path / "cache")}
+        runs = [
+            qgis_process(
+                "run",
+                "sarchange:tellussearch",
+                "--json",
+                "--",
+                "EXTENT=139,140,35,36 [EPSG:4326]",
+                f"API_URL={fake.url}/api/traveler/v1",
+                f"OUTPUT={tmp_path / 's.gpkg'}",
+                extra_env=env,
+            ),
+            qgis_process(
+                "run",
+                "sarchange:tellustiles",
+                "--json",
+                "--",
+                "SCENE_ID=id-1",
+                "ZOOM=3",
+                "EXTENT=139,140,35,36 [EPSG:4326]",
+                f"TILE_URL={fake.url}/t/{{scene_id}}/{{z}}/{{x}}/{{y}}.png",
+                f"OUTPUT={tmp_path / 't.tif'}",
+                extra_env=env,
+                check=False,
+            ),
+        ]
+        assert all(r["headers"].get("Authorization") == f"Bearer {token}" for r in fake.requests)
+    assert runs[0].returncode == 0 and runs[1].returncode != 0 and "not a PNG" in runs[1].stdout + runs[1].stderr
+    for run in runs:
+        assert token not in run.stdout and token not in run.stderr
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert token.encode() not in path.read_bytes(), path
+
+
+def test_download_keeps_every_file_when_server_names_collide_or_are_long(run_alg, server, tmp_path):
+    base = "/api/traveler/v1/datasets/d/data/s1/files/"
+    long_name = "IMG-" + "b" * 300
+    listing = [
+        {"id": 1, "name": "a/x", "size_bytes": 1},
+        {"id": 2, "name": "b/x", "size_bytes": 2},
+        {"id": 3, "name": "x.part", "size_bytes": 3},
+        {"id": 4, "name": long_name, "size_bytes": 4},
+    ]
+    server.add("GET", base, (200, {}, {"results": listing}))
+    for item in listing:
+        i = item["id"]
+        server.add("POST", f"{base}{i}/download-url/", (200, {}, {"download_url": f"{server.url}/blob/{i}"}))
+        server.add("GET", f"/blob/{i}", (200, {}, b"z" * i))
+    result = run_alg(
+        "sarchange:tellusdownload", {"DATASET": "d", "SCENE_ID": "s1", "FOLDER": str(tmp_path / "p"), **common(server)}
+    )
+    files = sorted(os.listdir(tmp_path / "p"))
+    assert len(files) == 4 and {"x", "x_2", "x.part"} <= set(files)
+    assert sorted(os.path.getsize(tmp_path / "p" / f) for f in files) == [1, 2, 3, 4]
+    assert result["IMAGE"].startswith(str(tmp_path / "p" / "IMG-bbb")) and len(os.path.basename(result["IMAGE"])) <= 200
+
+
+def test_a_world_extent_at_zoom_20_is_refused_at_once(run_alg, server, tmp_path):
+    from qgis.core import QgsProcessingException
+
+    with pytest.raises(QgsProcessingException, match="MAX_TILES=256"):
+        run_alg(
+            "sarchange:tellustiles",
+            {"SCENE_ID": "s", "ZOOM": 20, "EXTENT": "-180,180,-85,85 [EPSG:4326]", "OUTPUT": str(tmp_path / "t.tif")},
+        )
+    assert not (tmp_path / "t.tif").exists() and server.requests == []

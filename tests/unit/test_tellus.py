@@ -1,5 +1,7 @@
 """Tellus client against a fake loopback server: pagination, errors, retries, resume, token safety."""
 
+import os
+
 import pytest
 from fake_tellus import FakeTellus
 
@@ -99,7 +101,7 @@ def test_429_is_retried_after_retry_after_then_succeeds(server):
         (200, {}, {"results": [{"id": 1, "name": "IMG-HH-x", "size_bytes": 4}]}),
     )
     assert client_for(server, sleeps).files("d", "s")[0]["id"] == 1
-    assert sleeps == [3.0]
+    assert sum(sleeps) == pytest.approx(3.0) and max(sleeps) <= tellus.Client.poll_s
 
 
 def test_5xx_retries_are_bounded(server):
@@ -107,7 +109,7 @@ def test_5xx_retries_are_bounded(server):
     server.add("GET", "/api/traveler/v1/datasets/d/data/s/files/", (503, {}, b"busy"))
     with pytest.raises(tellus.TellusError, match="503 after 3 attempts"):
         client_for(server, sleeps).files("d", "s")
-    assert len(sleeps) == 2
+    assert sum(sleeps) == pytest.approx(0.01 + 0.02)  # two waits, doubling
 
 
 def test_malformed_json_and_html_error_page_are_clear_errors(server):
@@ -128,20 +130,20 @@ def test_download_resumes_a_partial_file_and_checks_size(server, tmp_path):
         return (206 if start else 200), {}, data[start:]
 
     server.add("GET", "/files/IMG-HH-x", (200, {}, ranged))
-    (tmp_path / "IMG-HH-x.part").write_bytes(data[:1000])
+    (tmp_path / ".IMG-HH-x.part").write_bytes(data[:1000])
     path = client_for(server).download(server.url + "/files/IMG-HH-x", str(tmp_path), "IMG-HH-x", size=len(data))
     with open(path, "rb") as handle:
         assert handle.read() == data
     assert server.requests[-1]["headers"]["Range"] == "bytes=1000-"
     assert "Authorization" not in server.requests[-1]["headers"]  # signed URLs are fetched without the token
-    assert not (tmp_path / "IMG-HH-x.part").exists()
+    assert not (tmp_path / ".IMG-HH-x.part").exists()
 
 
 def test_short_download_keeps_the_part_file_and_says_so(server, tmp_path):
     server.add("GET", "/files/f", (200, {}, b"abc"))
     with pytest.raises(tellus.TellusError, match="3 bytes of 10"):
         client_for(server).download(server.url + "/files/f", str(tmp_path), "f", size=10)
-    assert (tmp_path / "f.part").exists() and not (tmp_path / "f").exists()
+    assert (tmp_path / ".f.part").exists() and not (tmp_path / "f").exists()
 
 
 @pytest.mark.parametrize("name", ["../../etc/passwd", "/etc/passwd", "a/b/../../c", "x\\..\\y"])
@@ -230,4 +232,153 @@ def test_unreachable_server_is_retried_then_a_clear_error():
     client = tellus.Client(settings, sleep=sleeps.append)
     with pytest.raises(tellus.TellusError, match="cannot reach"):
         client.files("d", "s")
-    assert len(sleeps) == 1
+    assert sum(sleeps) == pytest.approx(settings.backoff_s)  # one retry, after one backoff
+
+
+# -- defects of the bad-input audit (issue 20) and network hygiene (issue 17) -------------------
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.evil.example/api",
+        "http://localhost.evil.example/api",
+        "http://127.0.0.1.nip.io/api",
+        "http://[::2]/",
+    ],
+)
+def test_loopback_is_an_address_not_a_name_prefix(url):
+    with pytest.raises(tellus.TellusError, match="https"):
+        tellus.check_url(url)
+
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:9/a", "http://127.8.9.10/a", "http://localhost/a", "http://[::1]:8/a"]
+)
+def test_real_loopback_addresses_may_use_http(url):
+    assert tellus.check_url(url) == url
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "-5", "1e308", "soon"])
+def test_retry_after_that_is_not_a_sane_delay_waits_a_bounded_backoff(server, value):
+    sleeps = []
+    server.add(
+        "GET",
+        "/api/traveler/v1/datasets/d/data/s/files/",
+        (429, {"Retry-After": value}, {"detail": "slow down"}),
+        (200, {}, {"results": []}),
+    )
+    client_for(server, sleeps).files("d", "s")
+    assert 0 < sum(sleeps) <= tellus.MAX_WAIT_S
+
+
+def test_cancel_stops_a_long_retry_wait_within_a_poll(server):
+    slept = []
+    server.add(
+        "GET",
+        "/api/traveler/v1/datasets/d/data/s/files/",
+        (429, {"Retry-After": "60"}, {"detail": "slow down"}),
+        (200, {}, {"results": []}),
+    )
+    client = client_for(server, slept)
+    client.is_cancelled = lambda: len(slept) >= 3
+    with pytest.raises(tellus.Cancelled):
+        client.files("d", "s")
+    assert sum(slept) <= 3 * tellus.Client.poll_s + 1e-9
+
+
+@pytest.mark.parametrize("body", [b"[1, 2]", b'"text"', b"null", b"{", b"\xff\xfe"])
+def test_json_that_is_not_an_object_is_a_clear_error(server, body):
+    server.add("GET", "/api/traveler/v1/datasets/d/data/s/files/", (200, {}, body))
+    with pytest.raises(tellus.TellusError, match="JSON"):
+        client_for(server).files("d", "s")
+
+
+@pytest.mark.parametrize(
+    ("template", "match"),
+    [
+        ("https://t.example/{scene}/{z}/{x}/{y}.png", "only use"),
+        ("https://t.example/{z}/{x}.png", "must contain"),
+        ("https://t.example/{z/{x}/{y}", "valid template|only use"),
+        ("https://t.example/{0}/{z}/{x}/{y}", "only use"),
+    ],
+)
+def test_bad_tile_url_templates_are_refused_when_settings_are_read(template, match):
+    with pytest.raises(tellus.TellusError, match=match):
+        tellus.Settings.resolve(tile_url=template)
+
+
+def test_redirect_to_plain_http_elsewhere_is_refused_and_never_carries_the_token(server):
+    server.add("GET", "/api/traveler/v1/datasets/d/data/s/files/", (302, {"Location": "http://evil.example/x"}, b""))
+    with pytest.raises(tellus.TellusError, match="redirected to a refused address"):
+        client_for(server).files("d", "s")
+
+
+def test_redirect_to_another_host_drops_the_authorization_header(server):
+    with FakeTellus() as other:
+        other.add("GET", "/files/", (200, {}, {"results": [{"id": 7}]}))
+        location = other.url.replace("127.0.0.1", "localhost") + "/files/"
+        server.add("GET", "/api/traveler/v1/datasets/d/data/s/files/", (307, {"Location": location}, b""))
+        assert client_for(server).files("d", "s") == [{"id": 7}]
+        assert server.requests[0]["headers"]["Authorization"] == f"Bearer {TOKEN}"
+        assert "Authorization" not in other.requests[0]["headers"]
+
+
+def test_redirect_loops_end_in_a_clear_error(server):
+    server.add("GET", "/loop", (302, {"Location": "/loop"}, b""))
+    with pytest.raises(tellus.TellusError, match="redirects"):
+        client_for(server).request("GET", server.url + "/loop")
+
+
+def test_a_tile_error_page_echoing_the_request_never_shows_the_token(server, tmp_path):
+    server.add("GET", "/t/s/3/1/2.png", (200, {}, f"Authorization: Bearer {TOKEN}".encode()))
+    client = client_for(server)
+    client.settings.tile_url = server.url + "/t/{scene_id}/{z}/{x}/{y}.png"
+    with pytest.raises(tellus.TellusError, match="not a PNG") as info:
+        tellus.fetch_tiles(client, "s", 3, [(1, 2)], cache=str(tmp_path))
+    assert TOKEN not in str(info.value)
+
+
+@pytest.mark.parametrize("text", [f"Bearer {TOKEN}", f"token={TOKEN}", f"Authorization: {TOKEN}"])
+def test_redact_removes_credentials_even_when_the_token_is_not_known(text):
+    assert TOKEN not in tellus.redact(text)
+
+
+def test_a_world_extent_at_high_zoom_is_refused_before_any_tile_list_is_built():
+    assert tellus.tile_count(-180, -85, 180, 85, 20) > 10**11
+    with pytest.raises(ValueError, match="MAX_TILES=256"):
+        tellus.tiles_for_bbox(-180, -85, 180, 85, 20, max_tiles=256)
+    assert len(tellus.tiles_for_bbox(139.0, 35.0, 139.1, 35.1, 10, max_tiles=256)) == tellus.tile_count(
+        139.0, 35.0, 139.1, 35.1, 10
+    )
+
+
+def test_server_names_that_collide_are_made_distinct_before_any_download():
+    names = tellus.unique_filenames(["a/x", "b/x", "x.part", "X", "y"])
+    assert names == ["x", "x_2", "x.part", "X_3", "y"]
+    assert len({n.lower() for n in names}) == len(names)
+
+
+def test_a_file_named_like_another_files_part_does_not_clash(server, tmp_path):
+    server.add("GET", "/f/x", (200, {}, b"1234"))
+    server.add("GET", "/f/xpart", (200, {}, b"abcdefgh"))
+    client = client_for(server)
+    client.download(server.url + "/f/xpart", str(tmp_path), "x.part", size=8)
+    client.download(server.url + "/f/x", str(tmp_path), "x", size=4)
+    assert (tmp_path / "x").read_bytes() == b"1234" and (tmp_path / "x.part").read_bytes() == b"abcdefgh"
+
+
+def test_very_long_server_names_are_cut_keeping_the_extension():
+    name = tellus.safe_filename("IMG-" + "a" * 400 + ".tif")
+    assert len(name.encode()) <= tellus.MAX_NAME_BYTES and name.endswith(".tif") and name.startswith("IMG-")
+
+
+@pytest.mark.parametrize("name", ["\x00", "...", "___", "\x00/..", "CON/.."])
+def test_names_with_nothing_usable_are_refused(name):
+    with pytest.raises(tellus.TellusError, match="unsafe"):
+        tellus.safe_filename(name)
+
+
+def test_a_body_longer_than_announced_is_not_kept(server, tmp_path):
+    server.add("GET", "/f/big", (200, {}, b"x" * 5000))
+    with pytest.raises(tellus.TellusError, match="announced"):
+        client_for(server).download(server.url + "/f/big", str(tmp_path), "big", size=10, chunk=64)
+    assert os.listdir(tmp_path) == []

@@ -39,11 +39,25 @@ def _ascii(record: bytes, start: int, stop: int) -> str:
 
 
 def _number(record: bytes, start: int, stop: int, kind=float, name="field"):
+    """The ASCII number of ``record[start:stop]``; a :class:`CeosError` for text, NaN or infinity."""
     text = _ascii(record, start, stop)
     try:
-        return kind(text)
-    except ValueError as exc:
+        value = kind(text)
+    except (ValueError, OverflowError) as exc:
         raise CeosError(f"{name} at bytes {start}-{stop} is not a number: {text!r}") from exc
+    if kind is float and not np.isfinite(value):
+        raise CeosError(f"{name} at bytes {start}-{stop} is not a finite number: {text!r}")
+    return value
+
+
+def _read_file(path: str, what: str) -> bytes:
+    if not os.path.isfile(path):
+        raise CeosError(f"{what} {os.path.basename(path)!r} is not a file")
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError as exc:
+        raise CeosError(f"cannot read {what} {os.path.basename(path)}: {exc.strerror or exc}") from None
 
 
 def walk_records(data: bytes) -> List[Tuple[int, bytes]]:
@@ -78,10 +92,19 @@ class ImageDescriptor:
         return self.sample_format.startswith("C")
 
 
-def read_image_descriptor(path: str) -> ImageDescriptor:
-    """Parse the 720-byte file descriptor of an ``IMG-`` file."""
-    with open(path, "rb") as handle:
-        head = handle.read(DESCRIPTOR_BYTES)
+def read_image_descriptor(path: str, *, check_size: bool = True) -> ImageDescriptor:
+    """Parse the 720-byte file descriptor of an ``IMG-`` file.
+
+    With ``check_size`` (the default) the file must be as long as its lines claim, so a corrupt
+    header fails here, before any output is made; ``check_size=False`` reads the header of a
+    headers-only extract."""
+    if not os.path.isfile(path):
+        raise CeosError(f"image file {os.path.basename(path)!r} is not a file")
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(DESCRIPTOR_BYTES)
+    except OSError as exc:
+        raise CeosError(f"cannot read {os.path.basename(path)}: {exc.strerror or exc}") from None
     if len(head) < DESCRIPTOR_BYTES:
         raise CeosError(f"{os.path.basename(path)}: {len(head)} bytes, shorter than a CEOS file descriptor (720)")
     if struct.unpack(">I", head[8:12])[0] != DESCRIPTOR_BYTES or head[4:8] != IMAGE_DESCRIPTOR_CODE:
@@ -96,10 +119,26 @@ def read_image_descriptor(path: str) -> ImageDescriptor:
         bits_per_sample=_number(head, 216, 220, int, "bits per sample"),
         sample_format=sample_format,
     )
+    name = os.path.basename(path)
+    if descriptor.lines < 1 or descriptor.pixels < 1:
+        raise CeosError(f"{name}: the descriptor claims {descriptor.lines} lines of {descriptor.pixels} pixels")
+    if descriptor.prefix_bytes < 0 or descriptor.record_bytes < 12:
+        raise CeosError(
+            f"{name}: impossible line layout (prefix {descriptor.prefix_bytes} bytes, "
+            f"record {descriptor.record_bytes} bytes)"
+        )
+    if not descriptor.complex and descriptor.bits_per_sample not in (8, 16, 32, 64):
+        raise CeosError(f"{name}: {descriptor.bits_per_sample} bits per sample is not a CEOS sample size")
     sample_bytes = 8 if descriptor.complex else descriptor.bits_per_sample // 8
     if descriptor.prefix_bytes + descriptor.pixels * sample_bytes > descriptor.record_bytes:
+        raise CeosError(f"{name}: {descriptor.pixels} pixels do not fit a {descriptor.record_bytes}-byte line")
+    # every size is checked against the file before anything is read or written
+    expected = DESCRIPTOR_BYTES + descriptor.lines * descriptor.record_bytes
+    actual = os.path.getsize(path)
+    if check_size and actual < expected:
         raise CeosError(
-            f"{os.path.basename(path)}: {descriptor.pixels} pixels do not fit a {descriptor.record_bytes}-byte line"
+            f"{name} is truncated or its header is corrupt: {actual} bytes, but "
+            f"{descriptor.lines} lines of {descriptor.record_bytes} bytes need {expected}"
         )
     return descriptor
 
@@ -171,6 +210,8 @@ def read_pixel_line_polynomial(record: bytes) -> Optional[PixelLinePolynomial]:
     inverse = numbers(_POLY_INVERSE, 50)
     origin = numbers(_POLY_ORIGIN, 2)
     origin_latlon = numbers(_POLY_ORIGIN_LATLON, 2)
+    if not all(np.all(np.isfinite(v)) for v in (forward, inverse, origin, origin_latlon)):
+        raise CeosError("facility record 5: the pixel/line polynomial has NaN or infinite coefficients")
     return PixelLinePolynomial(
         lat_coef=forward[:25].reshape(5, 5),
         lon_coef=forward[25:].reshape(5, 5),
@@ -203,9 +244,10 @@ class LeaderInfo:
 def read_leader(path: str) -> LeaderInfo:
     """Walk the records of a ``LED-`` file and read the data set summary, map projection (Level
     1.5), radiometric and facility-related records."""
-    with open(path, "rb") as handle:
-        data = handle.read()
+    data = _read_file(path, "leader file")
     records = walk_records(data)
+    if not records:
+        raise CeosError(f"{os.path.basename(path)} is empty, not an ALOS CEOS leader file")
     descriptor = records[0][1]
     if (
         len(descriptor) != DESCRIPTOR_BYTES
@@ -220,6 +262,13 @@ def read_leader(path: str) -> LeaderInfo:
     counts = {}
     for name, start in (("dss", 180), ("mpd", 192), ("ppd", 204), ("adr", 216), ("rdr", 228), ("dqs", 252)):
         counts[name] = _number(descriptor, start, start + 6, int, f"{name} count")
+        if counts[name] < 0:
+            raise CeosError(f"{os.path.basename(path)}: negative {name} record count {counts[name]}")
+    if 1 + sum(counts.values()) > len(records):
+        raise CeosError(
+            f"{os.path.basename(path)}: the descriptor counts {sum(counts.values())} records, "
+            f"the file holds {len(records) - 1}"
+        )
     index = 1
     found = {}
     for name in ("dss", "mpd", "ppd", "adr", "rdr", "dqs"):
@@ -236,22 +285,30 @@ def read_leader(path: str) -> LeaderInfo:
         lats, lons = values[0::2], values[1::2]
         corners = {"lon_min": min(lons), "lon_max": max(lons), "lat_min": min(lats), "lat_max": max(lats)}
     calibration = _number(found["rdr"][0], 20, 36, float, "calibration factor") if found["rdr"] else None
+    if calibration is not None and not -200.0 < calibration < 100.0:
+        raise CeosError(f"{os.path.basename(path)}: calibration factor {calibration} dB is not plausible")
     polynomial = None
     for record in facility:  # facility records carry their own sequence number, ASCII, bytes 12-16
         if _optional_int(record, 12, 16) == 5:
             polynomial = read_pixel_line_polynomial(record)
     direction = _ascii(dss, 1534, 1542)
+    wavelength = _number(dss, 500, 516, float, "wavelength")
+    if not 0.005 < wavelength < 2.0:
+        raise CeosError(f"{os.path.basename(path)}: radar wavelength {wavelength} m is not plausible")
+    looks = (_number(dss, 1190, 1206, float, "range looks"), _number(dss, 1174, 1190, float, "azimuth looks"))
+    if not all(0 < v < 10000 for v in looks):
+        raise CeosError(f"{os.path.basename(path)}: looks {looks} are not plausible")
     return LeaderInfo(
         sensor={b"AL1": "PALSAR", b"AL2": "PALSAR-2"}[descriptor[48:51]],
         scene_id=_ascii(dss, 20, 52),
         centre_time=_ascii(dss, 68, 100),
-        wavelength_m=_number(dss, 500, 516, float, "wavelength"),
+        wavelength_m=wavelength,
         orbit_direction={"A": "ascending", "D": "descending"}.get(direction[:1], direction),
         pixel_spacing_m=(
             _number(dss, 1702, 1718, float, "range spacing"),
             _number(dss, 1686, 1702, float, "azimuth spacing"),
         ),
-        looks=(_number(dss, 1190, 1206, float, "range looks"), _number(dss, 1174, 1190, float, "azimuth looks")),
+        looks=looks,
         calibration_db=calibration,
         corners=corners,
         facility_records=facility,
@@ -300,7 +357,7 @@ def find_product(path: str) -> Product:
         raise CeosError(f"CEOS product not found: {path!r}")
     folder = path if os.path.isdir(path) else os.path.dirname(os.path.abspath(path))
     names = os.listdir(folder)
-    leaders = [n for n in names if n.startswith("LED-")]
+    leaders = sorted(n for n in names if n.startswith("LED-") and os.path.isfile(os.path.join(folder, n)))
     if not leaders:
         raise CeosError(f"no LED- leader file beside {path!r}: not a CEOS product folder")
     leader = leaders[0]
@@ -308,13 +365,15 @@ def find_product(path: str) -> Product:
     images = {}
     for name in names:
         match = re.match(r"IMG-([HV]{2})-(.+)$", name)
-        if match and match.group(2) == suffix:
+        if match and match.group(2) == suffix and os.path.isfile(os.path.join(folder, name)):
             images[match.group(1)] = os.path.join(folder, name)
     if not images:
         raise CeosError(f"no IMG- file matching {leader} in {folder!r}")
     if os.path.isfile(path) and os.path.basename(path).startswith("IMG-"):
-        pol = re.match(r"IMG-([HV]{2})-", os.path.basename(path)).group(1)
-        images = {pol: os.path.abspath(path)}
+        match = re.match(r"IMG-([HV]{2})-", os.path.basename(path))
+        if match is None:
+            raise CeosError(f"{os.path.basename(path)}: an IMG- file name names its polarisation (IMG-HH-...)")
+        images = {match.group(1): os.path.abspath(path)}
     level = re.search(r"(1\.0|1\.1|1\.5|2\.1|3\.1)", suffix)
     summary = os.path.join(folder, "summary.txt") if "summary.txt" in names else None
     return Product(folder, images, os.path.join(folder, leader), summary, level.group(1) if level else "")
@@ -355,14 +414,16 @@ def read_slc_window(descriptor: ImageDescriptor, rows: slice = slice(None), cols
 
 def calibrated_sigma0_db(slc: np.ndarray, calibration_db: float, looks: Tuple[int, int] = (1, 1)) -> np.ndarray:
     """sigma0 in dB: ``10 log10(<I^2 + Q^2>) + CF - 32.0``, averaged over ``looks`` (azimuth, range)."""
-    power = np.abs(slc.astype(np.complex64)) ** 2
+    samples = np.asarray(slc)
+    # float64 throughout: |3e38 + 3e38j|^2 overflows float32 on damaged samples
+    power = samples.real.astype(np.float64) ** 2 + samples.imag.astype(np.float64) ** 2
     la, lr = looks
     if la < 1 or lr < 1:
         raise ValueError(f"looks must be >= 1, got looks={looks!r}")
     if la > 1 or lr > 1:
         rows, cols = power.shape[0] // la * la, power.shape[1] // lr * lr
         power = power[:rows, :cols].reshape(rows // la, la, cols // lr, lr).mean(axis=(1, 3))
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"):
         db = 10 * np.log10(power) + calibration_db - CALIBRATION_OFFSET_DB
     return np.where(power > 0, db, np.nan).astype(np.float32)
 
@@ -375,9 +436,14 @@ def line_geolocation(descriptor: ImageDescriptor, line: int) -> List[Tuple[float
     """
     if not 0 <= line < descriptor.lines:
         raise CeosError(f"line {line} outside 0..{descriptor.lines - 1}")
+    if descriptor.record_bytes < 216:
+        return []  # lines too short to carry a geolocation
     with open(descriptor.path, "rb") as handle:
         handle.seek(DESCRIPTOR_BYTES + line * descriptor.record_bytes + 192)
-        values = struct.unpack(">6i", handle.read(24))
+        raw = handle.read(24)
+    if len(raw) < 24:
+        raise CeosError(f"{os.path.basename(descriptor.path)} is truncated at line {line}")
+    values = struct.unpack(">6i", raw)
     lats, lons = [v / 1e6 for v in values[:3]], [v / 1e6 for v in values[3:]]
     pixels = [0.0, (descriptor.pixels - 1) / 2, descriptor.pixels - 1.0]
     return list(zip(pixels, lats, lons))
@@ -401,11 +467,13 @@ def gcps(
         c = np.linspace(cols.start, cols.stop - 1, min(count, cols.stop - cols.start))
         cc, rr = np.meshgrid(c, r)
         lat, lon = polynomial.to_latlon(cc, rr)
+        if not (np.all(np.isfinite(lat)) and np.all(np.abs(lat) <= 90) and np.all(np.isfinite(lon))):
+            raise CeosError("the LED pixel/line polynomial gives positions off the Earth; the leader is corrupt")
         return [(x + 0.5, y + 0.5, o, a) for x, y, o, a in zip(cc.ravel(), rr.ravel(), lon.ravel(), lat.ravel())]
     points = []
     for line in np.linspace(0, descriptor.lines - 1, min(count, descriptor.lines)).astype(int):
         for pixel, lat, lon in line_geolocation(descriptor, int(line)):
-            if lat or lon:
+            if (lat or lon) and abs(lat) <= 90 and abs(lon) <= 360:
                 points.append((pixel + 0.5, float(line) + 0.5, lon, lat))
     return points
 
@@ -428,7 +496,7 @@ def geolocation_model(descriptor: ImageDescriptor, samples: int = 64, polynomial
     points = []
     for line in np.linspace(0, descriptor.lines - 1, min(samples, descriptor.lines)).astype(int):
         for pixel, lat, lon in line_geolocation(descriptor, int(line)):
-            if lat or lon:
+            if (lat or lon) and abs(lat) <= 90 and abs(lon) <= 360:
                 points.append((float(line), pixel, lon, lat))
     if len(points) < 6:
         raise CeosError(f"{os.path.basename(descriptor.path)} carries no line geolocation to crop with")

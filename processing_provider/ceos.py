@@ -91,6 +91,10 @@ class ReadCeosAlgorithm(SarAlgorithm):
         if pol and pol not in product.images:
             raise self.error("POLARISATION {} is not in the product (it has {})", pol, ", ".join(product.polarisations))
         pol = pol or product.polarisations[0]
+        if product.level and product.level != "1.1":
+            raise self.error(
+                "{} is Level {}, not Level 1.1 complex data", os.path.basename(product.images[pol]), product.level
+            )
         image = ceos.read_image_descriptor(product.images[pol])
         leader = ceos.read_leader(product.leader)
         if not image.complex:
@@ -126,6 +130,20 @@ class ReadCeosAlgorithm(SarAlgorithm):
             )
         r_off, c_off = window[0].start, window[1].start
         lines, pixels = window[0].stop - r_off, window[1].stop - c_off
+        if parameters.get(self.OUTPUT_INTENSITY) and leader.calibration_db is None:
+            raise self.error(
+                "{} has no radiometric data record, so sigma0 cannot be calibrated (a guess would be off by "
+                "about 83 dB); choose OUTPUT_COMPLEX or OUTPUT_PHASE only",
+                os.path.basename(product.leader),
+            )
+        if looks[0] > lines or looks[1] > pixels:
+            raise self.error(
+                "LOOKS_AZIMUTH={} x LOOKS_RANGE={} is larger than the {} x {} lines x pixels read",
+                looks[0],
+                looks[1],
+                lines,
+                pixels,
+            )
         if leader.polynomial is None:
             feedback.pushWarning(self.tr("The LED file has no pixel/line polynomial: geolocation from line records"))
         points = [
@@ -154,7 +172,7 @@ class ReadCeosAlgorithm(SarAlgorithm):
                         slice(c_off, c_off + cols * lr),
                     )
                     if key == self.OUTPUT_INTENSITY:
-                        values = ceos.calibrated_sigma0_db(slc, leader.calibration_db or 0.0, (la, lr))
+                        values = ceos.calibrated_sigma0_db(slc, leader.calibration_db, (la, lr))
                     elif key == self.OUTPUT_PHASE:
                         values = np.angle(slc).astype(np.float32)
                     else:

@@ -18,6 +18,7 @@ have_module cv2 || need+=(python3-opencv)
 have_module fiona || need+=(python3-fiona)
 have_module requests || need+=(python3-requests)
 have_module pytest || need+=(python3-pytest)
+have_module hypothesis || need+=(python3-hypothesis)
 command -v xvfb-run >/dev/null 2>&1 || need+=(xvfb)
 if [ "${WITH_OTB:-0}" = 1 ]; then command -v otbcli_Despeckle >/dev/null 2>&1 || need+=(otb-bin); fi
 

@@ -84,6 +84,13 @@ class Settings:
         return settings
 
 
+def _list_of_objects(value, what: str) -> list:
+    """``value`` if it is a list of JSON objects, else a :class:`TellusError` naming ``what``."""
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise TellusError(f"Tellus sent a malformed {what} ({type(value).__name__}, not a list of objects)")
+    return value
+
+
 def is_loopback(host: str) -> bool:
     """True only for ``localhost`` and literal loopback addresses (``127.0.0.0/8``, ``::1``).
 
@@ -364,24 +371,40 @@ class Client:
         url = self.settings.api_url.rstrip("/") + "/data-search/"
         for _ in range(max_pages):
             answer = self.json("POST", url, json=body)
-            features = answer.get("features")
-            if not isinstance(features, list):
-                raise TellusError("Tellus search answer has no feature list")
+            features = _list_of_objects(answer.get("features"), "search answer's features")
+            for feature in features:
+                if feature.get("properties") is None:
+                    feature["properties"] = {}
+                if not isinstance(feature["properties"], dict):
+                    raise TellusError("Tellus sent a scene whose properties are not an object")
+                if feature.get("geometry") is not None and not isinstance(feature["geometry"], dict):
+                    raise TellusError("Tellus sent a scene whose geometry is not a GeoJSON object")
             yield from features
-            condition = (answer.get("meta") or {}).get("search-condition")
-            cursor = ((condition or {}).get("paginate") or {}).get("cursor")
-            if not features or not condition or not cursor:
+            condition = answer.get("meta") if isinstance(answer.get("meta"), dict) else {}
+            condition = condition.get("search-condition")
+            if not isinstance(condition, dict):
+                return
+            paginate = condition.get("paginate")
+            cursor = paginate.get("cursor") if isinstance(paginate, dict) else None
+            if not features or not cursor:
                 return
             body = condition
 
     def files(self, dataset: str, scene: str) -> List[dict]:
         url = f"{self.settings.api_url.rstrip('/')}/datasets/{dataset}/data/{scene}/files/"
-        return self.json("GET", url).get("results", [])
+        files = _list_of_objects(self.json("GET", url).get("results", []), "file list")
+        for item in files:
+            if item.get("id") is None or isinstance(item.get("id"), (dict, list)):
+                raise TellusError(f"Tellus listed a file without a usable id: {str(item)[:80]}")
+            size = item.get("size_bytes")
+            if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 0):
+                raise TellusError(f"Tellus listed {str(item.get('name'))[:80]!r} with an invalid size {size!r}")
+        return files
 
     def download_url(self, dataset: str, scene: str, file_id) -> str:
         url = f"{self.settings.api_url.rstrip('/')}/datasets/{dataset}/data/{scene}/files/{file_id}/download-url/"
         value = self.json("POST", url).get("download_url")
-        if not value:
+        if not value or not isinstance(value, str):
             raise TellusError("Tellus gave no download_url")
         return check_url(value, "download_url")
 
@@ -390,10 +413,13 @@ class Client:
         url = self.settings.file_api_url.rstrip("/") + "/search/palsar2-l11"
         for _ in range(max_pages):
             answer = self.json("GET", url, params=params)
-            yield from answer.get("items", [])
+            yield from _list_of_objects(answer.get("items", []), "legacy search items")
             url, params = answer.get("next"), None
             if not url:
                 return
+            if not isinstance(url, str):
+                raise TellusError(f"Tellus gave a next page that is not a URL: {str(url)[:80]!r}")
+            check_url(url, "next page")
 
     # -- files -----------------------------------------------------------------------------------
     def download(
@@ -543,7 +569,7 @@ def decode_png(data: bytes, what: str = "tile"):
     if not data.startswith(PNG_MAGIC):
         start = data[:40].decode("ascii", errors="replace").strip()
         raise TellusError(
-            f"{what} is not a PNG image (it starts with {start!r}); the server may have sent an error page"
+            redact(f"{what} is not a PNG image (it starts with {start!r}); the server may have sent an error page")
         )
     from .raster_io import gdal
 

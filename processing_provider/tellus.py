@@ -222,10 +222,13 @@ class TellusSearchAlgorithm(TellusAlgorithm):
         for item in scenes:
             feature = QgsFeature(fields)
             geometry = item.get("geometry")
-            if geometry:
-                g = QgsGeometry.fromWkt(_geojson_to_wkt(geometry))
+            wkt = _geojson_to_wkt(geometry) if geometry else ""
+            if wkt:
+                g = QgsGeometry.fromWkt(wkt)
                 g.convertToMultiType()
                 feature.setGeometry(g)
+            elif geometry:
+                feedback.pushWarning(self.tr("Scene {} has an unreadable footprint").format(item.get("id")))
             props = item.get("properties") or {}
             feature.setAttributes([str(item.get("id", ""))] + [_value(props.get(k), kinds[k]) for k in keys])
             sink.addFeature(feature, QgsFeatureSink.FastInsert)
@@ -236,7 +239,11 @@ class TellusSearchAlgorithm(TellusAlgorithm):
 def _geojson_to_wkt(geometry):
     from osgeo import ogr
 
-    return ogr.CreateGeometryFromJson(json.dumps(geometry)).ExportToWkt()
+    try:
+        geometry = ogr.CreateGeometryFromJson(json.dumps(geometry))
+    except (RuntimeError, TypeError, ValueError):
+        return ""
+    return geometry.ExportToWkt() if geometry is not None else ""
 
 
 class TellusPairsAlgorithm(TellusAlgorithm):

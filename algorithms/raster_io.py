@@ -184,6 +184,126 @@ def _creation_options(dtype: np.dtype, rows: int, cols: int) -> list:
     return options
 
 
+_RUN = threading.local()
+
+
+class OutputTransaction:
+    """The outputs of one algorithm run: all of them are kept, or none.
+
+    Each :class:`RasterWriter` committed while the transaction is open is renamed into place at
+    once (later steps may read it back), and remembered with a backup of the file it replaced.
+    :meth:`rollback` removes what this run wrote (only if the file is still the one it wrote: a
+    concurrent run's result is never removed) and restores the backups; :meth:`finish` drops
+    the backups."""
+
+    def __init__(self):
+        self.done = []  # (path, inode written, backup path or None)
+
+    def place(self, tmp_path: str, path: str) -> None:
+        backup = None
+        if os.path.exists(path):
+            backup = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.{_run_tag()}.bak")
+            os.replace(path, backup)
+        os.replace(tmp_path, path)
+        self.done.append((path, os.stat(path).st_ino, backup))
+
+    def rollback(self) -> None:
+        for path, inode, backup in reversed(self.done):
+            with contextlib.suppress(OSError):
+                if os.stat(path).st_ino == inode:
+                    os.remove(path)
+                    for sidecar in (path + ".aux.xml", path + ".msk"):
+                        if os.path.exists(sidecar):
+                            os.remove(sidecar)
+            if backup:
+                with contextlib.suppress(OSError):
+                    if not os.path.exists(path):
+                        os.replace(backup, path)
+                    else:
+                        os.remove(backup)
+        self.done = []
+
+    def finish(self) -> None:
+        for _, _, backup in self.done:
+            if backup:
+                with contextlib.suppress(OSError):
+                    os.remove(backup)
+        self.done = []
+
+
+@contextlib.contextmanager
+def output_transaction():
+    """Run a block whose raster outputs are all kept when it succeeds and all removed when it raises."""
+    outer = getattr(_RUN, "transaction", None)
+    if outer is not None:  # nested: the outermost decides
+        yield outer
+        return
+    transaction = _RUN.transaction = OutputTransaction()
+    try:
+        yield transaction
+    except BaseException:
+        transaction.rollback()
+        raise
+    else:
+        transaction.finish()
+    finally:
+        _RUN.transaction = None
+
+
+def _run_tag() -> str:
+    """``<pid>-<random>``: temporaries name the process that writes them, so a later run can tell
+    a live run's file from one left by a killed run."""
+    return f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
+def remove_stale_temporaries(path: str) -> list:
+    """Delete the temporaries of ``path`` (``.<name>.<pid>-<id>.part.tif``, ``.part`` or ``.bak``) whose writing
+    process is gone, e.g. killed by SIGKILL or SIGTERM; returns the paths removed."""
+    import re
+
+    folder, base = os.path.split(os.path.abspath(path))
+    pattern = re.compile(r"\." + re.escape(base) + r"\.(?:(\d+)-)?[0-9a-f]{8}\.(?:part\.tif|part|bak)$")
+    removed = []
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return removed
+    for name in names:
+        match = pattern.match(name)
+        if match and not (match.group(1) and _alive(int(match.group(1)))):
+            with contextlib.suppress(OSError):
+                os.remove(os.path.join(folder, name))
+                removed.append(os.path.join(folder, name))
+    return removed
+
+
+def check_writable(path: str, name: str = "output") -> str:
+    """Raise ``ValueError`` naming ``name`` when ``path`` cannot be created (folder not writable,
+    a file where a folder is needed, a folder at the path itself)."""
+    target = os.path.abspath(path)
+    if os.path.isdir(target):
+        raise ValueError(f"{name}: {target} is a folder, not a file name")
+    folder = os.path.dirname(target)
+    probe = folder
+    while probe and not os.path.exists(probe):
+        probe = os.path.dirname(probe)
+    if not os.path.isdir(probe):
+        raise ValueError(f"{name}: cannot create the folder {folder}: {probe} is a file")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise ValueError(f"{name}: the folder {probe} is not writable")
+    return target
+
+
 class RasterWriter:
     """Write a GeoTIFF through a temporary file renamed into place on success.
 
@@ -215,19 +335,29 @@ class RasterWriter:
         if nodata is None and self.dtype.kind == "f":
             nodata = float("nan")
         self.nodata = nodata
+        if int(rows) < 1 or int(cols) < 1 or int(bands) < 1:
+            raise ValueError(f"an output raster needs at least 1 x 1 pixels, got {rows} x {cols} x {bands}")
+        check_writable(self.path, os.path.basename(self.path))
         folder = os.path.dirname(self.path)
-        os.makedirs(folder, exist_ok=True)
-        self.tmp_path = os.path.join(folder, f".{os.path.basename(self.path)}.{uuid.uuid4().hex[:8]}.part.tif")
+        remove_stale_temporaries(self.path)
+        try:
+            os.makedirs(folder, exist_ok=True)
+        except OSError as exc:
+            raise ValueError(f"cannot create the output folder {folder}: {exc.strerror or exc}") from None
+        self.tmp_path = os.path.join(folder, f".{os.path.basename(self.path)}.{_run_tag()}.part.tif")
         gdal_ = gdal()
         driver = gdal_.GetDriverByName("GTiff")
-        self.dataset = driver.Create(
-            self.tmp_path,
-            int(cols),
-            int(rows),
-            int(bands),
-            gdal_.GetDataTypeByName(_GDAL_TYPES[self.dtype]),
-            options=_creation_options(self.dtype, rows, cols),
-        )
+        try:
+            self.dataset = driver.Create(
+                self.tmp_path,
+                int(cols),
+                int(rows),
+                int(bands),
+                gdal_.GetDataTypeByName(_GDAL_TYPES[self.dtype]),
+                options=_creation_options(self.dtype, rows, cols),
+            )
+        except RuntimeError as exc:
+            raise ValueError(f"cannot create {self.path}: {exc}") from None
         if geotransform is not None:
             self.dataset.SetGeoTransform(tuple(geotransform))
             if crs_wkt:
@@ -280,8 +410,7 @@ class RasterWriter:
         """Close the temporary file and move it to ``path``; return ``path``."""
         self.dataset.FlushCache()
         self.dataset = None
-        os.replace(self.tmp_path, self.path)
-        return self.path
+        return place_file(self.tmp_path, self.path)
 
     def abort(self) -> None:
         """Close and delete the temporary file."""
@@ -298,6 +427,33 @@ class RasterWriter:
         else:
             self.abort()
         return False
+
+
+def place_file(tmp_path: str, path: str) -> str:
+    """Rename a finished temporary file to ``path``, inside the open :func:`output_transaction` if any."""
+    transaction = getattr(_RUN, "transaction", None)
+    if transaction is not None:
+        transaction.place(tmp_path, path)
+    else:
+        os.replace(tmp_path, path)
+    return path
+
+
+def write_text(path: str, text: str) -> str:
+    """Write a text output (an HTML report) atomically, as part of the run's outputs."""
+    path = os.path.abspath(path)
+    check_writable(path, os.path.basename(path))
+    remove_stale_temporaries(path)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.{_run_tag()}.part")
+    try:
+        with open(tmp, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.remove(tmp)
+        raise
+    return place_file(tmp, path)
 
 
 def set_metadata(path: str, items: Dict[str, str]) -> None:
@@ -573,8 +729,8 @@ def resolve_raster_scale(path: str, band: int, input_scale: str) -> str:
 
     info = raster_info(path)
     check_band(info, band)
-    sample = sample_band(path, band, max_pixels=250_000, window=128) if input_scale == "auto" else np.empty(0)
-    return resolve_scale(input_scale, info.dtypes[band - 1], sample)
+    sample = sample_band(path, band, max_pixels=250_000, window=128)
+    return resolve_scale(input_scale, info.dtypes[band - 1], sample, os.path.basename(path))
 
 
 def sample_band(path: str, band: int = 1, *, max_pixels: int = 4_000_000, window: int = 256) -> np.ndarray:

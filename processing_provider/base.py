@@ -11,6 +11,8 @@ from qgis.core import (
     QgsProcessingException,
     QgsProcessingParameterBand,
     QgsProcessingParameterEnum,
+    QgsProcessingParameterFolderDestination,
+    QgsProcessingParameterRasterDestination,
     QgsRasterLayer,
     QgsWkbTypes,
 )
@@ -19,7 +21,13 @@ from qgis.PyQt.QtGui import QIcon
 
 from ..algorithms.convert import INPUT_SCALES
 from ..algorithms.deps import MissingDependencyError
-from ..algorithms.raster_io import Cancelled, raster_info, resolve_raster_scale
+from ..algorithms.raster_io import (
+    Cancelled,
+    check_writable,
+    output_transaction,
+    raster_info,
+    resolve_raster_scale,
+)
 from ..algorithms.vectorize import polygonize
 from .provider import ICON
 
@@ -27,6 +35,42 @@ from .provider import ICON
 def tr(text):
     """Translate a message of the ``SarChange`` context."""
     return QCoreApplication.translate("SarChange", text)
+
+
+def _stamp(path):
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return (stat.st_size, stat.st_mtime_ns)
+
+
+#: Marks an output folder that the run created (removed on failure when empty).
+_FOLDER = "folder"
+
+
+def _remove_new_files(files):
+    """Remove the non-raster outputs that a failed run created or changed (a half-written GeoPackage),
+    then the output folders it created, when they are empty."""
+    for path, before in files.items():
+        if before != _FOLDER and os.path.exists(path) and _stamp(path) != before:
+            try:
+                os.remove(path)
+            except OSError:
+                pass
+    for folder in sorted((p for p, v in files.items() if v == _FOLDER), key=len, reverse=True):
+        try:
+            os.rmdir(folder)  # only when empty
+        except OSError:
+            pass
+
+
+def _message(exc):
+    """An error's text for the user: an OSError says what and where, not its errno tuple."""
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f": {exc.filename}" if exc.filename else ""
+        return f"{exc.strerror}{where}"
+    return str(exc)
 
 
 class SarAlgorithm(QgsProcessingAlgorithm):
@@ -50,16 +94,70 @@ class SarAlgorithm(QgsProcessingAlgorithm):
         return QIcon(ICON)
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
+        files = self._check_destinations(parameters, context)
         try:
-            return self.compute(parameters, context, feedback)
-        except QgsProcessingException:
+            with output_transaction():
+                results = self.compute(parameters, context, feedback)
+                if feedback is not None and feedback.isCanceled():  # a cancel is never a success
+                    raise Cancelled("cancelled by the user")
+                return results
+        except BaseException as exc:
+            _remove_new_files(files)
+            if isinstance(exc, QgsProcessingException):
+                raise
+            if isinstance(exc, MissingDependencyError):
+                raise QgsProcessingException(str(exc)) from exc
+            if isinstance(exc, Cancelled):
+                raise QgsProcessingException(self.tr("Cancelled by the user; no output was written.")) from exc
+            if isinstance(exc, (ValueError, OSError)):
+                raise QgsProcessingException(f"{self.displayName()}: {_message(exc)}") from exc
             raise
-        except MissingDependencyError as exc:
-            raise QgsProcessingException(str(exc)) from exc
-        except Cancelled as exc:
-            raise QgsProcessingException(self.tr("Cancelled by the user; no output was written.")) from exc
-        except ValueError as exc:
-            raise QgsProcessingException(f"{self.displayName()}: {exc}") from exc
+
+    def _check_destinations(self, parameters, context):
+        """Check every file output can be written before any work; return ``{path: (size, mtime)}``
+        of the vector and other non-raster file outputs (None when absent), to remove on failure."""
+        files, folders = {}, []
+        for definition in self.destinationParameterDefinitions():
+            name = definition.name()
+            if not parameters.get(name) and definition.flags() & definition.FlagOptional:
+                continue
+            if isinstance(definition, QgsProcessingParameterFolderDestination):
+                continue  # created by the algorithm, checked there
+            try:
+                path = self.parameterAsOutputLayer(parameters, name, context)
+            except Exception:  # noqa: BLE001 - not a file destination
+                continue
+            path = (path or "").split("|")[0]
+            if not path or path.startswith(("memory:", "postgres:", "ogr:", "/vsimem/")) or "://" in path:
+                continue
+            try:
+                check_writable(path, name)
+            except ValueError as exc:
+                raise QgsProcessingException(f"{self.displayName()}: {exc}") from None
+            if not isinstance(definition, QgsProcessingParameterRasterDestination):
+                files[path] = _stamp(path)
+            folders.append((os.path.dirname(os.path.abspath(path)), name))
+        try:
+            for folder, name in folders:  # only once every destination is known to be writable
+                self._make_folder(folder, name, files)
+        except QgsProcessingException:
+            _remove_new_files(files)
+            raise
+        return files
+
+    def _make_folder(self, folder, name, files):
+        """Create a missing output folder (OGR does not); it is removed again, when empty, on failure."""
+        missing = []
+        while folder and not os.path.exists(folder):
+            missing.append(folder)
+            folder = os.path.dirname(folder)
+        try:
+            if missing:
+                os.makedirs(missing[0], exist_ok=True)
+        except OSError as exc:
+            raise QgsProcessingException(f"{self.displayName()}: {name}: {_message(exc)}") from None
+        for made in missing:
+            files[made] = _FOLDER
 
     def compute(self, parameters, context, feedback):
         """Do the work; return the results dict. Subclasses override this."""

@@ -25,7 +25,8 @@ from ..algorithms import change, change_io, change_report, change_stats
 from ..algorithms.align import aligned
 from ..algorithms.convert import TO_POWER, resolve_scale
 from ..algorithms.despeckle import METHODS as DESPECKLE_METHODS
-from ..algorithms.raster_io import Cancelled, RasterWriter, raster_info, read_band
+from ..algorithms.raster_io import Cancelled, RasterWriter, raster_info, read_band, write_text
+from ..algorithms.segmentation import MAX_SIGMA_PX
 from .base import SarAlgorithm
 
 #: METHOD choices: the automatic decision first (the default), then the methods of :mod:`change`.
@@ -189,7 +190,7 @@ class ChangeDetectionAlgorithm(SarAlgorithm):
             QgsProcessingParameterNumber(self.WINDOW, self.tr("Despeckle window (pixels)"), integer, 7, False, 3, 51),
             QgsProcessingParameterNumber(self.SCALE, self.tr("Superpixel scale"), double, 1.0, False, 1e-6),
             QgsProcessingParameterNumber(
-                self.SIGMA, self.tr("Superpixel smoothing sigma (pixels)"), double, 0.8, False, 0.0
+                self.SIGMA, self.tr("Superpixel smoothing sigma (pixels)"), double, 0.8, False, 0.0, MAX_SIGMA_PX
             ),
             QgsProcessingParameterNumber(
                 self.MIN_SIZE, self.tr("Superpixel minimum size (pixels)"), integer, 20, False, 1
@@ -244,6 +245,13 @@ class ChangeDetectionAlgorithm(SarAlgorithm):
         min_area = self.parameterAsDouble(parameters, self.MIN_AREA, context)
         if min_area < 0:
             raise self.error("MIN_AREA must be >= 0, got MIN_AREA={}", min_area)
+        if min_area > 0 and not info.pixel_area > 0:
+            raise self.error(
+                "MIN_AREA={} needs a pixel size, but BEFORE has a degenerate geotransform (pixel area {}); "
+                "give MIN_AREA=0 or georeference BEFORE",
+                min_area,
+                info.pixel_area,
+            )
         min_pixels = int(math.ceil(min_area / info.pixel_area)) if min_area > 0 else 1
         input_scale = self.parameterAsEnumString(parameters, self.INPUT_SCALE, context)
         normalise = self.parameterAsEnumString(parameters, self.NORMALISE, context) == "auto"
@@ -293,9 +301,7 @@ class ChangeDetectionAlgorithm(SarAlgorithm):
                 html = change_report.html_report(
                     result, regions, method=method, parameters=used, pixel_area=info.pixel_area
                 )
-            with open(html_out + ".part", "w", encoding="utf-8") as handle:
-                handle.write(html)
-            os.replace(html_out + ".part", html_out)
+            write_text(html_out, html)
             results[self.OUTPUT_HTML] = html_out
         return results
 
@@ -377,8 +383,8 @@ class ChangeDetectionAlgorithm(SarAlgorithm):
         with aligned(job.after_path, info) as path:
             after = read_band(path, band_after)
             after_dtype = raster_info(path).dtypes[band_after - 1]
-        scale_b = resolve_scale(job.input_scale, info.dtypes[band_before - 1], before)
-        scale_a = resolve_scale(job.input_scale, after_dtype, after)
+        scale_b = resolve_scale(job.input_scale, info.dtypes[band_before - 1], before, "BEFORE")
+        scale_a = resolve_scale(job.input_scale, after_dtype, after, "AFTER (on the grid of BEFORE)")
         feedback.pushInfo(self.tr("Input scale: before {}, after {}").format(scale_b, scale_a))
         before, after = TO_POWER[scale_b](before), TO_POWER[scale_a](after)
         given = job.looks

@@ -1,5 +1,6 @@
 """``sarchange:speckleqa``: a quality report to choose a speckle filter by looking."""
 
+import math
 import os
 
 from qgis.core import (
@@ -21,7 +22,7 @@ from qgis.PyQt.QtCore import QVariant
 
 from ..algorithms import speckle_qa
 from ..algorithms.align import aligned
-from ..algorithms.raster_io import open_raster, read_window
+from ..algorithms.raster_io import open_raster, read_window, write_text
 from .base import SarAlgorithm
 
 #: Largest window (pixels a side) read for the report; bigger rasters are assessed on their centre.
@@ -128,10 +129,7 @@ class SpeckleQaAlgorithm(SarAlgorithm):
         html = speckle_qa.html_report(
             qualities, blocks, noisy_enl, block=block, looks=looks, title=self.tr("Speckle filter quality")
         )
-        tmp = html_path + ".part"
-        with open(tmp, "w", encoding="utf-8") as handle:
-            handle.write(html)
-        os.replace(tmp, html_path)
+        write_text(html_path, html)
 
         fields = QgsFields()
         fields.append(QgsField("filter", QVariant.String))
@@ -142,12 +140,13 @@ class SpeckleQaAlgorithm(SarAlgorithm):
         )
         for q in qualities:
             feature = QgsFeature(fields)
-            feature.setAttributes([q.name, q.enl, q.ratio_mean, q.ratio_variance, q.epi])
+            enl = q.enl if math.isfinite(q.enl) else None  # NULL: no variance left, see the log
+            feature.setAttributes([q.name, enl, q.ratio_mean, q.ratio_variance, q.epi])
             sink.addFeature(feature, QgsFeatureSink.FastInsert)
         del sink  # flush and close now, see changedetection
         for q in qualities:
             feedback.pushInfo(
-                f"{q.name}: ENL {q.enl:.2f}, ratio mean {q.ratio_mean:.4f}, ratio variance {q.ratio_variance:.4f}, "
-                f"EPI {q.epi:.3f}"
+                f"{q.name}: ENL {speckle_qa.format_enl(q.enl)}, ratio mean {q.ratio_mean:.4f}, "
+                f"ratio variance {q.ratio_variance:.4f}, EPI {q.epi:.3f}"
             )
         return {self.OUTPUT_HTML: html_path, self.OUTPUT_TABLE: dest_id}

@@ -75,7 +75,11 @@ def qgis_process():
         XDG_RUNTIME_DIR=runtime,
     )
 
-    def run(*args, check=True, extra_env=None, timeout=600):
+    def run(*args, check=True, extra_env=None, timeout=600, background=False):
+        if background:  # a Popen the test waits for, signals or kills
+            return subprocess.Popen(
+                [exe, *args], env=dict(env, **(extra_env or {})), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
         result = subprocess.run(
             [exe, *args], env=dict(env, **(extra_env or {})), capture_output=True, text=True, timeout=timeout
         )

@@ -1,0 +1,118 @@
+"""Outputs through Processing: all or none, clear errors for unwritable destinations, nothing
+left under the output name by a killed qgis_process, nothing written by a cancelled run."""
+
+import signal
+import time
+
+import numpy as np
+import pytest
+
+
+@pytest.fixture
+def pair(write_raster):
+    rng = np.random.default_rng(3)
+    before = rng.gamma(4.0, 0.025, (160, 160)).astype(np.float32)
+    after = before * rng.gamma(4.0, 0.25, before.shape).astype(np.float32)
+    after[40:90, 40:90] *= 8.0
+    return write_raster("before.tif", before), write_raster("after.tif", after)
+
+
+def _change(pair, tmp_path, **extra):
+    return dict(
+        BEFORE=pair[0],
+        AFTER=pair[1],
+        METHOD="threshold",
+        OUTPUT=str(tmp_path / "out" / "changes.gpkg"),
+        OUTPUT_RASTER=str(tmp_path / "out" / "classes.tif"),
+        OUTPUT_HTML=str(tmp_path / "out" / "report.html"),
+        **extra,
+    )
+
+
+def test_when_the_last_output_fails_the_earlier_ones_are_removed(run_alg, pair, tmp_path, monkeypatch):
+    from qgis.core import QgsProcessingException
+
+    from sar_change.processing_provider import change
+
+    def full_disk(path, text):
+        raise OSError(28, "No space left on device", path)
+
+    monkeypatch.setattr(change, "write_text", full_disk)
+    with pytest.raises(QgsProcessingException, match="No space left on device: .*report.html"):
+        run_alg("sarchange:changedetection", _change(pair, tmp_path))
+    assert not (tmp_path / "out").exists()  # the run made the folder, and removed it again
+
+
+def test_an_output_under_a_file_is_an_error_naming_the_parameter_before_any_work(run_alg, pair, tmp_path):
+    from qgis.core import QgsProcessingException
+
+    (tmp_path / "notes.txt").write_text("x")
+    parameters = _change(pair, tmp_path)
+    parameters["OUTPUT_RASTER"] = str(tmp_path / "notes.txt" / "classes.tif")
+    with pytest.raises(QgsProcessingException, match="OUTPUT_RASTER: cannot create the folder"):
+        run_alg("sarchange:changedetection", parameters)
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_run_cancelled_during_the_work_writes_nothing(run_alg, pair, tmp_path):
+    from qgis.core import QgsProcessingException, QgsProcessingFeedback
+
+    class CancelMidway(QgsProcessingFeedback):
+        def setProgress(self, progress):  # noqa: N802
+            super().setProgress(progress)
+            if progress >= 50:
+                self.cancel()
+
+    with pytest.raises(QgsProcessingException, match="Cancelled"):
+        run_alg("sarchange:changedetection", _change(pair, tmp_path), CancelMidway())
+    assert not (tmp_path / "out").exists()
+
+
+def _wait_for(predicate, timeout):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+def test_a_killed_qgis_process_leaves_no_output_and_the_next_run_cleans_up(qgis_process, write_raster, tmp_path, sig):
+    big = write_raster("big.tif", np.random.default_rng(0).gamma(1.0, 0.1, (3000, 3000)).astype(np.float32))
+    out = tmp_path / "out"
+    out.mkdir()
+    target = out / "filtered.tif"
+    args = ["run", "sarchange:despeckle", "--", f"INPUT={big}", "METHOD=refined_lee", f"OUTPUT={target}"]
+    process = qgis_process(*args, background=True)
+    try:
+        assert _wait_for(lambda: any(p.name.endswith(".part.tif") for p in out.iterdir()), 120), "no temporary"
+        time.sleep(0.3)
+        assert process.poll() is None, "the run ended before it could be killed; make the input larger"
+        process.send_signal(sig)
+        process.wait(30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert not target.exists()
+    qgis_process("run", "sarchange:despeckle", "--", f"INPUT={big}", "METHOD=boxcar", f"OUTPUT={target}")
+    assert sorted(p.name for p in out.iterdir()) == ["filtered.tif"]
+
+
+def test_two_qgis_process_runs_writing_one_output_leave_one_whole_result(qgis_process, write_raster, tmp_path):
+    from sar_change.algorithms.raster_io import read_band
+
+    rng = np.random.default_rng(1)
+    a = write_raster("a.tif", rng.gamma(1.0, 0.1, (1200, 1200)).astype(np.float32))
+    b = write_raster("b.tif", rng.gamma(1.0, 1.0, (1200, 1200)).astype(np.float32))
+    target = tmp_path / "same.tif"
+    runs = [
+        qgis_process("run", "sarchange:todb", "--", f"INPUT={path}", f"OUTPUT={target}", background=True)
+        for path in (a, b)
+    ]
+    for run in runs:
+        assert run.wait(300) == 0
+    result = read_band(str(target))
+    expected = [10 * np.log10(read_band(path)) for path in (a, b)]
+    assert any(np.allclose(result, e, atol=1e-4, equal_nan=True) for e in expected)
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]

@@ -6,6 +6,7 @@ other raster and costs no memory up front.
 """
 
 import contextlib
+import os
 import uuid
 from typing import Iterator
 
@@ -38,6 +39,41 @@ def same_crs(wkt_a: str, wkt_b: str) -> bool:
     a.ImportFromWkt(wkt_a)
     b.ImportFromWkt(wkt_b)
     return bool(a.IsSame(b))
+
+
+def bounds(info: RasterInfo):
+    """``(xmin, ymin, xmax, ymax)`` of a north-up raster in its CRS units."""
+    gt = info.geotransform
+    xs = (gt[0], gt[0] + gt[1] * info.cols + gt[2] * info.rows)
+    ys = (gt[3], gt[3] + gt[4] * info.cols + gt[5] * info.rows)
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def check_overlap(src_path: str, info: RasterInfo, reference: RasterInfo) -> None:
+    """Raise ``ValueError`` when ``src_path`` (``info``) covers none of the ``reference`` grid.
+
+    Without this a pair of different places aligns to an all-nodata raster, and every
+    statistic after it is empty.
+    """
+    osr = require("osgeo.osr")
+    gdal()
+    source, target = osr.SpatialReference(), osr.SpatialReference()
+    source.ImportFromWkt(info.crs_wkt)
+    target.ImportFromWkt(reference.crs_wkt)
+    for srs in (source, target):
+        srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    x0, y0, x1, y1 = bounds(info)
+    try:
+        x0, y0, x1, y1 = osr.CoordinateTransformation(source, target).TransformBounds(x0, y0, x1, y1, 21)
+    except RuntimeError as exc:
+        raise ValueError(f"{os.path.basename(src_path)} cannot be brought to the reference CRS ({exc})") from None
+    r0, s0, r1, s1 = bounds(reference)
+    if not (np.isfinite([x0, y0, x1, y1]).all() and x0 < r1 and x1 > r0 and y0 < s1 and y1 > s0):
+        raise ValueError(
+            f"{os.path.basename(src_path)} does not overlap the reference raster: its extent "
+            f"({x0:.6g}, {y0:.6g}, {x1:.6g}, {y1:.6g}) and the reference's ({r0:.6g}, {s0:.6g}, {r1:.6g}, {s1:.6g}) "
+            "share no pixel (in the reference CRS); are they the same place?"
+        )
 
 
 @contextlib.contextmanager
@@ -76,6 +112,7 @@ def aligned(src_path: str, reference: RasterInfo, *, resampling: str = "bilinear
     xmin, ymax = gt[0], gt[3]
     xmax = xmin + gt[1] * reference.cols
     ymin = ymax + gt[5] * reference.rows
+    check_overlap(src_path, info, reference)
     complex_input = any(d.kind == "c" for d in info.dtypes)
     vrt = f"/vsimem/sarchange_align_{uuid.uuid4().hex}.vrt"
     source = open_raster(src_path)

@@ -122,6 +122,14 @@ def fit_kmeans(
         raise ValueError(f"need at least {classes} valid samples, got {samples.shape[0] if samples.ndim == 2 else 0}")
     if not any(backscatter):
         raise ValueError("at least one feature must be backscatter")
+    if not np.isfinite(samples).all():
+        raise ValueError("samples must be finite (drop nodata pixels first)")
+    distinct = np.unique(samples, axis=0).shape[0]
+    if distinct < classes:
+        raise ValueError(
+            f"the features take only {distinct} distinct value(s) over the valid pixels, fewer than "
+            f"classes={classes}: a constant or saturated input cannot be split into classes"
+        )
     cluster = require("sklearn.cluster")
     offset, scale = _normalisation(samples, normalise)
     normalised = (samples - offset) / scale

@@ -87,28 +87,52 @@ TO_POWER = {
     "display": display_to_power,
     "palsar_dn": palsar_dn_to_power,
 }
+#: Above this share of negative values an image is not linear power or amplitude (a few negatives
+#: come from noise subtraction; dB images are mostly negative).
+MAX_NEGATIVE_FRACTION = 0.05
 #: The input scales offered to users: ``auto`` first (see :func:`resolve_scale`).
 INPUT_SCALES = ("auto",) + tuple(TO_POWER)
 
 
-def resolve_scale(scale: str, dtype, sample: np.ndarray) -> str:
+def resolve_scale(scale: str, dtype, sample: np.ndarray, name: str = "the raster") -> str:
     """The input scale ``auto`` stands for, from the raster's data type and a sample of its values.
 
     Rule: a Byte raster is display-scaled amplitude
     (``display``); values with negatives are ``db``; anything else is ``linear`` power.
-    Another ``scale`` is returned unchanged (after checking it).
+    Another ``scale`` is returned after checking it against the sample.
+
+    Raises
+    ------
+    ValueError
+        When the sample has no valid pixel, when a non-dB scale has no positive pixel (an all-zero
+        image has no backscatter to work on), or when ``linear``/``amplitude`` is given for values
+        of which more than :data:`MAX_NEGATIVE_FRACTION` are negative (dB taken for linear).
     """
-    if scale != "auto":
-        if scale not in TO_POWER:
-            raise ValueError(f"input scale must be one of {INPUT_SCALES}, got input_scale={scale!r}")
-        return scale
-    if np.dtype(dtype) == np.uint8:
-        return "display"
+    if scale != "auto" and scale not in TO_POWER:
+        raise ValueError(f"input scale must be one of {INPUT_SCALES}, got input_scale={scale!r}")
     values = np.asarray(sample)
     finite = values[np.isfinite(values)]
     if finite.size == 0:
-        raise ValueError("input_scale=auto: the raster has no valid pixel to tell its scale from")
-    return "db" if (finite < 0).any() else "linear"
+        raise ValueError(f"{name} has no valid pixel (all nodata or NaN): nothing to work on")
+    chosen = scale
+    if scale == "auto":
+        if np.dtype(dtype) == np.uint8:
+            chosen = "display"
+        else:
+            chosen = "db" if (finite < 0).any() else "linear"
+    if chosen != "db":
+        if not (finite > 0).any():
+            raise ValueError(
+                f"{name} has no positive pixel (all zero or negative), so no backscatter on "
+                f"input_scale={chosen!r}; is it a mask, or dB (input_scale='db')?"
+            )
+        negative = float(np.mean(finite < 0))
+        if negative > MAX_NEGATIVE_FRACTION:
+            raise ValueError(
+                f"{name}: {100 * negative:.0f} % of the pixels are negative, which linear power and amplitude "
+                f"never are; the values look like dB: use input_scale='db' or 'auto', not {chosen!r}"
+            )
+    return chosen
 
 
 def to_power(values: np.ndarray, scale: str) -> np.ndarray:

@@ -621,7 +621,12 @@ def tv_db(intensity: np.ndarray, weight: float = 0.5, *, max_num_iter: int = 100
 
     db = power_to_db(intensity.astype(np.float64))  # float64 as the reference computation
     filled = _fill_nan(db, 3)
-    smooth = restoration.denoise_tv_bregman(filled, weight=weight, max_num_iter=max_num_iter, eps=eps)
+    # scikit-image's solver drops the axes of a 1-pixel row or column and drifts on thin images:
+    # those are solved edge-padded to 8 pixels a side, then cropped
+    pad = [(0, max(0, 8 - n)) for n in filled.shape]
+    smooth = restoration.denoise_tv_bregman(
+        np.pad(filled, pad, mode="edge"), weight=weight, max_num_iter=max_num_iter, eps=eps
+    )[: filled.shape[0], : filled.shape[1]]
     out = np.power(10.0, smooth / 10.0)
     return _finish(out, db).astype(intensity.dtype, copy=False)
 
@@ -674,6 +679,7 @@ def nlmeans_db(
     smooth = restoration.denoise_nl_means(
         filled, h=h, sigma=noise_db, patch_size=int(patch_size), patch_distance=int(patch_distance), fast_mode=True
     )
+    smooth = np.reshape(smooth, filled.shape)  # scikit-image drops the axes of a 1-pixel row or column
     return _finish(np.power(10.0, smooth / 10.0), db).astype(intensity.dtype, copy=False)
 
 

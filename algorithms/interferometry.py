@@ -90,6 +90,10 @@ def oversample(image: np.ndarray, factor: int = 2) -> np.ndarray:
     return out
 
 
+#: Smallest window side (pixels) on which a shift is measured.
+MIN_SHIFT_SIDE = 8
+
+
 def estimate_shift(
     reference: np.ndarray, secondary: np.ndarray, *, subpixel: bool = True, max_side: int = 1024
 ) -> Tuple[float, float]:
@@ -108,8 +112,21 @@ def estimate_shift(
     r0, c0 = max(0, (rows - max_side) // 2), max(0, (cols - max_side) // 2)
     reference = reference[r0 : r0 + max_side, c0 : c0 + max_side]
     secondary = secondary[r0 : r0 + max_side, c0 : c0 + max_side]
-    ref_amp = np.abs(oversample(reference))  # float32: the correlation's FFTs stay single precision
-    sec_amp = np.abs(oversample(secondary))
+    if min(reference.shape) < MIN_SHIFT_SIDE:
+        raise ValueError(
+            f"the pair is {rows} x {cols} pixels: at least {MIN_SHIFT_SIDE} x {MIN_SHIFT_SIDE} are needed to "
+            "measure a shift; use coregister='none'"
+        )
+    for name, image in (("reference", reference), ("secondary", secondary)):
+        amplitude = np.abs(image[np.isfinite(image)])
+        if amplitude.size < 0.5 * image.size or not amplitude.std() > 1e-6 * max(float(amplitude.mean()), 1e-30):
+            # a flat correlation surface has its "peak" anywhere: a constant image gave -0.35 px
+            raise ValueError(
+                f"the {name} amplitude is constant or mostly nodata over the central window, so no shift can "
+                "be measured; use coregister='none' if the pair is already registered"
+            )
+    ref_amp = np.abs(oversample(np.nan_to_num(reference)))  # float32: the correlation's FFTs stay single precision
+    sec_amp = np.abs(oversample(np.nan_to_num(secondary)))
     shift, _, _ = registration.phase_cross_correlation(
         ref_amp - ref_amp.mean(),
         sec_amp - sec_amp.mean(),

@@ -50,6 +50,30 @@ def ramp_windows(rows: int, cols: int, *, max_pixels: int = RAMP_SAMPLE_PIXELS, 
     return even_windows(rows, cols, side, max(2, int(round(np.sqrt(max_pixels) / side))))  # 3: centre, edges
 
 
+def check_valid_samples(datasets, shape, *, complex_data: bool) -> None:
+    """Raise ``ValueError`` naming the input when a sample of a raster (an even grid of windows) has
+    no valid pixel (finite, and non-zero for complex data), or when the inputs share none.
+
+    Without this an all-nodata or all-zero input gives all-nodata outputs and exit 0.
+    """
+    windows = ramp_windows(*shape)
+    both = None
+    for dataset, name in datasets:
+        valid = []
+        for rows, cols in windows:
+            values = read_window(dataset, 1, (rows, cols), dtype=np.complex64 if complex_data else np.float32)
+            ok = np.isfinite(values)
+            if complex_data:
+                ok &= values != 0
+            valid.append(ok)
+        if not any(v.any() for v in valid):
+            what = "finite, non-zero" if complex_data else "finite"
+            raise ValueError(f"{name} has no valid ({what}) pixel: nothing to compute")
+        both = valid if both is None else [a & b for a, b in zip(both, valid)]
+    if both is not None and not any(v.any() for v in both):
+        raise ValueError(f"{' and '.join(name for _, name in datasets)} have no valid pixel in common")
+
+
 def process_pair_files(
     reference_path: str,
     secondary_path: str,
@@ -85,8 +109,14 @@ def process_pair_files(
         raise ValueError(
             f"reference and secondary must have one size, got {shape[0]}x{shape[1]} and {infos[1].rows}x{infos[1].cols}"
         )
+    if shape[0] < window[0] or shape[1] < window[1]:
+        raise ValueError(
+            f"the pair is {shape[0]} x {shape[1]} pixels, smaller than the coherence window "
+            f"{window[0]} x {window[1]}: no coherence can be estimated"
+        )
     report = progress or (lambda fraction: None)
     ref_ds, sec_ds = open_raster(reference_path), open_raster(secondary_path)
+    check_valid_samples([(ref_ds, "REFERENCE"), (sec_ds, "SECONDARY")], shape, complex_data=True)
 
     shift = (0.0, 0.0)
     if coregister != "none":
@@ -152,8 +182,9 @@ def differential_files(
             f"interferograms must have one size, got {shape[0]}x{shape[1]} and {infos[1].rows}x{infos[1].cols}"
         )
     ramps = None
+    datasets = [open_raster(path) for path in (phase_a_path, phase_b_path)]
+    check_valid_samples(list(zip(datasets, ("INTERFEROGRAM_A", "INTERFEROGRAM_B"))), shape, complex_data=False)
     if remove_ramp:
-        datasets = [open_raster(path) for path in (phase_a_path, phase_b_path)]
         pieces = [
             (
                 read_window(datasets[0], 1, (rows, cols), dtype=np.float64),

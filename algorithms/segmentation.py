@@ -28,6 +28,9 @@ def scale_features(channels: Sequence[np.ndarray], *, percentiles=(0.0, 100.0)) 
     return np.stack(out, axis=-1)
 
 
+#: Largest smoothing (pixels) accepted: beyond it every boundary is blurred away and the Gaussian
+#: kernel (8 sigma wide) alone takes minutes per scene.
+MAX_SIGMA_PX = 20.0
 #: Side (pixels) of the tiles :func:`felzenszwalb` segments one at a time, and their overlap.
 SEGMENT_TILE, SEGMENT_HALO = 1024, 64
 
@@ -50,8 +53,8 @@ def felzenszwalb(
     """
     if not scale > 0:
         raise ValueError(f"scale must be > 0, got scale={scale!r}")
-    if sigma < 0:
-        raise ValueError(f"sigma must be >= 0, got sigma={sigma!r}")
+    if not 0 <= sigma <= MAX_SIGMA_PX:
+        raise ValueError(f"sigma must be in [0, {MAX_SIGMA_PX}] pixels, got sigma={sigma!r}")
     if int(min_size) != min_size or min_size < 1:
         raise ValueError(f"min_size must be an integer >= 1, got min_size={min_size!r}")
     segmentation = require("skimage.segmentation")

@@ -60,11 +60,11 @@ def homogeneous_blocks(intensity: np.ndarray, block: int = 32, count: int = 10) 
     scores = []
     for r in range(0, intensity.shape[0] - block + 1, block):
         for c in range(0, intensity.shape[1] - block + 1, block):
-            window = intensity[r : r + block, c : c + block]
+            window = intensity[r : r + block, c : c + block].astype(np.float64)
             if not np.isfinite(window).all():
                 continue
-            if not window.std() > 0:
-                continue  # constant or saturated: an ENL of inf, not a homogeneous speckle area
+            if not window.std() > 1e-6 * abs(window.mean()):
+                continue  # constant or saturated (to rounding): an ENL of inf, not a homogeneous speckle area
             s = smooth[r : r + block, c : c + block]
             mean = s.mean()
             if mean > 0:
@@ -79,21 +79,40 @@ def homogeneous_blocks(intensity: np.ndarray, block: int = 32, count: int = 10) 
 
 
 def enl(intensity: np.ndarray, blocks: Sequence[Tuple[int, int]], block: int) -> float:
-    """Mean equivalent number of looks ``mean**2 / var`` over the given blocks."""
-    values = []
+    """Mean equivalent number of looks ``mean**2 / var`` over the given blocks.
+
+    Blocks with a NaN pixel are skipped. Blocks without variance (the image is constant there,
+    e.g. a filter flattened them) have no finite ENL: when every block is such, the result is
+    ``inf`` (documented: "no speckle left"); NaN when no block has valid pixels.
+    """
+    values, flat = [], 0
     for r, c in blocks:
         window = intensity[r : r + block, c : c + block].astype(np.float64)
+        if window.size < 2 or not np.isfinite(window).all():
+            continue
         var = window.var(ddof=1)
-        values.append(window.mean() ** 2 / var if var > 0 else np.inf)
-    return float(np.mean(values))
+        if var > 1e-12 * window.mean() ** 2:
+            values.append(window.mean() ** 2 / var)
+        else:
+            flat += 1
+    if values:
+        return float(np.mean(values))
+    return float("inf") if flat else float("nan")
 
 
 def estimate_looks(intensity: np.ndarray, *, block: int = 24, count: int = 12) -> float:
     """Equivalent number of looks of an intensity image, from its most homogeneous blocks.
 
-    Texture in the chosen blocks biases the estimate low (conservative for tests).
+    Texture in the chosen blocks biases the estimate low (conservative for tests). Always finite
+    and positive: an image without a valid, varying block is a ``ValueError``.
     """
-    return enl(intensity, homogeneous_blocks(intensity, block, count), block)
+    looks = enl(intensity, homogeneous_blocks(intensity, block, count), block)
+    if not (np.isfinite(looks) and looks > 0):
+        raise ValueError(
+            f"the number of looks estimated from the most homogeneous blocks is {looks}: the image has no "
+            "speckle there (constant or saturated); give LOOKS"
+        )
+    return looks
 
 
 def edge_preservation_index(reference: np.ndarray, filtered: np.ndarray, *, sigma_px: float = 1.5) -> float:
@@ -108,9 +127,15 @@ def edge_preservation_index(reference: np.ndarray, filtered: np.ndarray, *, sigm
     a = ndimage.gaussian_laplace(np.where(valid, reference, 0).astype(np.float64), sigma_px)
     b = ndimage.gaussian_laplace(np.where(valid, filtered, 0).astype(np.float64), sigma_px)
     inner = ndimage.binary_erosion(valid, iterations=4)
+    if not inner.any():
+        raise ValueError("no valid pixel common to the reference and the filtered image (4 pixels from any nodata)")
     a, b = a[inner] - a[inner].mean(), b[inner] - b[inner].mean()
-    denominator = np.sqrt((a * a).sum() * (b * b).sum())
-    return float((a * b).sum() / denominator) if denominator > 0 else float("nan")
+    energy_a, energy_b = (a * a).sum(), (b * b).sum()
+    if not energy_a > 0:
+        raise ValueError("the reference has no edges (it is constant): the edge-preservation index is undefined")
+    if not energy_b > 0:
+        return 0.0  # the filter flattened every edge
+    return float((a * b).sum() / np.sqrt(energy_a * energy_b))
 
 
 def assess(
@@ -151,6 +176,11 @@ def assess(
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = noisy.astype(np.float64) / image
         ratio = ratio[np.isfinite(ratio)]
+        if ratio.size == 0:
+            raise ValueError(
+                f"filtered image {name!r} has no valid, non-zero pixel where the input has one "
+                "(all nodata or zero): nothing to assess"
+            )
         results.append(
             FilterQuality(
                 name=name,
@@ -164,6 +194,11 @@ def assess(
     return results, blocks, enl(noisy, blocks, block)
 
 
+def format_enl(value: float) -> str:
+    """An ENL for people: two decimals, or what an infinite ENL means."""
+    return f"{value:.2f}" if np.isfinite(value) else "no variance left (constant blocks)"
+
+
 def html_report(
     qualities: Sequence[FilterQuality], blocks, noisy_enl: float, *, block: int, looks: float, title: str
 ) -> str:
@@ -171,7 +206,7 @@ def html_report(
     from .report import escape, page, svg_histogram
 
     rows = "\n".join(
-        f"<tr><td>{escape(q.name)}</td><td>{q.enl:.2f}</td><td>{q.ratio_mean:.4f}</td>"
+        f"<tr><td>{escape(q.name)}</td><td>{format_enl(q.enl)}</td><td>{q.ratio_mean:.4f}</td>"
         f"<td>{q.ratio_variance:.4f}</td><td>{q.epi:.3f}</td></tr>"
         for q in qualities
     )
@@ -180,7 +215,7 @@ def html_report(
         [(q.name, *q.ratio_histogram) for q in qualities], markers=[("1", 1.0)], x_label="noisy / filtered"
     )
     body = f"""<p>Nominal looks of the input: {looks:g}.
-ENL of the unfiltered input on the same blocks: {noisy_enl:.2f}.</p>
+ENL of the unfiltered input on the same blocks: {format_enl(noisy_enl)}.</p>
 <table><tr><th>filter</th><th>ENL (higher smooths more)</th><th>mean of ratio (ideal 1)</th>
 <th>variance of ratio (ideal {1 / looks:.3f} = 1/L)</th><th>edge preservation (ideal 1)</th></tr>
 {rows}

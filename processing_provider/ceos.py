@@ -98,7 +98,11 @@ class ReadCeosAlgorithm(SarAlgorithm):
         image = ceos.read_image_descriptor(product.images[pol])
         leader = ceos.read_leader(product.leader)
         if not image.complex:
-            raise self.error("{} is Level {}, not Level 1.1 complex data", os.path.basename(image.path), product.level)
+            raise self.error(
+                "{} holds {!r} samples, not the complex float32 (C*8) of Level 1.1 single-look complex data",
+                os.path.basename(image.path),
+                image.sample_format.strip(),
+            )
         looks = (
             self.parameterAsInt(parameters, self.LOOKS_AZIMUTH, context),
             self.parameterAsInt(parameters, self.LOOKS_RANGE, context),
@@ -162,7 +166,7 @@ class ReadCeosAlgorithm(SarAlgorithm):
             target = self.parameterAsOutputLayer(parameters, key, context)
             rows, cols = lines // la, pixels // lr
             with RasterWriter(target, rows, cols, dtype=dtype, geotransform=None, crs_wkt="") as writer:
-                block = BLOCK_LINES // la * la
+                block = max(1, BLOCK_LINES // la) * la  # whole looks per block, even when la > BLOCK_LINES
                 for start in range(0, rows * la, block):
                     if feedback.isCanceled():
                         raise Cancelled("cancelled by the user")

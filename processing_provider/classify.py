@@ -28,7 +28,7 @@ from ..algorithms.align import aligned
 from ..algorithms.classify_io import class_counts, kmeans_rasters
 from ..algorithms.convert import power_to_db
 from ..algorithms.raster_io import RasterWriter, open_raster, raster_info, read_window
-from ..algorithms.segmentation import felzenszwalb, scale_features, segment_mean_std
+from ..algorithms.segmentation import MAX_SIGMA_PX, felzenszwalb, scale_features, segment_mean_std
 from .base import SarAlgorithm
 
 
@@ -36,7 +36,9 @@ def _segmentation_parameters(alg):
     double, integer = QgsProcessingParameterNumber.Double, QgsProcessingParameterNumber.Integer
     return [
         QgsProcessingParameterNumber(alg.SCALE, alg.tr("Scale (higher: larger segments)"), double, 1.0, False, 1e-9),
-        QgsProcessingParameterNumber(alg.SIGMA, alg.tr("Smoothing sigma (pixels)"), double, 0.8, False, 0.0),
+        QgsProcessingParameterNumber(
+            alg.SIGMA, alg.tr("Smoothing sigma (pixels)"), double, 0.8, False, 0.0, MAX_SIGMA_PX
+        ),
         QgsProcessingParameterNumber(alg.MIN_SIZE, alg.tr("Minimum segment size (pixels)"), integer, 20, False, 1),
     ]
 
@@ -118,6 +120,8 @@ class SuperpixelsAlgorithm(SarAlgorithm):
                 for b in range(dataset.RasterCount):
                     channels.append(read_window(dataset, b + 1, dtype=np.float64))
                     raw.append(dataset.GetRasterBand(b + 1).ReadAsArray().astype(np.float64))
+        if not any(np.isfinite(c).any() for c in channels):
+            raise QgsProcessingException(self.tr("INPUTS have no valid pixel (all nodata or NaN): nothing to segment"))
         in_db = self.parameterAsEnumString(parameters, self.INPUT_SCALE, context) == "db"
         # Segment the stored values (a nodata value is segmented like any other, as scikit-image would
         # see the file); statistics leave nodata out.

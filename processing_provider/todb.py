@@ -1,13 +1,14 @@
 """``sarchange:todb``: linear power <-> dB."""
 
+import numpy as np
 from qgis.core import (
     QgsProcessingParameterEnum,
     QgsProcessingParameterRasterDestination,
     QgsProcessingParameterRasterLayer,
 )
 
-from ..algorithms.convert import db_to_power, power_to_db
-from ..algorithms.raster_io import process_blockwise
+from ..algorithms.convert import db_to_power, power_to_db, resolve_scale
+from ..algorithms.raster_io import process_blockwise, sample_band
 from .base import SarAlgorithm
 
 
@@ -63,6 +64,15 @@ class ToDbAlgorithm(SarAlgorithm):
         direction = self.parameterAsEnumString(parameters, self.DIRECTION, context)
         output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
         func = power_to_db if direction == "to_db" else db_to_power
+        sample = sample_band(path, band, max_pixels=250_000, window=128)
+        if direction == "to_db":  # no valid, no positive or mostly negative pixels: a clear error
+            resolve_scale("linear", info.dtypes[band - 1], sample, "INPUT")
+        else:
+            resolve_scale("db", info.dtypes[band - 1], sample, "INPUT")
+            if not (sample[np.isfinite(sample)] < 0).any():
+                feedback.pushWarning(
+                    self.tr("INPUT has no negative value, rare for backscatter in dB: is it already linear power?")
+                )
         process_blockwise(
             path,
             output,

@@ -4,6 +4,7 @@ error or a sound result, never another exception, a hang or a huge allocation (s
 ``benchmarks/fuzz.py`` runs more cases and prints the counts quoted in the README.
 """
 
+import json
 import os
 import random
 
@@ -127,7 +128,7 @@ def server():
 @given(seed=st.integers(0, 2**32 - 1), endpoint=st.sampled_from(range(len(ENDPOINTS))))
 def test_malformed_tellus_answers_end_in_a_tellus_error_or_sound_values(server, seed, endpoint):
     method, path, call = ENDPOINTS[endpoint]
-    server.add(method, path, (200, {}, mutate_json(random.Random(seed)) or b"null"))
+    server.add(method, path, (200, {}, json.dumps(mutate_json(random.Random(seed))).encode()))
     settings_ = tellus.Settings.resolve(
         token="t0ken-fuzz", api_url=server.url + "/api/traveler/v1", file_api_url=server.url + "/api/v1/origin"
     )

@@ -36,6 +36,7 @@ from typing import Optional
 
 import numpy as np
 
+from .cancel import checkpoint
 from .deps import require
 from .segmentation import felzenszwalb, label_counts, label_regions, scale_features, segment_sums
 
@@ -438,6 +439,7 @@ def label_change(classes: np.ndarray, min_pixels: int = 1):
     labels = None
     names = []
     for value in (LOSS, GAIN):
+        checkpoint()
         ids, kept = label_regions(classes == value, min_pixels, len(names) + 1)
         classes[(classes == value) & (ids == 0)] = NO_CHANGE
         if labels is None:

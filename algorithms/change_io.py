@@ -16,6 +16,7 @@ import numpy as np
 from . import change_auto
 from .align import aligned
 from .blocks import iter_blocks
+from .cancel import interruptible
 from .change import NODATA, ChangeRegions, label_change, regions_from_sums
 from .convert import TO_POWER
 from .raster_io import (
@@ -90,7 +91,8 @@ def detect_change_rasters(
             check_band(raster_info(after_on_grid), band, "bands_after")
         sample_b = np.stack([to_b(sample_band(before_path, b)) for b in bands_before])
         sample_a = np.stack([to_a(sample_band(after_on_grid, b)) for b in bands_after])
-        model = change_auto.fit_pair_model(
+        model = interruptible(
+            change_auto.fit_pair_model,
             sample_b,
             sample_a,
             looks=looks,
@@ -99,7 +101,9 @@ def detect_change_rasters(
             noise_floor_db=noise_floor_db,
             normalise=normalise,
         )
-        sample_classes, sample_stat, _ = change_auto.classify_pair(model, sample_b, sample_a, with_pvalue=False)
+        sample_classes, sample_stat, _ = interruptible(
+            change_auto.classify_pair, model, sample_b, sample_a, with_pvalue=False
+        )
         channels = len(bands_before)
 
         def classify_block(*windows):

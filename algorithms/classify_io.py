@@ -7,6 +7,7 @@ import numpy as np
 
 from . import classify
 from .align import aligned
+from .cancel import interruptible
 from .raster_io import RasterWriter, open_raster, process_blocks, raster_info, read_band, sample_band
 
 #: Colours of classes 0..9 (dark to bright backscatter): water blue, then greens to tans.
@@ -64,7 +65,8 @@ def kmeans_rasters(
         sources = [(stack.enter_context(aligned(path, reference)), band) for path, band in [*backscatter, *coherence]]
         if unit == "superpixel":
             arrays = [read_band(path, band) for path, band in sources]
-            labels, model, _ = classify.classify_superpixels(
+            labels, model, _ = interruptible(
+                classify.classify_superpixels,
                 features(*arrays),
                 classes,
                 backscatter=flags,
@@ -83,7 +85,8 @@ def kmeans_rasters(
         sample = features(
             *[sample_band(path, band, max_pixels=max(sample_size * 4, 1_000_000)) for path, band in sources]
         )
-        model = classify.fit_kmeans(
+        model = interruptible(
+            classify.fit_kmeans,
             classify.sample_pixels(sample, sample_size, seed),
             classes,
             backscatter=flags,

@@ -31,6 +31,7 @@ from functools import lru_cache
 import numpy as np
 
 from .blocks import iter_blocks
+from .cancel import checkpoint
 from .deps import require
 
 #: Methods of :func:`despeckle`.
@@ -752,6 +753,7 @@ def despeckle_in_blocks(
     out = np.empty_like(intensity)
     margin = halo(method, window, **params)
     for b in iter_blocks(rows, cols, block_rows=block, block_cols=block, halo=margin):
+        checkpoint()
         filtered = despeckle(intensity[b.read_window], method, window=window, looks=looks, **params)
         out[b.window] = filtered[b.inner]
     return out

@@ -14,6 +14,7 @@ import numpy as np
 
 from . import interferometry as ifm
 from .blocks import even_windows
+from .cancel import checkpoint, interruptible
 from .raster_io import open_raster, process_blocks, raster_info, read_window
 
 #: Largest pair (pixels) whose ramp is fitted on every pixel; larger ones use a grid of windows.
@@ -123,16 +124,20 @@ def process_pair_files(
         side = 1024  # estimate_shift's central window, read alone
         r0, c0 = max(0, (shape[0] - side) // 2), max(0, (shape[1] - side) // 2)
         rows, cols = slice(r0, min(r0 + side, shape[0])), slice(c0, min(c0 + side, shape[1]))
-        shift = ifm.coregistration_shift(_read(ref_ds, rows, cols), _read(sec_ds, rows, cols), coregister)
+        shift = interruptible(
+            ifm.coregistration_shift, _read(ref_ds, rows, cols), _read(sec_ds, rows, cols), coregister
+        )
     report(0.05)
 
     ramp = (0.0, 0.0, 0.0)
     if remove_ramp:
-        pieces = [
-            (_read(ref_ds, rows, cols), _shifted_window(sec_ds, rows, cols, shift, shape), (rows.start, cols.start))
-            for rows, cols in ramp_windows(*shape)
-        ]
-        ramp = ifm.fit_ramp(pieces, window, coherence_threshold)
+        pieces = []
+        for rows, cols in ramp_windows(*shape):
+            checkpoint()
+            pieces.append(
+                (_read(ref_ds, rows, cols), _shifted_window(sec_ds, rows, cols, shift, shape), (rows.start, cols.start))
+            )
+        ramp = interruptible(ifm.fit_ramp, pieces, window, coherence_threshold)
         del pieces
     report(0.15)
 

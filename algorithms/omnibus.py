@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .cancel import checkpoint
 from .deps import require
 
 
@@ -173,6 +174,7 @@ def regions_of_first_change(first_index, last_index, changes, k: int, min_pixels
     labels = np.zeros(first_index.shape, np.int32)
     next_id = 0
     for date in np.unique(first_index[first_index >= 0]):
+        checkpoint()
         ids, kept = label_regions(first_index == date, min_pixels, next_id + 1)
         labels = np.where(ids > 0, ids, labels)
         next_id += kept

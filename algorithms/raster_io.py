@@ -10,17 +10,15 @@ import threading
 import uuid
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
 from dataclasses import dataclass, field
 from typing import Callable, Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
 from .blocks import DEFAULT_BLOCK, count_blocks, even_windows, iter_blocks
+from .cancel import POLL_S, Cancelled, abandon, checkpoint, current
 from .deps import has, require
-
-
-class Cancelled(Exception):
-    """The caller asked to stop; no output was left behind."""
 
 
 def gdal():
@@ -494,26 +492,43 @@ def _ordered_map(func, items, is_cancelled=None, ahead=None):
     """Yield ``func(item)`` in order, computed by :data:`WORKERS` threads with bounded look-ahead.
 
     At most ``ahead`` items (default ``2 * WORKERS``) are submitted and not yet
-    yielded. Polls ``is_cancelled`` before submitting each item and raises
-    :class:`Cancelled`.
+    yielded. Polls ``is_cancelled`` (default: the open :func:`.cancel.cancel_scope`) before
+    submitting each item and every :data:`.cancel.POLL_S` seconds while waiting for one, and
+    raises :class:`Cancelled` at once: queued items are dropped and the blocks being computed
+    finish in the background, their results unused.
     """
+    check = current(is_cancelled)
     ahead = max(ahead or 0, 2 * WORKERS)
-    with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="sarchange") as pool:
-        pending = deque()
-        try:
-            for item in items:
-                if is_cancelled is not None and is_cancelled():
-                    raise Cancelled("cancelled by the user; no output written")
-                pending.append(pool.submit(func, item))
-                if len(pending) >= ahead:
-                    yield pending.popleft().result()
-            while pending:
-                if is_cancelled is not None and is_cancelled():
-                    raise Cancelled("cancelled by the user; no output written")
-                yield pending.popleft().result()
-        finally:
-            for future in pending:
-                future.cancel()
+    pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="sarchange")
+    pending = deque()
+
+    def next_result():
+        future = pending.popleft()
+        while check is not None:
+            try:
+                return future.result(timeout=POLL_S)
+            except FuturesTimeout:
+                checkpoint(check)
+        return future.result()
+
+    cancelled = False
+    try:
+        for item in items:
+            checkpoint(check)
+            pending.append(pool.submit(func, item))
+            if len(pending) >= ahead:
+                yield next_result()
+        while pending:
+            checkpoint(check)
+            yield next_result()
+    except Cancelled:
+        cancelled = True
+        raise
+    finally:
+        # a cancel returns now; otherwise (done, an error, the consumer stopped) wait for the workers
+        pool.shutdown(wait=not cancelled, cancel_futures=True)
+        if cancelled:
+            abandon(pending)
 
 
 class _ProcessSetting:

@@ -5,6 +5,7 @@ from typing import Sequence
 
 import numpy as np
 
+from .cancel import interruptible
 from .deps import require
 
 
@@ -69,14 +70,14 @@ def felzenszwalb(
 
     rows, cols = features.shape[:2]
     if rows <= tile and cols <= tile:
-        return segment(features).astype(np.int32)
+        return interruptible(segment, features).astype(np.int32)
     labels = np.empty((rows, cols), np.int32)
     count = 0
     for r in range(0, rows, tile):
         for c in range(0, cols, tile):
             r0, c0 = max(0, r - halo), max(0, c - halo)
             r1, c1 = min(rows, r + tile + halo), min(cols, c + tile + halo)
-            inner = segment(features[r0:r1, c0:c1])[
+            inner = interruptible(segment, features[r0:r1, c0:c1])[
                 r - r0 : r - r0 + min(tile, rows - r), c - c0 : c - c0 + min(tile, cols - c)
             ]
             kept, compact = np.unique(inner, return_inverse=True)

@@ -4,6 +4,7 @@ from typing import Iterator, Tuple
 
 import numpy as np
 
+from .cancel import checkpoint, current
 from .deps import require
 from .raster_io import gdal
 
@@ -32,7 +33,16 @@ def polygonize(labels: np.ndarray, geotransform, crs_wkt: str = "") -> Iterator[
     vector = ogr.GetDriverByName("Memory").CreateDataSource("regions")
     layer = vector.CreateLayer("regions", srs=srs, geom_type=ogr.wkbPolygon)
     layer.CreateField(ogr.FieldDefn("label", ogr.OFTInteger))
-    gdal_.Polygonize(band, mask_band, layer, 0, ["8CONNECTED=8"])
+    check = current()
+
+    def keep_going(*_):  # GDAL's progress callback: 0 stops the tracing
+        return 0 if check is not None and check() else 1
+
+    try:
+        gdal_.Polygonize(band, mask_band, layer, 0, ["8CONNECTED=8"], callback=keep_going)
+    except RuntimeError:
+        checkpoint(check)  # stopped by the callback: a cancel, not a GDAL failure
+        raise
     gdal_.PushErrorHandler("CPLQuietErrorHandler")  # self-touching rings are expected; MakeValid mends them
     try:
         yield from _merged(layer, ogr)
@@ -42,9 +52,13 @@ def polygonize(labels: np.ndarray, geotransform, crs_wkt: str = "") -> Iterator[
 
 def _merged(layer, ogr):
     pieces = {}
-    for feature in layer:
+    for i, feature in enumerate(layer):
+        if i % 1024 == 0:
+            checkpoint()
         pieces.setdefault(feature.GetField(0), []).append(feature.GetGeometryRef().Clone())
-    for label in sorted(pieces):
+    for i, label in enumerate(sorted(pieces)):
+        if i % 256 == 0:
+            checkpoint()
         geometries = pieces[label]
         if len(geometries) == 1:
             geometry = geometries[0]

@@ -1,8 +1,10 @@
 """Base class shared by every ``sarchange`` algorithm: errors, progress, raster inputs."""
 
+import contextlib
 import os
 
 from qgis.core import (
+    QgsApplication,
     QgsCoordinateReferenceSystem,
     QgsFeature,
     QgsFeatureSink,
@@ -19,6 +21,7 @@ from qgis.core import (
 from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 
+from ..algorithms.cancel import cancel_scope, wait_for_abandoned
 from ..algorithms.convert import INPUT_SCALES
 from ..algorithms.deps import MissingDependencyError
 from ..algorithms.raster_io import (
@@ -73,6 +76,34 @@ def _message(exc):
     return str(exc)
 
 
+@contextlib.contextmanager
+def _signals_cancel(feedback):
+    """In ``qgis_process``, make SIGINT (Ctrl+C) and SIGTERM cancel the run like the toolbox's Cancel
+    button: the outputs are rolled back and the process exits with an error. qgis_process alone
+    only notices Ctrl+C while an algorithm reports progress, and SIGTERM not at all."""
+    import signal
+    import threading
+
+    if (
+        feedback is None
+        or QgsApplication.platform() != "qgis_process"
+        or threading.current_thread() is not threading.main_thread()
+    ):
+        yield
+        return
+    previous = {}
+    for number in (signal.SIGINT, signal.SIGTERM):
+        try:
+            previous[number] = signal.signal(number, lambda *_: feedback.cancel())
+        except (ValueError, OSError):  # not the main interpreter
+            pass
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler if handler is not None else signal.SIG_DFL)
+
+
 class SarAlgorithm(QgsProcessingAlgorithm):
     """Base of our algorithms.
 
@@ -96,7 +127,11 @@ class SarAlgorithm(QgsProcessingAlgorithm):
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
         files = self._check_destinations(parameters, context)
         try:
-            with output_transaction():
+            with (
+                output_transaction(),
+                cancel_scope(feedback.isCanceled if feedback is not None else None),
+                _signals_cancel(feedback),
+            ):
                 results = self.compute(parameters, context, feedback)
                 if feedback is not None and feedback.isCanceled():  # a cancel is never a success
                     raise Cancelled("cancelled by the user")
@@ -108,6 +143,9 @@ class SarAlgorithm(QgsProcessingAlgorithm):
             if isinstance(exc, MissingDependencyError):
                 raise QgsProcessingException(str(exc)) from exc
             if isinstance(exc, Cancelled):
+                if QgsApplication.platform() == "qgis_process":
+                    # the process ends next: let the work the cancel left running finish first
+                    wait_for_abandoned()
                 raise QgsProcessingException(self.tr("Cancelled by the user; no output was written.")) from exc
             if isinstance(exc, (ValueError, OSError)):
                 raise QgsProcessingException(f"{self.displayName()}: {_message(exc)}") from exc

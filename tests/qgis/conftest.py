@@ -75,10 +75,14 @@ def qgis_process():
         XDG_RUNTIME_DIR=runtime,
     )
 
-    def run(*args, check=True, extra_env=None, timeout=600, background=False):
-        if background:  # a Popen the test waits for, signals or kills
+    def run(*args, check=True, extra_env=None, timeout=600, background=False, capture=False):
+        if background:  # a Popen the test waits for, signals or kills; with capture, its output in stdout
             return subprocess.Popen(
-                [exe, *args], env=dict(env, **(extra_env or {})), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+                [exe, *args],
+                env=dict(env, **(extra_env or {})),
+                stdout=subprocess.PIPE if capture else subprocess.DEVNULL,
+                stderr=subprocess.STDOUT if capture else subprocess.DEVNULL,
+                text=True,
             )
         result = subprocess.run(
             [exe, *args], env=dict(env, **(extra_env or {})), capture_output=True, text=True, timeout=timeout

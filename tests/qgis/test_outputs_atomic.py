@@ -116,3 +116,35 @@ def test_two_qgis_process_runs_writing_one_output_leave_one_whole_result(qgis_pr
     expected = [10 * np.log10(read_band(path)) for path in (a, b)]
     assert any(np.allclose(result, e, atol=1e-4, equal_nan=True) for e in expected)
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+@pytest.mark.parametrize(
+    "algorithm, arguments",
+    [
+        ("changedetection", ["AFTER={after}", "OUTPUT={out}/c.gpkg", "OUTPUT_RASTER={out}/c.tif"]),
+        ("kmeans", ["UNIT=superpixel", "OUTPUT={out}/k.tif"]),
+    ],
+)
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_or_sigterm_cancels_a_qgis_process_run_cleanly(
+    qgis_process, write_raster, tmp_path, algorithm, arguments, sig
+):
+    """A signal is a cancel: exit status 1, no output, no abort from work still running at exit."""
+    rng = np.random.default_rng(0)
+    before = rng.gamma(1.0, 0.1, (2500, 2500)).astype(np.float32)
+    paths = {
+        "before": write_raster("b.tif", before),
+        "after": write_raster("a.tif", before * rng.gamma(1.0, 1.0, before.shape).astype(np.float32)),
+    }
+    out = tmp_path / "out"
+    out.mkdir()
+    first = "BEFORE" if algorithm == "changedetection" else "BACKSCATTER"
+    args = [f"{first}={paths['before']}"] + [a.format(after=paths["after"], out=out) for a in arguments]
+    process = qgis_process("run", f"sarchange:{algorithm}", "--", *args, background=True, capture=True)
+    time.sleep(4.0)
+    assert process.poll() is None, "the run ended before the signal; make the input larger"
+    process.send_signal(sig)
+    output, _ = process.communicate(timeout=60)
+    assert process.returncode == 1, output[-2000:]
+    assert "Cancelled by the user" in output and "terminate called" not in output
+    assert list(out.iterdir()) == []

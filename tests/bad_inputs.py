@@ -253,6 +253,18 @@ def cases(folder):
                 "OUTPUT_TABLE": os.path.join(out, f"qai_{bad}.gpkg"),
             },
         )
+    for alg_id, extra in (
+        ("sarchange:superpixels", {"INPUTS": [src["good"]], "OUTPUT_LABELS": os.path.join(out, "sp_sigma.tif")}),
+        (
+            "sarchange:changedetection",
+            {"BEFORE": src["good"], "AFTER": src["good2"], "METHOD": "superpixel_kmeans"},
+        ),
+    ):
+        add(  # a huge smoothing once ran for more than 300 s
+            f"{alg_id.split(':')[1]} SIGMA=1e6",
+            alg_id,
+            dict(extra, SIGMA=1e6, OUTPUT=os.path.join(out, f"sigma_{alg_id.split(':')[1]}.gpkg")),
+        )
     for bad in ("zeros", "all_nan", "db_values"):
         add(f"todb {bad}", "sarchange:todb", {"INPUT": src[bad], "OUTPUT": os.path.join(out, f"todb_{bad}.tif")})
     for i, product in enumerate(ceos_products(folder, CEOS_CASES)):

@@ -36,6 +36,8 @@ def test_no_bad_input_ends_in_a_traceback_or_a_silent_empty_result(outcomes):
         ("superpixels all_nan", "no valid pixel"),
         ("speckleqa filtered all_nan", "no valid, non-zero pixel"),
         ("changedetection MIN_AREA zero pixel size", "MIN_AREA=100.0 needs a pixel size"),
+        ("superpixels SIGMA=1e6", "refused"),
+        ("changedetection SIGMA=1e6", "refused"),
     ],
 )
 def test_degenerate_inputs_get_an_error_that_says_what_is_wrong(outcomes, name, expected):

@@ -431,7 +431,7 @@ class Client:
         size: Optional[int] = None,
         auth: bool = False,
         progress: Optional[Callable[[float], None]] = None,
-        chunk: int = 1 << 20,
+        chunk: int = 1 << 16,
     ) -> str:
         """Download ``url`` to ``folder/name`` (name sanitised) and return the path.
 

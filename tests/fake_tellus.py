@@ -2,7 +2,17 @@
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class Trickle(bytes):
+    """A body sent ``piece`` bytes at a time, ``delay_s`` seconds apart (a slow download)."""
+
+    def __new__(cls, data, piece=32768, delay_s=0.05):
+        self = super().__new__(cls, data)
+        self.piece, self.delay_s = piece, delay_s
+        return self
 
 
 class FakeTellus:
@@ -39,7 +49,13 @@ class FakeTellus:
                     self.send_header(key, value)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
-                self.wfile.write(data)
+                if isinstance(payload, Trickle):
+                    for start in range(0, len(data), payload.piece):
+                        self.wfile.write(data[start : start + payload.piece])
+                        self.wfile.flush()
+                        time.sleep(payload.delay_s)
+                else:
+                    self.wfile.write(data)
 
             do_GET = do_POST = _serve  # noqa: N815
 

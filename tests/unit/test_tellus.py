@@ -139,6 +139,34 @@ def test_download_resumes_a_partial_file_and_checks_size(server, tmp_path):
     assert not (tmp_path / ".IMG-HH-x.part").exists()
 
 
+def test_cancel_stops_a_slow_download_within_a_second_and_the_next_run_resumes(server, tmp_path):
+    import time
+
+    from fake_tellus import Trickle
+
+    data = bytes(range(256)) * 8192  # 2 MiB sent 32 KiB every 50 ms: ~3 s
+
+    def ranged(handler):
+        start = int(handler.headers.get("Range", "bytes=0-")[6:].rstrip("-") or 0)
+        return (206 if start else 200), {}, Trickle(data[start:])
+
+    server.add("GET", "/files/IMG-slow", (200, {}, ranged))
+    client = client_for(server)
+    begin = time.monotonic()
+    client.is_cancelled = lambda: time.monotonic() - begin > 0.5
+    with pytest.raises(tellus.Cancelled):
+        client.download(server.url + "/files/IMG-slow", str(tmp_path), "IMG-slow", size=len(data))
+    assert time.monotonic() - begin < 1.5
+    assert [p.name for p in tmp_path.iterdir()] == [".IMG-slow.part"]  # hidden, resumed by the next run
+    kept = (tmp_path / ".IMG-slow.part").stat().st_size
+    assert 0 < kept < len(data)
+    client.is_cancelled = None
+    path = client.download(server.url + "/files/IMG-slow", str(tmp_path), "IMG-slow", size=len(data))
+    with open(path, "rb") as handle:
+        assert handle.read() == data
+    assert server.requests[-1]["headers"]["Range"] == f"bytes={kept}-"
+
+
 def test_short_download_keeps_the_part_file_and_says_so(server, tmp_path):
     server.add("GET", "/files/f", (200, {}, b"abc"))
     with pytest.raises(tellus.TellusError, match="3 bytes of 10"):

@@ -248,6 +248,13 @@ def output_transaction():
         _RUN.transaction = None
 
 
+def temporary_path(path: str, suffix: str = "") -> str:
+    """A hidden temporary name beside ``path`` for this run (``.<name>.<pid>-<id>.part<suffix>``), which
+    :func:`remove_stale_temporaries` removes once the run's process is gone."""
+    folder, base = os.path.split(os.path.abspath(path))
+    return os.path.join(folder, f".{base}.{_run_tag()}.part{suffix}")
+
+
 def _run_tag() -> str:
     """``<pid>-<random>``: temporaries name the process that writes them, so a later run can tell
     a live run's file from one left by a killed run."""
@@ -265,12 +272,14 @@ def _alive(pid: int) -> bool:
 
 
 def remove_stale_temporaries(path: str) -> list:
-    """Delete the temporaries of ``path`` (``.<name>.<pid>-<id>.part.tif``, ``.part`` or ``.bak``) whose writing
-    process is gone, e.g. killed by SIGKILL or SIGTERM; returns the paths removed."""
+    """Delete the temporaries of ``path`` (``.<name>.<pid>-<id>.part[.ext]``, with a SQLite journal, or
+    ``.bak``) whose writing process is gone, e.g. killed by SIGKILL; returns the paths removed."""
     import re
 
     folder, base = os.path.split(os.path.abspath(path))
-    pattern = re.compile(r"\." + re.escape(base) + r"\.(?:(\d+)-)?[0-9a-f]{8}\.(?:part\.tif|part|bak)$")
+    pattern = re.compile(
+        r"\." + re.escape(base) + r"\.(?:(\d+)-)?[0-9a-f]{8}\.(?:part(?:\.[A-Za-z0-9]+)?(?:-journal|-wal|-shm)?|bak)$"
+    )
     removed = []
     try:
         names = os.listdir(folder)
@@ -342,7 +351,7 @@ class RasterWriter:
             os.makedirs(folder, exist_ok=True)
         except OSError as exc:
             raise ValueError(f"cannot create the output folder {folder}: {exc.strerror or exc}") from None
-        self.tmp_path = os.path.join(folder, f".{os.path.basename(self.path)}.{_run_tag()}.part.tif")
+        self.tmp_path = temporary_path(self.path, ".tif")
         gdal_ = gdal()
         driver = gdal_.GetDriverByName("GTiff")
         try:
@@ -443,7 +452,7 @@ def write_text(path: str, text: str) -> str:
     check_writable(path, os.path.basename(path))
     remove_stale_temporaries(path)
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.{_run_tag()}.part")
+    tmp = temporary_path(path)
     try:
         with open(tmp, "w", encoding="utf-8") as handle:
             handle.write(text)

@@ -10,11 +10,16 @@ from qgis.core import (
     QgsFeatureSink,
     QgsGeometry,
     QgsProcessingAlgorithm,
+    QgsProcessingContext,
     QgsProcessingException,
+    QgsProcessingOutputLayerDefinition,
     QgsProcessingParameterBand,
     QgsProcessingParameterEnum,
+    QgsProcessingParameterFeatureSink,
     QgsProcessingParameterFolderDestination,
     QgsProcessingParameterRasterDestination,
+    QgsProcessingUtils,
+    QgsProperty,
     QgsRasterLayer,
     QgsWkbTypes,
 )
@@ -28,8 +33,11 @@ from ..algorithms.raster_io import (
     Cancelled,
     check_writable,
     output_transaction,
+    place_file,
     raster_info,
+    remove_stale_temporaries,
     resolve_raster_scale,
+    temporary_path,
 )
 from ..algorithms.vectorize import polygonize
 from .provider import ICON
@@ -50,6 +58,9 @@ def _stamp(path):
 
 #: Marks an output folder that the run created (removed on failure when empty).
 _FOLDER = "folder"
+#: Vector formats of one file each, written under a temporary name and renamed into place on success
+#: (a shapefile's sidecars are written in place, like any format not listed).
+ATOMIC_VECTOR_EXTENSIONS = (".gpkg", ".geojson", ".geojsonl", ".fgb", ".sqlite", ".kml")
 
 
 def _remove_new_files(files):
@@ -125,7 +136,9 @@ class SarAlgorithm(QgsProcessingAlgorithm):
         return QIcon(ICON)
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
-        files = self._check_destinations(parameters, context)
+        files, sinks = self._check_destinations(parameters, context)
+        self._sinks = sinks
+        parameters = self._redirect_sinks(parameters, sinks)
         try:
             with (
                 output_transaction(),
@@ -135,7 +148,7 @@ class SarAlgorithm(QgsProcessingAlgorithm):
                 results = self.compute(parameters, context, feedback)
                 if feedback is not None and feedback.isCanceled():  # a cancel is never a success
                     raise Cancelled("cancelled by the user")
-                return results
+                return self._place_sinks(results, context, sinks)
         except BaseException as exc:
             _remove_new_files(files)
             if isinstance(exc, QgsProcessingException):
@@ -154,7 +167,7 @@ class SarAlgorithm(QgsProcessingAlgorithm):
     def _check_destinations(self, parameters, context):
         """Check every file output can be written before any work; return ``{path: (size, mtime)}``
         of the vector and other non-raster file outputs (None when absent), to remove on failure."""
-        files, folders = {}, []
+        files, folders, sinks = {}, [], {}
         for definition in self.destinationParameterDefinitions():
             name = definition.name()
             if not parameters.get(name) and definition.flags() & definition.FlagOptional:
@@ -174,6 +187,12 @@ class SarAlgorithm(QgsProcessingAlgorithm):
                 raise QgsProcessingException(f"{self.displayName()}: {exc}") from None
             if not isinstance(definition, QgsProcessingParameterRasterDestination):
                 files[path] = _stamp(path)
+            extension = os.path.splitext(path)[1].lower()
+            if isinstance(definition, QgsProcessingParameterFeatureSink) and extension in ATOMIC_VECTOR_EXTENSIONS:
+                remove_stale_temporaries(path)
+                sinks[name] = (temporary_path(path, extension), os.path.abspath(path))
+                files[sinks[name][0]] = None  # removed on failure
+                files[sinks[name][0] + "-journal"] = None
             folders.append((os.path.dirname(os.path.abspath(path)), name))
         try:
             for folder, name in folders:  # only once every destination is known to be writable
@@ -181,7 +200,68 @@ class SarAlgorithm(QgsProcessingAlgorithm):
         except QgsProcessingException:
             _remove_new_files(files)
             raise
-        return files
+        return files, sinks
+
+    def _redirect_sinks(self, parameters, sinks):
+        """``parameters`` with each file sink of ``sinks`` ({name: (temporary, final)}) aimed at its
+        temporary file, keeping the layer name the final file would have given.
+
+        Processing would register the temporary file to load on completion: the redirected sink has
+        no destination project, and :meth:`_place_sinks` registers the final file instead."""
+        self._sink_loads, self._sink_styles = {}, {}
+        if not sinks:
+            return parameters
+        redirected = dict(parameters)
+        for name, (temporary, final) in sinks.items():
+            value = parameters[name]
+            if isinstance(value, QgsProcessingOutputLayerDefinition):
+                definition = QgsProcessingOutputLayerDefinition(value)
+                title = value.destinationName or self.parameterDefinition(name).description()
+                self._sink_loads[name] = (value.destinationProject, title)
+            else:
+                definition = QgsProcessingOutputLayerDefinition(temporary)
+            definition.destinationProject = None
+            definition.sink = QgsProperty.fromValue(temporary)
+            options = dict(definition.createOptions or {})
+            options.setdefault("layerName", os.path.splitext(os.path.basename(final))[0])
+            definition.createOptions = options
+            redirected[name] = definition
+        return redirected
+
+    def _place_sinks(self, results, context, sinks):
+        """Rename each finished temporary sink to its final name (inside the run's output transaction)
+        and make the results and the layers to load name the final file."""
+        if not sinks:
+            return results
+        swaps = []
+        for temporary, final in sinks.values():
+            if os.path.exists(temporary):
+                place_file(temporary, final)
+            swaps.append((temporary, final))
+
+        def swap(value):
+            if not isinstance(value, str):
+                return value
+            for temporary, final in swaps:
+                if value.startswith(temporary):
+                    rest = value[len(temporary) :]
+                    default = "|layername=" + os.path.splitext(os.path.basename(final))[0]
+                    return final + ("" if rest == default else rest)
+            return value
+
+        results = {key: swap(value) for key, value in results.items()}
+        for name, (project, title) in self._sink_loads.items():
+            # what parameterAsSink would have registered, under the final name (see _redirect_sinks)
+            dest_id = results.get(name)
+            if dest_id and project is not None:
+                details = QgsProcessingContext.LayerDetails(title, project, name, QgsProcessingUtils.LayerHint.Vector)
+                style = self._sink_styles.get(name)
+                if style:
+                    from ..ui.styles import StylePostProcessor
+
+                    details.setPostProcessor(StylePostProcessor.create(style))
+                context.addLayerToLoadOnCompletion(dest_id, details)
+        return results
 
     def _make_folder(self, folder, name, files):
         """Create a missing output folder (OGR does not); it is removed again, when empty, on failure."""
@@ -277,10 +357,13 @@ class SarAlgorithm(QgsProcessingAlgorithm):
         del sink
         return dest_id
 
-    @staticmethod
-    def style_output(context, dest_id, style):
+    def style_output(self, context, dest_id, style):
         """Style an output when Processing loads it (see :mod:`..ui.styles`): ``change_polygons``,
         ``rgb``, ``coherence``, ``db`` or ``phase``."""
+        for name, (temporary, _) in getattr(self, "_sinks", {}).items():
+            if dest_id and dest_id.startswith(temporary):  # registered once the file has its final name
+                self._sink_styles[name] = style
+                return
         if dest_id and context.willLoadLayerOnCompletion(dest_id):
             from ..ui.styles import StylePostProcessor
 

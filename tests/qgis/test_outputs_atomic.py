@@ -148,3 +148,30 @@ def test_ctrl_c_or_sigterm_cancels_a_qgis_process_run_cleanly(
     assert process.returncode == 1, output[-2000:]
     assert "Cancelled by the user" in output and "terminate called" not in output
     assert list(out.iterdir()) == []
+
+
+def test_a_qgis_process_killed_while_writing_polygons_leaves_no_geopackage(qgis_process, write_raster, tmp_path):
+    """Vector outputs are written under a hidden temporary name too, renamed when complete."""
+    rng = np.random.default_rng(0)
+    before = rng.gamma(1.0, 0.1, (2500, 2500)).astype(np.float32)
+    after = before * rng.gamma(1.0, 1.0, before.shape).astype(np.float32)
+    paths = [write_raster("b.tif", before), write_raster("a.tif", after)]
+    out = tmp_path / "out"
+    out.mkdir()
+    target = out / "changes.gpkg"
+    args = ["run", "sarchange:changedetection", "--", f"BEFORE={paths[0]}", f"AFTER={paths[1]}", f"OUTPUT={target}"]
+    process = qgis_process(*args, background=True)
+    try:
+        assert _wait_for(lambda: any(p.name.endswith(".part.gpkg") for p in out.iterdir()), 120), "no temporary"
+        process.send_signal(signal.SIGKILL)
+        process.wait(30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert not target.exists()
+    qgis_process(*args)
+    assert sorted(p.name for p in out.iterdir()) == ["changes.gpkg"]
+    from osgeo import ogr
+
+    dataset = ogr.Open(str(target))
+    assert dataset.GetLayer(0).GetName() == "changes" and dataset.GetLayer(0).GetFeatureCount() > 0

@@ -8,7 +8,7 @@ else on an even 3 x 3 grid of 512 x 512 windows (centre and edges); then blocks 
 """
 
 from dataclasses import dataclass
-from typing import Tuple
+from typing import Optional, Tuple
 
 import numpy as np
 
@@ -81,21 +81,22 @@ def process_pair_files(
     *,
     phase_path: str,
     coherence_path: str,
-    displacement_path: str,
+    displacement_path: Optional[str] = None,
     coregister: str = "subpixel",
     window=(5, 5),
     remove_ramp: bool = True,
     coherence_threshold: float = 0.5,
     goldstein_alpha: float = 0.0,
-    wavelength_m: float = ifm.WAVELENGTH_L_BAND_M,
+    wavelength_m: Optional[float] = None,
     block_size: int = 512,
     progress=None,
     is_cancelled=None,
 ) -> PairSummary:
     """:func:`.interferometry.process_pair` on two complex rasters of one size, blockwise.
 
-    Writes the wrapped phase (rad), coherence (0-1) and line-of-sight displacement (m, wrapped)
-    as Float32 GeoTIFFs on the reference's grid; all three or none. Memory is bounded by
+    Writes the wrapped phase (rad), coherence (0-1) and, when ``displacement_path`` is given, the
+    line-of-sight displacement (m, wrapped; needs ``wavelength_m``, there is no default band) as
+    Float32 GeoTIFFs on the reference's grid; all of them or none. Memory is bounded by
     ``block_size`` and the sampled windows, whatever the scene size.
     """
     window = ifm.check_window(window)
@@ -114,6 +115,10 @@ def process_pair_files(
         raise ValueError(
             f"the pair is {shape[0]} x {shape[1]} pixels, smaller than the coherence window "
             f"{window[0]} x {window[1]}: no coherence can be estimated"
+        )
+    if displacement_path and not (wavelength_m is not None and 0.001 <= wavelength_m <= 1.0):
+        raise ValueError(
+            f"the displacement needs the radar wavelength in metres (0.001-1), got wavelength_m={wavelength_m!r}"
         )
     report = progress or (lambda fraction: None)
     ref_ds, sec_ds = open_raster(reference_path), open_raster(secondary_path)
@@ -150,14 +155,14 @@ def process_pair_files(
             offset=(block.read_row, block.read_col),
             window=window,
             goldstein_alpha=goldstein_alpha,
-            wavelength_m=wavelength_m,
+            wavelength_m=wavelength_m or ifm.WAVELENGTH_L_BAND_M,
         )
-        return np.stack([phase, gamma, displacement])
+        return np.stack([phase, gamma, displacement] if displacement_path else [phase, gamma])
 
     step = ifm.GOLDSTEIN_STEP
     process_blocks(
         [(reference_path, 1), (secondary_path, 1)],
-        [phase_path, coherence_path, displacement_path],
+        [phase_path, coherence_path] + ([displacement_path] if displacement_path else []),
         block_outputs,
         halo=ifm.pair_halo(shift, window, goldstein_alpha),
         block_size=max(step, block_size // step * step),  # blocks start on the Goldstein grid

@@ -1,5 +1,6 @@
 """``sarchange:interferogram`` and ``sarchange:differentialinterferogram``."""
 
+import os
 import re
 
 from qgis.core import (
@@ -93,7 +94,9 @@ class InterferogramAlgorithm(SarAlgorithm):
             "even grid of 512 x 512 windows.\n"
             "<b>FILTER</b>: none or goldstein (Goldstein & Werner 1998) with <b>ALPHA</b> 0-1.\n"
             "<b>WAVELENGTH_M</b>: radar wavelength in metres; 0 (default) reads it from the reference's "
-            "metadata (WAVELENGTH_M) or uses L-band 0.2384 m.\n"
+            "metadata (item WAVELENGTH_M, written by readceos). There is no default band: when neither gives "
+            "it, the displacement output needs it (PALSAR-2 L-band 0.2424, ALOS 0.2361, Sentinel-1 C-band "
+            "0.05547, TerraSAR-X 0.0311); phase and coherence do not. The log says which was used.\n"
             "Outputs: OUTPUT_PHASE (wrapped, radians), OUTPUT_COHERENCE (0-1), OUTPUT_DISPLACEMENT "
             "(line-of-sight metres, -wavelength/(4 pi) x phase, positive towards the satellite; WRAPPED: "
             "valid within half a wavelength), and the numbers SHIFT_ROWS, SHIFT_COLS (pixels applied to "
@@ -138,7 +141,9 @@ class InterferogramAlgorithm(SarAlgorithm):
         self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT_PHASE, self.tr("Wrapped phase")))
         self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT_COHERENCE, self.tr("Coherence")))
         self.addParameter(
-            QgsProcessingParameterRasterDestination(self.OUTPUT_DISPLACEMENT, self.tr("LOS displacement (m, wrapped)"))
+            QgsProcessingParameterRasterDestination(
+                self.OUTPUT_DISPLACEMENT, self.tr("LOS displacement (m, wrapped)"), optional=True, createByDefault=True
+            )
         )
         for name, label in (
             ("SHIFT_ROWS", "Shift applied (rows)"),
@@ -170,19 +175,28 @@ class InterferogramAlgorithm(SarAlgorithm):
                 self.tr("The two rasters have different georeferencing; they are used pixel for pixel.")
             )
         window = parse_window(self.parameterAsString(parameters, self.COHERENCE_WINDOW, context))
-        wavelength = self.parameterAsDouble(parameters, self.WAVELENGTH_M, context)
-        if wavelength <= 0:
-            wavelength = wavelength_from_metadata(ref_path) or ifm.WAVELENGTH_L_BAND_M
-        feedback.pushInfo(self.tr("Wavelength {:.5f} m").format(wavelength))
         use_filter = self.parameterAsEnumString(parameters, self.FILTER, context) == "goldstein"
         keys = (self.OUTPUT_PHASE, self.OUTPUT_COHERENCE, self.OUTPUT_DISPLACEMENT)
         paths = {key: self.parameterAsOutputLayer(parameters, key, context) for key in keys}
+        paths = {key: path for key, path in paths.items() if path}
+        wavelength, source = self.parameterAsDouble(parameters, self.WAVELENGTH_M, context), "given"
+        if wavelength <= 0:
+            wavelength, source = wavelength_from_metadata(ref_path), "from the REFERENCE metadata"
+        if self.OUTPUT_DISPLACEMENT in paths:
+            if not wavelength:
+                raise self.error(
+                    "WAVELENGTH_M: {} states no radar wavelength (metadata item WAVELENGTH_M) and none was given; "
+                    "the displacement depends on it: give WAVELENGTH_M (PALSAR-2 0.2424, ALOS 0.2361, "
+                    "Sentinel-1 0.05547, TerraSAR-X 0.0311 m) or leave OUTPUT_DISPLACEMENT out",
+                    os.path.basename(ref_path),
+                )
+            feedback.pushInfo(self.tr("Wavelength {:.5f} m ({})").format(wavelength, source))
         result = process_pair_files(
             ref_path,
             sec_path,
             phase_path=paths[self.OUTPUT_PHASE],
             coherence_path=paths[self.OUTPUT_COHERENCE],
-            displacement_path=paths[self.OUTPUT_DISPLACEMENT],
+            displacement_path=paths.get(self.OUTPUT_DISPLACEMENT),
             coregister=self.parameterAsEnumString(parameters, self.COREGISTER, context),
             window=window,
             remove_ramp=self.parameterAsBool(parameters, self.REMOVE_RAMP, context),
@@ -193,11 +207,12 @@ class InterferogramAlgorithm(SarAlgorithm):
             is_cancelled=self.cancel_fn(feedback),
         )
         items = {
-            "WAVELENGTH_M": wavelength,
             "SHIFT_ROWS": result.shift[0],
             "SHIFT_COLS": result.shift[1],
             "RAMP": ",".join(map(str, result.ramp)),
         }
+        if wavelength:
+            items["WAVELENGTH_M"] = wavelength
         for path in paths.values():
             set_metadata(path, items)
         self.style_output(context, paths[self.OUTPUT_PHASE], "phase")

@@ -200,6 +200,7 @@ def cases(folder):
                     "REFERENCE": src[reference],
                     "SECONDARY": src[secondary],
                     "COREGISTER": coregister,
+                    "WAVELENGTH_M": 0.2424,
                     "OUTPUT_PHASE": os.path.join(out, f"ifg_{coregister}_{reference}_{secondary}_p.tif"),
                     "OUTPUT_COHERENCE": os.path.join(out, f"ifg_{coregister}_{reference}_{secondary}_c.tif"),
                     "OUTPUT_DISPLACEMENT": os.path.join(out, f"ifg_{coregister}_{reference}_{secondary}_d.tif"),

@@ -114,6 +114,7 @@ CASES = {
             "REFERENCE": r["slc"],
             "SECONDARY": r["slc2"],
             "FILTER": "goldstein",
+            "WAVELENGTH_M": 0.2424,
             "OUTPUT_PHASE": str(o / "p.tif"),
             "OUTPUT_COHERENCE": str(o / "g.tif"),
             "OUTPUT_DISPLACEMENT": str(o / "x.tif"),

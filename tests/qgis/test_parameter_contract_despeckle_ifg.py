@@ -1,6 +1,8 @@
 """Every parameter of issues #3 (despeckle, speckleqa) and #6 (readceos, interferogram,
 differentialinterferogram) is accepted under its name through Processing and changes the result."""
 
+import shutil
+
 import numpy as np
 import pytest
 from ceos_writer import write_l11_product
@@ -136,9 +138,8 @@ def pair(tmp_path_factory):
 
 
 def run_ifg(run_alg, tmp_path, pair, name, **parameters):
-    outputs = {
-        k: str(tmp_path / f"{name}_{k}.tif") for k in ("OUTPUT_PHASE", "OUTPUT_COHERENCE", "OUTPUT_DISPLACEMENT")
-    }
+    keys = ("OUTPUT_PHASE", "OUTPUT_COHERENCE") + (("OUTPUT_DISPLACEMENT",) if "WAVELENGTH_M" in parameters else ())
+    outputs = {k: str(tmp_path / f"{name}_{k}.tif") for k in keys}
     return run_alg(
         "sarchange:interferogram", {"REFERENCE": pair["ref"], "SECONDARY": pair["sec"], **outputs, **parameters}
     )
@@ -169,6 +170,53 @@ def test_interferogram_parameters_change_the_result(run_alg, pair, tmp_path):
         atol=1e-7,
     )
     assert raster_info(c_band["OUTPUT_PHASE"]).rows == 96
+
+
+def test_the_displacement_needs_a_stated_wavelength_and_the_log_says_which(run_alg, pair, tmp_path):
+    """No silent L-band default: Sentinel-1 data without metadata once got displacements ~4x too large."""
+    from qgis.core import QgsProcessingException, QgsProcessingFeedback
+
+    from sar_change.algorithms.raster_io import set_metadata
+
+    with pytest.raises(QgsProcessingException, match="WAVELENGTH_M: ref.tif states no radar wavelength"):
+        run_alg(
+            "sarchange:interferogram",
+            {
+                "REFERENCE": pair["ref"],
+                "SECONDARY": pair["sec"],
+                "OUTPUT_PHASE": str(tmp_path / "p.tif"),
+                "OUTPUT_COHERENCE": str(tmp_path / "c.tif"),
+                "OUTPUT_DISPLACEMENT": str(tmp_path / "d.tif"),
+            },
+        )
+    assert not list(tmp_path.iterdir())
+    phase_only = run_ifg(run_alg, tmp_path, pair, "phase")  # phase and coherence need no wavelength
+    assert "OUTPUT_DISPLACEMENT" not in phase_only and np.isfinite(read_band(phase_only["OUTPUT_PHASE"])).any()
+
+    class Log(QgsProcessingFeedback):
+        lines = []
+
+        def pushInfo(self, info):  # noqa: N802
+            self.lines.append(info)
+
+    stated = tmp_path / "stated.tif"
+    shutil.copyfile(pair["ref"], stated)
+    set_metadata(str(stated), {"WAVELENGTH_M": "0.05547"})
+    log = Log()
+    result = run_alg(
+        "sarchange:interferogram",
+        {
+            "REFERENCE": str(stated),
+            "SECONDARY": pair["sec"],
+            "OUTPUT_PHASE": str(tmp_path / "p2.tif"),
+            "OUTPUT_COHERENCE": str(tmp_path / "c2.tif"),
+            "OUTPUT_DISPLACEMENT": str(tmp_path / "d2.tif"),
+        },
+        log,
+    )
+    assert "Wavelength 0.05547 m (from the REFERENCE metadata)" in log.lines
+    given = run_ifg(run_alg, tmp_path, pair, "given", WAVELENGTH_M=0.05547)
+    np.testing.assert_array_equal(read_band(result["OUTPUT_DISPLACEMENT"]), read_band(given["OUTPUT_DISPLACEMENT"]))
 
 
 def test_differential_remove_ramp(run_alg, write_raster, tmp_path):

@@ -66,6 +66,7 @@ def test_interferogram_outputs_numbers_and_differential_keeps_deformation(run_al
                 "COREGISTER": "subpixel",
                 "COHERENCE_WINDOW": "5x5",
                 "REMOVE_RAMP": True,
+                "WAVELENGTH_M": 0.2384,
                 "OUTPUT_PHASE": str(tmp_path / f"p{i}.tif"),
                 "OUTPUT_COHERENCE": str(tmp_path / f"c{i}.tif"),
                 "OUTPUT_DISPLACEMENT": str(tmp_path / f"d{i}.tif"),

@@ -8,6 +8,7 @@ from qgis.core import (
 
 from ..algorithms import overlay
 from ..algorithms.align import RESAMPLING
+from ..algorithms.raster_io import resolve_raster_scale
 from .base import SarAlgorithm
 
 
@@ -155,9 +156,14 @@ class RgbCompositeAlgorithm(SarAlgorithm):
         hh, hh_info = self.raster_source(parameters, self.HH, context)
         hv, hv_info = self.raster_source(parameters, self.HV, context)
         output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
+        band_hh = self.band_number(parameters, self.BAND_HH, context, hh_info)
+        band_hv = self.band_number(parameters, self.BAND_HV, context, hv_info)
+        for path, band in ((hh, band_hh), (hv, band_hv)):
+            # linear power: no valid or no positive pixel, or dB values, are a clear error, not a black image
+            resolve_raster_scale(path, band, "linear")
         overlay.rgb_composite_rasters(
-            (hh, self.band_number(parameters, self.BAND_HH, context, hh_info)),
-            (hv, self.band_number(parameters, self.BAND_HV, context, hv_info)),
+            (hh, band_hh),
+            (hv, band_hv),
             output,
             scaling=self.parameterAsEnumString(parameters, self.SCALING, context),
             output_type=self.parameterAsEnumString(parameters, self.OUTPUT_TYPE, context),

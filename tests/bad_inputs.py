@@ -266,6 +266,35 @@ def cases(folder):
             alg_id,
             dict(extra, SIGMA=1e6, OUTPUT=os.path.join(out, f"sigma_{alg_id.split(':')[1]}.gpkg")),
         )
+    # Tellus: no network is reached in these cases (refused addresses, bad templates, too many tiles)
+    world, tellus_env = "-180,180,-85,85 [EPSG:4326]", {"AUTH_CONFIG": ""}
+    for name, url_key, url in (
+        ("plain http elsewhere", "API_URL", "http://127.evil.example/api"),
+        ("not a URL", "API_URL", "::::"),
+    ):
+        add(
+            f"tellussearch {name}",
+            "sarchange:tellussearch",
+            dict(
+                tellus_env, EXTENT=world, START_DATE="2020-01-01", **{url_key: url}, OUTPUT=os.path.join(out, "ts.gpkg")
+            ),
+        )
+    for name, extra in (
+        ("world at zoom 20", {"ZOOM": 20}),
+        ("template without {z}", {"TILE_URL": "https://127.0.0.1:9/tiles/{x}/{y}.png"}),
+        ("template with an unknown key", {"TILE_URL": "https://127.0.0.1:9/{scene}/{z}/{x}/{y}/{bad}.png"}),
+    ):
+        add(
+            f"tellustiles {name}",
+            "sarchange:tellustiles",
+            dict(tellus_env, SCENE_ID="x", EXTENT=world, OUTPUT=os.path.join(out, "tt.tif"), **extra),
+        )
+    for before, after in (("all_nan", "all_nan"), ("good", "far_away"), ("zeros", "zeros")):
+        add(
+            f"rgbcomposite {before}/{after}",
+            "sarchange:rgbcomposite",
+            {"HH": src[before], "HV": src[after], "OUTPUT": os.path.join(out, f"rgb_{before}_{after}.tif")},
+        )
     for bad in ("zeros", "all_nan", "db_values"):
         add(f"todb {bad}", "sarchange:todb", {"INPUT": src[bad], "OUTPUT": os.path.join(out, f"todb_{bad}.tif")})
     for i, product in enumerate(ceos_products(folder, CEOS_CASES)):

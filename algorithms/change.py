@@ -45,6 +45,15 @@ METHODS = ("threshold", "superpixel_kmeans", "likelihood_ratio")
 STATISTICS = ("log_ratio", "difference")
 UNITS = ("superpixel", "pixel")
 CLASS_NAMES = {LOSS: "loss", GAIN: "gain"}
+#: One colour code for the whole product (RGB 0-255), set by the two-date overlay (before in blue,
+#: after in red): a gain of backscatter shows red, a loss blue, no change grey. The class raster,
+#: the polygons' style, the report and the README use these.
+CLASS_RGB = {NO_CHANGE: (200, 200, 200), LOSS: (43, 131, 186), GAIN: (215, 25, 28)}
+
+
+def hex_colour(value: int) -> str:
+    """The ``#rrggbb`` of a change class (:data:`CLASS_RGB`)."""
+    return "#{:02x}{:02x}{:02x}".format(*CLASS_RGB[value])
 
 
 def log_ratio_db(before: np.ndarray, after: np.ndarray) -> np.ndarray:

@@ -2,8 +2,16 @@
 
 import numpy as np
 
-from .change import GAIN, LOSS, NO_CHANGE, ChangeRegions, ChangeResult
+from .change import GAIN, LOSS, NO_CHANGE, ChangeRegions, ChangeResult, hex_colour
 from .report import escape, page, svg_histogram
+
+#: The histogram's loss and gain series in the product's colours; the whole sample in dark grey.
+CHANGE_COLOURS = {
+    "loss": hex_colour(LOSS),
+    "gain": hex_colour(GAIN),
+    "all pixels": "#555555",
+    "sample pixels": "#555555",
+}
 
 
 def _class_rows(regions: ChangeRegions, pixel_area: float) -> str:
@@ -51,11 +59,11 @@ def html_report(
     body = f"""<p>Method: <b>{escape(method)}</b>.</p>
 <ul>{settings}</ul>
 {level}
-<table><tr><th>class</th><th>pixels</th><th>area (map units squared)</th><th>regions</th></tr>
+<table><tr><th>class</th><th>pixels</th><th>area (m², from the pixel count)</th><th>regions</th></tr>
 {rows}
 </table>
 <h2>Histogram of the change statistic (dB, after / before)</h2>
-{svg_histogram(series, markers=markers, x_label="change (dB)")}"""
+{svg_histogram(series, markers=markers, x_label="change (dB)", colours=CHANGE_COLOURS)}"""
     return page("Change detection report", body)
 
 
@@ -114,9 +122,9 @@ least {model.min_change_db:g} dB, and it is not under the noise floor on both da
 {channels}
 </table>
 <ul>{notes}</ul>
-<table><tr><th>class</th><th>pixels</th><th>area (map units squared)</th><th>regions</th></tr>
+<table><tr><th>class</th><th>pixels</th><th>area (m², from the pixel count)</th><th>regions</th></tr>
 {rows}
 </table>
 <h2>Histogram of the decision statistic (dB, after / before, gain removed)</h2>
-{svg_histogram(series, markers=markers, x_label="change (dB)")}"""
+{svg_histogram(series, markers=markers, x_label="change (dB)", colours=CHANGE_COLOURS)}"""
     return page("Change detection report", body)

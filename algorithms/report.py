@@ -23,6 +23,7 @@ def svg_histogram(
     x_label: str = "",
     width: int = 640,
     height: int = 240,
+    colours: dict = None,
 ) -> str:
     """Histograms as polylines in one inline SVG.
 
@@ -32,6 +33,8 @@ def svg_histogram(
         As returned by ``numpy.histogram``; all on the same bin edges' range.
     markers : sequence of (label, x)
         Vertical lines (thresholds, test levels) in data units.
+    colours : dict, optional
+        ``#rrggbb`` by series name (e.g. the change classes' colours); others take :data:`COLOURS`.
     """
     lo = min(float(edges[0]) for _, _, edges in series)
     hi = max(float(edges[-1]) for _, _, edges in series)
@@ -48,7 +51,7 @@ def svg_histogram(
     for i, (name, counts, edges) in enumerate(series):
         centres = (np.asarray(edges[:-1]) + np.asarray(edges[1:])) / 2
         points = " ".join(f"{x_of(c):.1f},{height - n / peak * (height - 10):.1f}" for c, n in zip(centres, counts))
-        colour = COLOURS[i % len(COLOURS)]
+        colour = (colours or {}).get(name) or COLOURS[i % len(COLOURS)]
         parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{points}"/>')
         parts.append(f'<text x="{10 + 150 * i}" y="{height + 44}" fill="{colour}" font-size="13">{escape(name)}</text>')
     for label, value in markers:

@@ -6,9 +6,12 @@ import os
 from qgis.core import (
     QgsApplication,
     QgsCoordinateReferenceSystem,
+    QgsCoordinateTransformContext,
+    QgsDistanceArea,
     QgsFeature,
     QgsFeatureSink,
     QgsGeometry,
+    QgsPointXY,
     QgsProcessingAlgorithm,
     QgsProcessingContext,
     QgsProcessingException,
@@ -21,6 +24,7 @@ from qgis.core import (
     QgsProcessingUtils,
     QgsProperty,
     QgsRasterLayer,
+    QgsUnitTypes,
     QgsWkbTypes,
 )
 from qgis.PyQt.QtCore import QCoreApplication
@@ -77,6 +81,11 @@ def _remove_new_files(files):
             os.rmdir(folder)  # only when empty
         except OSError:
             pass
+
+
+def _in_m2(measure, area):
+    """An area measured by ``measure`` (QgsDistanceArea), in m²."""
+    return area * QgsUnitTypes.fromUnitToUnitFactor(measure.areaUnits(), QgsUnitTypes.AreaSquareMeters)
 
 
 def _message(exc):
@@ -259,7 +268,7 @@ class SarAlgorithm(QgsProcessingAlgorithm):
                 if style:
                     from ..ui.styles import StylePostProcessor
 
-                    details.setPostProcessor(StylePostProcessor.create(style))
+                    details.setPostProcessor(StylePostProcessor.create(*style))
                 context.addLayerToLoadOnCompletion(dest_id, details)
         return results
 
@@ -336,12 +345,49 @@ class SarAlgorithm(QgsProcessingAlgorithm):
             )
         return band
 
-    def write_regions(self, parameters, name, context, feedback, fields, labels, info, attributes):
+    @staticmethod
+    def distance_area(info):
+        """A ``QgsDistanceArea`` measuring on the ellipsoid of the raster's CRS (m, m²), or None
+        for a raster without CRS (its units are unknown)."""
+        if not info.crs_wkt:
+            return None
+        crs = QgsCoordinateReferenceSystem.fromWkt(info.crs_wkt)
+        measure = QgsDistanceArea()
+        measure.setSourceCrs(crs, QgsCoordinateTransformContext())
+        if not measure.setEllipsoid(crs.ellipsoidAcronym() or "EPSG:7030"):
+            measure.setEllipsoid("EPSG:7030")  # WGS 84
+        return measure
+
+    def pixel_area_m2(self, info, feedback=None):
+        """Ground area of one pixel (m², on the CRS's ellipsoid) at the raster's centre, whatever the
+        CRS (degrees included); a raster without CRS gives its map units squared, with a warning."""
+        measure = self.distance_area(info)
+        if measure is None:
+            if feedback is not None:
+                feedback.pushWarning(
+                    self.tr("{} has no CRS: areas are in its own units squared, not m²").format(
+                        os.path.basename(info.path)
+                    )
+                )
+            return abs(info.pixel_area)
+        gt = info.geotransform
+        col, row = info.cols // 2, info.rows // 2
+        corners = [
+            QgsPointXY(gt[0] + gt[1] * x + gt[2] * y, gt[3] + gt[4] * x + gt[5] * y)
+            for x, y in ((col, row), (col + 1, row), (col + 1, row + 1), (col, row + 1), (col, row))
+        ]
+        return _in_m2(measure, measure.measureArea(QgsGeometry.fromPolygonXY([corners])))
+
+    def write_regions(self, parameters, name, context, feedback, fields, labels, info, attributes, area_field=None):
         """Polygonise ``labels`` (> 0) of a raster on the grid of ``info`` into the sink ``name``.
 
-        ``attributes(label)`` returns the feature's attribute list. Closes the sink before returning
-        (a lingering reference would leave a GeoPackage unreadable) and returns its id.
+        ``attributes(label)`` returns the feature's attribute list. ``area_field``, when given, is
+        set to the polygon's ellipsoidal area in m² (see :meth:`pixel_area_m2`). Closes the sink
+        before returning (a lingering reference would leave a GeoPackage unreadable) and returns
+        its id.
         """
+        measure = self.distance_area(info) if area_field else None
+        area_index = fields.indexOf(area_field) if area_field else -1
         crs = QgsCoordinateReferenceSystem.fromWkt(info.crs_wkt) if info.crs_wkt else QgsCoordinateReferenceSystem()
         sink, dest_id = self.parameterAsSink(parameters, name, context, fields, QgsWkbTypes.MultiPolygon, crs)
         for label, wkb in polygonize(labels, info.geotransform, info.crs_wkt):
@@ -353,21 +399,25 @@ class SarAlgorithm(QgsProcessingAlgorithm):
             feature = QgsFeature(fields)
             feature.setGeometry(geometry)
             feature.setAttributes(attributes(label))
+            if area_index >= 0:
+                area = geometry.area() if measure is None else _in_m2(measure, measure.measureArea(geometry))
+                feature.setAttribute(area_index, float(area))
             sink.addFeature(feature, QgsFeatureSink.FastInsert)
         del sink
         return dest_id
 
-    def style_output(self, context, dest_id, style):
+    def style_output(self, context, dest_id, style, **options):
         """Style an output when Processing loads it (see :mod:`..ui.styles`): ``change_polygons``,
-        ``rgb``, ``coherence``, ``db`` or ``phase``."""
+        ``rgb``, ``coherence``, ``db``, ``phase``, ``dates`` (``codes``, ``labels``) or
+        ``change_count`` (``dates``)."""
         for name, (temporary, _) in getattr(self, "_sinks", {}).items():
             if dest_id and dest_id.startswith(temporary):  # registered once the file has its final name
-                self._sink_styles[name] = style
+                self._sink_styles[name] = (style, options)
                 return
         if dest_id and context.willLoadLayerOnCompletion(dest_id):
             from ..ui.styles import StylePostProcessor
 
-            context.layerToLoadOnCompletionDetails(dest_id).setPostProcessor(StylePostProcessor.create(style))
+            context.layerToLoadOnCompletionDetails(dest_id).setPostProcessor(StylePostProcessor.create(style, options))
 
     @staticmethod
     def progress_fn(feedback, start=0.0, end=100.0):

@@ -23,6 +23,7 @@ from qgis.PyQt.QtCore import QVariant
 
 from ..algorithms import change, change_io, change_report, change_stats
 from ..algorithms.align import aligned
+from ..algorithms.cancel import interruptible
 from ..algorithms.convert import TO_POWER, resolve_scale
 from ..algorithms.despeckle import METHODS as DESPECKLE_METHODS
 from ..algorithms.raster_io import Cancelled, RasterWriter, raster_info, read_band, write_text
@@ -31,8 +32,8 @@ from .base import SarAlgorithm
 
 #: METHOD choices: the automatic decision first (the default), then the methods of :mod:`change`.
 METHODS = ("automatic",) + change.METHODS
-#: Class raster colours: no change (grey), loss (red), gain (blue), as the polygons' legend.
-CLASS_COLOURS = [(200, 200, 200), (215, 25, 28), (43, 131, 186)]
+#: Class raster colours: no change grey, loss blue, gain red (the product's code, ``change.CLASS_RGB``).
+CLASS_COLOURS = [change.CLASS_RGB[value] for value in (change.NO_CHANGE, change.LOSS, change.GAIN)]
 
 
 class ChangeDetectionAlgorithm(SarAlgorithm):
@@ -111,9 +112,10 @@ class ChangeDetectionAlgorithm(SarAlgorithm):
             "<b>DESPECKLE</b> (not automatic): none or a despeckle method (window WINDOW) run first; the "
             "likelihood-ratio test itself always uses the original intensities.\n"
             "<b>SCALE</b>, <b>SIGMA</b>, <b>MIN_SIZE</b>: Felzenszwalb parameters on features scaled to 0-1.\n"
-            "<b>MIN_AREA</b>: regions smaller than this (map units squared) are dropped.\n"
+            "<b>MIN_AREA</b>: regions smaller than this (m² on the ground, whatever the CRS: degrees too) are "
+            "dropped.\n"
             "<b>OUTPUT</b>: one valid polygon per 8-connected region, CRS of BEFORE, with change (loss/gain), "
-            "mean_before_db, mean_after_db, change_db, area_m2 (map units squared), pixels, p_value (the "
+            "mean_before_db, mean_after_db, change_db, area_m2 (m², ellipsoidal), pixels, p_value (the "
             "region's own likelihood-ratio test) and method.\n"
             "<b>OUTPUT_RASTER</b> (optional): Byte classes 0 no change, 1 loss, 2 gain, 255 nodata.\n"
             "<b>OUTPUT_HTML</b> (optional): a report with the histogram of the change statistic and the "
@@ -183,9 +185,7 @@ class ChangeDetectionAlgorithm(SarAlgorithm):
                 self.CLASSES, self.tr("Classes (superpixel k-means)"), integer, 3, False, 2, 20
             )
         )
-        self.addParameter(
-            QgsProcessingParameterNumber(self.MIN_AREA, self.tr("Minimum area (map units squared)"), double, 0.0)
-        )
+        self.addParameter(QgsProcessingParameterNumber(self.MIN_AREA, self.tr("Minimum area (m²)"), double, 0.0))
         advanced = [
             QgsProcessingParameterNumber(self.WINDOW, self.tr("Despeckle window (pixels)"), integer, 7, False, 3, 51),
             QgsProcessingParameterNumber(self.SCALE, self.tr("Superpixel scale"), double, 1.0, False, 1e-6),
@@ -252,7 +252,12 @@ class ChangeDetectionAlgorithm(SarAlgorithm):
                 min_area,
                 info.pixel_area,
             )
-        min_pixels = int(math.ceil(min_area / info.pixel_area)) if min_area > 0 else 1
+        pixel_m2 = self.pixel_area_m2(info, feedback) if info.pixel_area > 0 else abs(info.pixel_area)
+        min_pixels = int(math.ceil(min_area / pixel_m2)) if min_area > 0 else 1
+        if min_area > 0:
+            feedback.pushInfo(
+                self.tr("MIN_AREA {:g} m² = {} pixels of {:.6g} m²").format(min_area, min_pixels, pixel_m2)
+            )
         input_scale = self.parameterAsEnumString(parameters, self.INPUT_SCALE, context)
         normalise = self.parameterAsEnumString(parameters, self.NORMALISE, context) == "auto"
         floor = parameters.get(self.NOISE_FLOOR_DB)
@@ -296,11 +301,9 @@ class ChangeDetectionAlgorithm(SarAlgorithm):
         html_out = self.parameterAsFileOutput(parameters, self.OUTPUT_HTML, context)
         if html_out:
             if run is not None:
-                html = change_report.automatic_report(run, regions, parameters=used, pixel_area=info.pixel_area)
+                html = change_report.automatic_report(run, regions, parameters=used, pixel_area=pixel_m2)
             else:
-                html = change_report.html_report(
-                    result, regions, method=method, parameters=used, pixel_area=info.pixel_area
-                )
+                html = change_report.html_report(result, regions, method=method, parameters=used, pixel_area=pixel_m2)
             write_text(html_out, html)
             results[self.OUTPUT_HTML] = html_out
         return results
@@ -388,7 +391,9 @@ class ChangeDetectionAlgorithm(SarAlgorithm):
         feedback.pushInfo(self.tr("Input scale: before {}, after {}").format(scale_b, scale_a))
         before, after = TO_POWER[scale_b](before), TO_POWER[scale_a](after)
         given = job.looks
-        after, looks, gain_db = change_stats.prepare_pair(before, after, normalise=job.normalise, looks=given)
+        after, looks, gain_db = interruptible(
+            change_stats.prepare_pair, before, after, normalise=job.normalise, looks=given
+        )
         if job.normalise:
             feedback.pushInfo(self.tr("Gain after/before {:+.2f} dB removed").format(gain_db))
         if given <= 0:
@@ -408,7 +413,8 @@ class ChangeDetectionAlgorithm(SarAlgorithm):
             min_change_db=self.parameterAsDouble(parameters, self.MIN_CHANGE_DB, context),
         )
         used.update({name: options[option] for name, option in _PARAMETERS_OF[method]})
-        result = change.detect_change(
+        result = interruptible(  # the whole in-memory method: a cancel returns within a poll
+            change.detect_change,
             before,
             after,
             method,
@@ -423,7 +429,8 @@ class ChangeDetectionAlgorithm(SarAlgorithm):
         if result.looks_efficiency is not None:
             feedback.pushInfo(self.tr("Speckle correlation efficiency eta = {:.3f}").format(result.looks_efficiency))
         feedback.setProgress(60)
-        regions = change.change_regions(
+        regions = interruptible(
+            change.change_regions,
             result.classes,
             before,
             after,
@@ -450,14 +457,14 @@ class ChangeDetectionAlgorithm(SarAlgorithm):
                 float(regions.mean_before_db[i]),
                 float(regions.mean_after_db[i]),
                 float(regions.change_db[i]),
-                float(regions.pixels[i] * info.pixel_area),
+                None,  # area_m2: measured on the ellipsoid by write_regions
                 int(regions.pixels[i]),
                 float(regions.p_value[i]) if has_p else None,
                 method,
             ]
 
         dest_id = self.write_regions(
-            parameters, self.OUTPUT, context, feedback, fields, regions.labels, info, attributes
+            parameters, self.OUTPUT, context, feedback, fields, regions.labels, info, attributes, "area_m2"
         )
         self.style_output(context, dest_id, "change_polygons")
         results = {self.OUTPUT: dest_id}

@@ -25,6 +25,7 @@ from qgis.PyQt.QtCore import QVariant
 
 from ..algorithms import classify
 from ..algorithms.align import aligned
+from ..algorithms.cancel import interruptible
 from ..algorithms.classify_io import class_counts, kmeans_rasters
 from ..algorithms.convert import power_to_db
 from ..algorithms.raster_io import RasterWriter, open_raster, raster_info, read_window
@@ -126,8 +127,8 @@ class SuperpixelsAlgorithm(SarAlgorithm):
         # Segment the stored values (a nodata value is segmented like any other, as scikit-image would
         # see the file); statistics leave nodata out.
         features = [power_to_db(c) if in_db else r for c, r in zip(channels, raw)]
-        labels = felzenszwalb(
-            scale_features(features),
+        labels = interruptible(  # scaling and segmenting: a cancel returns within a poll
+            lambda *args: felzenszwalb(scale_features(features), *args),
             self.parameterAsDouble(parameters, self.SCALE, context),
             self.parameterAsDouble(parameters, self.SIGMA, context),
             self.parameterAsInt(parameters, self.MIN_SIZE, context),
@@ -140,7 +141,7 @@ class SuperpixelsAlgorithm(SarAlgorithm):
             writer.write(labels)
         results = {self.OUTPUT_LABELS: out, self.SEGMENTS: n}
         if parameters.get(self.OUTPUT_POLYGONS):
-            stats = [segment_mean_std(labels, c, n) for c in channels]
+            stats = interruptible(lambda: [segment_mean_std(labels, c, n) for c in channels])
             fields = QgsFields()
             fields.append(QgsField("segment", QVariant.Int))
             fields.append(QgsField("pixels", QVariant.Int))

@@ -88,8 +88,8 @@ class OmnibusAlgorithm(SarAlgorithm):
             "Outputs: OUTPUT_CHANGES (Byte: number of changes), OUTPUT_FIRST and OUTPUT_LAST (Int32 date "
             "YYYYMMDD, or date number, of the first and last change; 0 none), and OUTPUT: polygons of "
             "regions sharing a first-change date, with first_date, last_date (most frequent in the "
-            "region), changes (most frequent), pixels and area_m2; regions under MIN_AREA (map units "
-            "squared) are dropped.\n"
+            "region), changes (most frequent), pixels and area_m2 (m², ellipsoidal); regions under MIN_AREA "
+            "(m² on the ground, whatever the CRS) are dropped.\n"
             "Reference: Conradsen, Nielsen & Skriver, IEEE TGRS 54(5), 2016."
         )
 
@@ -108,9 +108,7 @@ class OmnibusAlgorithm(SarAlgorithm):
             QgsProcessingParameterNumber(self.ALPHA, self.tr("Significance level"), double, 0.01, False, 0.0, 1.0)
         )
         self.addParameter(
-            QgsProcessingParameterNumber(
-                self.MIN_AREA, self.tr("Minimum area (map units squared)"), double, 0.0, False, 0.0
-            )
+            QgsProcessingParameterNumber(self.MIN_AREA, self.tr("Minimum area (m²)"), double, 0.0, False, 0.0)
         )
         self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT_CHANGES, self.tr("Number of changes")))
         self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT_FIRST, self.tr("Date of first change")))
@@ -161,10 +159,14 @@ class OmnibusAlgorithm(SarAlgorithm):
             feedback.pushInfo(self.tr("Estimated equivalent number of looks: {:.2f}").format(looks))
         for path in rasters.values():
             set_metadata(path, {"dates": ",".join(labels), "looks": f"{looks:.3f}", "alpha": str(alpha)})
+        for key in (self.OUTPUT_FIRST, self.OUTPUT_LAST):  # a legend of dates, not a white image
+            self.style_output(context, rasters[key], "dates", codes=list(codes), labels=list(labels))
+        self.style_output(context, rasters[self.OUTPUT_CHANGES], "change_count", dates=len(labels))
         outputs = dict(rasters)
 
         min_area = self.parameterAsDouble(parameters, self.MIN_AREA, context)
-        min_pixels = max(1, int(math.ceil(min_area / reference.pixel_area))) if min_area > 0 else 1
+        pixel_m2 = self.pixel_area_m2(reference, feedback) if reference.pixel_area > 0 else 1.0
+        min_pixels = max(1, int(math.ceil(min_area / pixel_m2))) if min_area > 0 else 1
         regions, attributes = regions_from_rasters(
             rasters[self.OUTPUT_CHANGES], rasters[self.OUTPUT_FIRST], rasters[self.OUTPUT_LAST], codes, min_pixels
         )
@@ -186,11 +188,11 @@ class OmnibusAlgorithm(SarAlgorithm):
                 label_of[codes[last]],
                 int(changes),
                 int(pixels),
-                float(pixels * reference.pixel_area),
+                None,  # area_m2: measured on the ellipsoid by write_regions
             ]
 
         dest_id = self.write_regions(
-            parameters, self.OUTPUT, context, feedback, fields, regions, reference, feature_attributes
+            parameters, self.OUTPUT, context, feedback, fields, regions, reference, feature_attributes, "area_m2"
         )
         outputs[self.OUTPUT] = dest_id
         return outputs

@@ -8,12 +8,20 @@ script builds.
 import os
 import sys
 
+from qgis.PyQt.QtCore import QPointF
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 TARGET = os.path.join(HERE, "..", "processing_provider", "models", "change_detection_pipeline.model3")
 
 
+def _at(component, x, y):
+    component.setPosition(QPointF(x, y))
+    return component
+
+
 def build():
     from qgis.core import (
+        QgsApplication,
         QgsProcessingModelAlgorithm,
         QgsProcessingModelChildAlgorithm,
         QgsProcessingModelChildDependency,
@@ -30,25 +38,37 @@ def build():
     model.setHelpContent(
         {
             "ALG_DESC": "Before/after intensities -> despeckle (refined Lee) -> two-date overlay, and the "
-            "likelihood-ratio change detection -> change polygons (loss red, gain blue).",
+            "automatic change detection (the toolbox default) -> change polygons (gain red, loss blue, as in "
+            "the overlay).",
             "BEFORE": "Earlier image, linear power.",
             "AFTER": "Later image, linear power (aligned onto the grid of BEFORE).",
-            "MIN_AREA": "Smallest change region kept, map units squared.",
+            "MIN_AREA": "Smallest change region kept, m² on the ground.",
         }
     )
-    for name, label in (("BEFORE", "Before (linear power)"), ("AFTER", "After (linear power)")):
-        model.addModelParameter(QgsProcessingParameterRasterLayer(name, label), QgsProcessingModelParameter(name))
+    # laid out top to bottom: inputs, despeckling, then the overlay and the change detection
+    for (name, label), x in zip((("BEFORE", "Before (linear power)"), ("AFTER", "After (linear power)")), (120, 420)):
+        component = QgsProcessingModelParameter(name)
+        component.setPosition(QPointF(x, 60))
+        model.addModelParameter(QgsProcessingParameterRasterLayer(name, label), component)
     model.addModelParameter(
         QgsProcessingParameterNumber(
-            "MIN_AREA", "Minimum area (map units squared)", QgsProcessingParameterNumber.Double, 2000.0, False, 0.0
+            "MIN_AREA", "Minimum area (m²)", QgsProcessingParameterNumber.Double, 2000.0, False, 0.0
         ),
-        QgsProcessingModelParameter("MIN_AREA"),
+        _at(QgsProcessingModelParameter("MIN_AREA"), 720, 60),
     )
 
-    def child(alg_id, child_id, description, sources, outputs=()):
+    def child(alg_id, child_id, description, sources, position, outputs=()):
         step = QgsProcessingModelChildAlgorithm(alg_id)
         step.setChildId(child_id)
         step.setDescription(description)
+        step.setPosition(QPointF(*position))
+        algorithm = QgsApplication.processingRegistry().algorithmById(alg_id)
+        if algorithm is None:
+            sys.exit(f"{alg_id} is not registered: the model is built against the plugin's provider")
+        for definition in algorithm.parameterDefinitions():  # every value stated: the modeler validates it
+            name = definition.name()
+            if name not in sources and not definition.isDestination() and definition.defaultValue() is not None:
+                sources[name] = Source.fromStaticValue(definition.defaultValue())
         for parameter, source in sources.items():
             step.addParameterSources(parameter, [source])
         model_outputs = {}
@@ -56,11 +76,12 @@ def build():
             output = QgsProcessingModelOutput(output_name)
             output.setChildOutputName(child_output)
             output.setChildId(child_id)
+            output.setPosition(QPointF(position[0] + 40, position[1] + 90))
             model_outputs[output_name] = output
         step.setModelOutputs(model_outputs)
         model.addChildAlgorithm(step)
 
-    for date in ("BEFORE", "AFTER"):
+    for date, x in (("BEFORE", 120), ("AFTER", 420)):
         child(
             "sarchange:despeckle",
             f"despeckle_{date.lower()}",
@@ -70,6 +91,7 @@ def build():
                 "METHOD": Source.fromStaticValue("refined_lee"),
                 "WINDOW": Source.fromStaticValue(7),
             },
+            (x, 190),
         )
     child(
         "sarchange:overlay",
@@ -79,6 +101,7 @@ def build():
             "BEFORE": Source.fromChildOutput("despeckle_before", "OUTPUT"),
             "AFTER": Source.fromChildOutput("despeckle_after", "OUTPUT"),
         },
+        (270, 330),
         outputs=[("Overlay", "OUTPUT")],
     )
     child(
@@ -88,10 +111,10 @@ def build():
         {
             "BEFORE": Source.fromModelParameter("BEFORE"),
             "AFTER": Source.fromModelParameter("AFTER"),
-            "METHOD": Source.fromStaticValue("likelihood_ratio"),
-            "DESPECKLE": Source.fromStaticValue("refined_lee"),
+            "METHOD": Source.fromStaticValue("automatic"),
             "MIN_AREA": Source.fromModelParameter("MIN_AREA"),
         },
+        (620, 330),
         outputs=[("Change polygons", "OUTPUT")],
     )
     # the change step reads the raw intensities but runs after the despeckling, so the model reads
@@ -108,6 +131,14 @@ def main(target=TARGET):
 
     app = QgsApplication([], False)  # noqa: F841
     app.initQgis()
+    sys.path.insert(0, os.path.join(HERE, "..", "benchmarks"))
+    from common import register_package
+
+    register_package()  # the checkout as sar_change, whatever its folder name
+    from sar_change.processing_provider.provider import SarChangeProvider
+
+    provider = SarChangeProvider()
+    QgsApplication.processingRegistry().addProvider(provider)
     model = build()
     os.makedirs(os.path.dirname(target), exist_ok=True)
     if not model.toFile(target):

@@ -6,6 +6,7 @@ from qgis.core import (
     QgsContrastEnhancement,
     QgsFillSymbol,
     QgsMultiBandColorRenderer,
+    QgsPalettedRasterRenderer,
     QgsProcessingLayerPostProcessorInterface,
     QgsRasterBandStats,
     QgsRasterLayer,
@@ -18,9 +19,12 @@ from qgis.core import (
 from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QColor
 
-#: Loss red, gain blue, as the change legend reads.
-LOSS_COLOUR = QColor(215, 25, 28)
-GAIN_COLOUR = QColor(43, 131, 186)
+from ..algorithms.change import CLASS_RGB, GAIN, LOSS
+
+#: The product's one colour code (see ``algorithms.change.CLASS_RGB``): gain red and loss blue, as
+#: the two-date overlay shows them (before in blue, after in red).
+LOSS_COLOUR = QColor(*CLASS_RGB[LOSS])
+GAIN_COLOUR = QColor(*CLASS_RGB[GAIN])
 
 
 def tr(text):
@@ -28,7 +32,8 @@ def tr(text):
 
 
 def style_change_polygons(layer: QgsVectorLayer) -> None:
-    """Categorised by ``change``: loss red, gain blue, semi-transparent fill with a solid outline."""
+    """Categorised by ``change``: gain red, loss blue (the overlay's code), semi-transparent fill with a
+    solid outline."""
     categories = []
     for value, colour, label in (
         ("loss", LOSS_COLOUR, tr("Loss of backscatter")),
@@ -112,7 +117,48 @@ def style_cyclic_phase(layer: QgsRasterLayer) -> None:
     layer.triggerRepaint()
 
 
+#: Date classes from early (dark blue) to late (yellow), interpolated for any number of dates.
+DATE_RAMP = [(68, 1, 84), (59, 82, 139), (33, 145, 140), (94, 201, 98), (253, 231, 37)]
+
+
+def _ramp(fraction: float) -> QColor:
+    position = min(max(fraction, 0.0), 1.0) * (len(DATE_RAMP) - 1)
+    i = min(int(position), len(DATE_RAMP) - 2)
+    t = position - i
+    return QColor(*[round(a + (b - a) * t) for a, b in zip(DATE_RAMP[i], DATE_RAMP[i + 1])])
+
+
+def _paletted(layer: QgsRasterLayer, classes) -> None:
+    renderer = QgsPalettedRasterRenderer(
+        layer.dataProvider(),
+        1,
+        [QgsPalettedRasterRenderer.Class(value, colour, label) for value, colour, label in classes],
+    )
+    layer.setRenderer(renderer)
+    layer.triggerRepaint()
+
+
+def style_dates(layer: QgsRasterLayer, codes=(), labels=()) -> None:
+    """A first- or last-change-date raster: one class per date (its value ``codes[i]``, its legend
+    ``labels[i]``), early dark blue to late yellow; 0 (no change) is not drawn."""
+    n = max(len(codes) - 1, 1)
+    _paletted(layer, [(int(code), _ramp(i / n), str(label)) for i, (code, label) in enumerate(zip(codes, labels))])
+
+
+def style_change_count(layer: QgsRasterLayer, dates: int = 3) -> None:
+    """Number of changes 1 .. dates - 1, light yellow to dark red; 0 (no change) is not drawn."""
+    top = max(dates - 1, 1)
+    classes = []
+    for count in range(1, top + 1):
+        t = (count - 1) / max(top - 1, 1)
+        colour = QColor(round(255 - 75 * t), round(220 - 200 * t), round(120 - 100 * t))
+        classes.append((count, colour, tr("{} change(s)").format(count)))
+    _paletted(layer, classes)
+
+
 STYLES = {
+    "dates": style_dates,
+    "change_count": style_change_count,
     "change_polygons": style_change_polygons,
     "rgb": style_rgb,
     "coherence": lambda layer: style_grey_range(layer, 0.0, 1.0),
@@ -126,16 +172,17 @@ class StylePostProcessor(QgsProcessingLayerPostProcessorInterface):
 
     _instances = []  # Processing keeps only a raw pointer: keep the Python objects alive
 
-    def __init__(self, style):
+    def __init__(self, style, options=None):
         super().__init__()
         self.style = style
+        self.options = dict(options or {})
 
     @classmethod
-    def create(cls, style):
-        instance = cls(style)
+    def create(cls, style, options=None):
+        instance = cls(style, options)
         cls._instances.append(instance)
         return instance
 
     def postProcessLayer(self, layer, context, feedback):  # noqa: N802
         if layer is not None and layer.isValid():
-            STYLES[self.style](layer)
+            STYLES[self.style](layer, **self.options)

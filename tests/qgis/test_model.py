@@ -28,6 +28,21 @@ def test_committed_model_is_what_the_builder_writes(tmp_path):
         assert canonicalize(built.read().split("\n", 1)[1]) == canonicalize(committed.read().split("\n", 1)[1])
 
 
+def test_shipped_model_opens_valid_and_laid_out_in_the_modeler(plugin):
+    """The modeler said "Model is invalid" (34 items) and stacked every box at (0, 0)."""
+    from qgis.core import QgsProcessingModelAlgorithm
+
+    model = QgsProcessingModelAlgorithm()
+    assert model.fromFile(MODEL)
+    valid, issues = model.validate()
+    assert valid, issues
+    positions = [(c.position().x(), c.position().y()) for c in model.childAlgorithms().values()]
+    positions += [(p.position().x(), p.position().y()) for p in model.parameterComponents().values()]
+    assert len(set(positions)) == len(positions) == 7 and (0.0, 0.0) not in positions
+    rows = {child_id: c.position().y() for child_id, c in model.childAlgorithms().items()}
+    assert rows["despeckle_before"] < rows["overlay"] and rows["despeckle_after"] < rows["change"]
+
+
 def test_model_is_registered_in_the_provider(plugin):
     names = [alg.displayName() for alg in plugin.provider.algorithms()]
     assert "Change detection pipeline" in names

@@ -15,6 +15,34 @@ def pair(tmp_path_factory):
     return simulate.write_pair(simulate.folder_paths(str(folder)), 512, 512, looks=1, seed=0)
 
 
+def test_areas_are_square_metres_on_geographic_rasters_too(run_alg, write_raster, tmp_path):
+    """On EPSG:4326 a region's area_m2 and MIN_AREA are m² on the ground, not square degrees."""
+    from osgeo import osr
+
+    rng = np.random.default_rng(4)
+    before = rng.gamma(16.0, 0.1 / 16.0, (200, 200)).astype(np.float32)
+    after = rng.gamma(16.0, 0.1 / 16.0, (200, 200)).astype(np.float32)
+    after[50:150, 60:140] *= 20.0  # a 100 x 80 pixel gain
+    wgs84 = osr.SpatialReference()
+    wgs84.ImportFromEPSG(4326)
+    degrees = (135.0, 0.0001, 0.0, 35.0, 0.0, -0.0001)  # ~9.1 m x 11.1 m pixels at 35 N
+    paths = [
+        write_raster(name, array, geotransform=degrees, crs_wkt=wgs84.ExportToWkt())
+        for name, array in (("b.tif", before), ("a.tif", after))
+    ]
+    pixel_m2 = (0.0001 * np.pi / 180 * 6378137 * np.cos(np.radians(34.99))) * (0.0001 * np.pi / 180 * 6356752)
+    common = {"BEFORE": paths[0], "AFTER": paths[1], "METHOD": "threshold", "DESPECKLE": "lee"}
+    result = run_alg("sarchange:changedetection", dict(common, OUTPUT=str(tmp_path / "c.gpkg")))
+    biggest = max(load(result["OUTPUT"]).getFeatures(), key=lambda f: f["pixels"])
+    assert biggest["area_m2"] == pytest.approx(biggest["pixels"] * pixel_m2, rel=0.01)
+    assert biggest["area_m2"] > 50_000  # 8000 pixels of ~101 m², not 8e-5 square degrees
+    kept = run_alg(
+        "sarchange:changedetection", dict(common, MIN_AREA=0.5 * biggest["area_m2"], OUTPUT=str(tmp_path / "k.gpkg"))
+    )
+    areas = [f["area_m2"] for f in load(kept["OUTPUT"]).getFeatures()]
+    assert areas and min(areas) >= 0.5 * biggest["area_m2"] * 0.99
+
+
 def load(path):
     from qgis.core import QgsVectorLayer
 
@@ -46,7 +74,7 @@ def test_polygons_are_valid_with_attributes_in_before_crs(run_alg, pair, tmp_pat
         assert geometry.isGeosValid()
         assert feature["change"] in ("loss", "gain")
         assert feature["area_m2"] >= 1000
-        assert geometry.area() == pytest.approx(feature["area_m2"])
+        assert geometry.area() == pytest.approx(feature["area_m2"], rel=1e-3)  # UTM grid vs ellipsoid
         if method != "superpixel_kmeans":  # k-means' lowest cluster may reach slightly above 0 dB
             assert (feature["change_db"] < 0) == (feature["change"] == "loss")
         if method == "likelihood_ratio":

@@ -71,3 +71,83 @@ def test_run_and_load_results_styles_change_polygons_and_overlay(plugin, tmp_pat
         assert isinstance(layers[overlay["OUTPUT"]].renderer(), QgsMultiBandColorRenderer)
     finally:
         project.removeAllMapLayers()
+
+
+def test_one_colour_code_gain_red_loss_blue_in_polygons_class_raster_report_and_overlay(plugin, tmp_path):
+    """The overlay puts the after date in red: a gain is red, a loss blue, everywhere."""
+    import processing
+    from osgeo import gdal
+
+    from sar_change.algorithms import change, simulate
+    from sar_change.algorithms.raster_io import read_band
+    from sar_change.ui import styles
+
+    red, blue = "#d7191c", "#2b83ba"
+    assert (styles.GAIN_COLOUR.name(), styles.LOSS_COLOUR.name()) == (red, blue)
+    paths = simulate.write_pair(simulate.folder_paths(str(tmp_path)), 256, 256, seed=0)
+    run = processing.run(
+        "sarchange:changedetection",
+        {
+            "BEFORE": paths["before"],
+            "AFTER": paths["after"],
+            "METHOD": "threshold",
+            "OUTPUT": str(tmp_path / "c.gpkg"),
+            "OUTPUT_RASTER": str(tmp_path / "c.tif"),
+            "OUTPUT_HTML": str(tmp_path / "r.html"),
+        },
+    )
+    dataset = gdal.Open(run["OUTPUT_RASTER"])
+    table = dataset.GetRasterBand(1).GetColorTable()
+    hex_of = "#{:02x}{:02x}{:02x}".format
+    assert hex_of(*table.GetColorEntry(change.GAIN)[:3]) == red
+    assert hex_of(*table.GetColorEntry(change.LOSS)[:3]) == blue
+    with open(run["OUTPUT_HTML"], encoding="utf-8") as handle:
+        report = handle.read()
+    assert f'fill="{red}" font-size="13">gain' in report and f'fill="{blue}" font-size="13">loss' in report
+    overlay = processing.run(
+        "sarchange:overlay", {"BEFORE": paths["before"], "AFTER": paths["after"], "OUTPUT": str(tmp_path / "o.tif")}
+    )["OUTPUT"]
+    classes = read_band(run["OUTPUT_RASTER"])
+    red_minus_blue = read_band(overlay, 1).astype(float) - read_band(overlay, 3)
+    assert np.mean(red_minus_blue[classes == change.GAIN]) > 20  # gains show red in the overlay too
+    assert np.mean(red_minus_blue[classes == change.LOSS]) < -20
+
+
+def test_omnibus_outputs_load_with_a_date_legend_and_a_count_legend(plugin, tmp_path):
+    import processing
+    from qgis.core import QgsPalettedRasterRenderer, QgsProject
+
+    rng = np.random.default_rng(0)
+    stack = rng.gamma(4.0, 0.025, (4, 96, 96)).astype(np.float32)
+    stack[2:, 20:60, 20:60] *= 10.0  # a change at the third date
+    paths = []
+    for i, image in enumerate(stack):
+        from helpers import GEOTRANSFORM, utm54_wkt
+
+        from sar_change.algorithms.raster_io import write_array
+
+        paths.append(str(tmp_path / f"d{i}.tif"))
+        write_array(paths[-1], image, geotransform=GEOTRANSFORM, crs_wkt=utm54_wkt())
+    result = processing.runAndLoadResults(
+        "sarchange:omnibus",
+        {
+            "INPUTS": paths,
+            "LOOKS": 4.0,
+            "DATES": "2015-01-01,2016-01-01,2017-01-01,2018-01-01",
+            "OUTPUT_CHANGES": str(tmp_path / "n.tif"),
+            "OUTPUT_FIRST": str(tmp_path / "f.tif"),
+            "OUTPUT_LAST": str(tmp_path / "l.tif"),
+            "OUTPUT": str(tmp_path / "o.gpkg"),
+        },
+    )
+    project = QgsProject.instance()
+    try:
+        layers = {layer.source().split("|")[0]: layer for layer in project.mapLayers().values()}
+        first = layers[result["OUTPUT_FIRST"]].renderer()
+        assert isinstance(first, QgsPalettedRasterRenderer)
+        assert [c.label for c in first.classes()] == ["2015-01-01", "2016-01-01", "2017-01-01", "2018-01-01"]
+        assert [c.value for c in first.classes()] == [20150101, 20160101, 20170101, 20180101]
+        count = layers[result["OUTPUT_CHANGES"]].renderer()
+        assert isinstance(count, QgsPalettedRasterRenderer) and [c.value for c in count.classes()] == [1, 2, 3]
+    finally:
+        project.removeAllMapLayers()

@@ -182,6 +182,7 @@ def test_blockwise_files_give_the_in_memory_chain(simulated, write_raster, tmp_p
         coherence_path=outputs["coherence"],
         displacement_path=outputs["displacement"],
         goldstein_alpha=alpha,
+        wavelength_m=ifm.WAVELENGTH_L_BAND_M,
         block_size=48,
     )
     expected = ifm.process_pair(reference, secondary, goldstein_alpha=alpha)

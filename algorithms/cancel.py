@@ -17,6 +17,10 @@ plain Python interpreter joins them at exit.
 
 Outside a scope both are plain: ``checkpoint()`` does nothing and ``interruptible(f, x)`` is
 ``f(x)``, so the core runs and tests the same without a caller that can cancel.
+
+Progress goes the same way: a caller opens a :func:`progress_scope` with a callable taking a
+fraction 0-1, a long step narrows it with :func:`phase`, and loops inside call :func:`report`
+(a tile, a block, a date done), so a bar moves across the real phases of a run.
 """
 
 import contextlib
@@ -61,6 +65,38 @@ def checkpoint(is_cancelled: Optional[StopFn] = None) -> None:
         raise Cancelled("cancelled by the user; no output written")
 
 
+@contextlib.contextmanager
+def progress_scope(callback: Optional[Callable[[float], None]]):
+    """Make ``callback(fraction)`` receive this thread's :func:`report` calls for the block."""
+    previous = getattr(_LOCAL, "progress", None)
+    _LOCAL.progress = callback
+    try:
+        yield
+    finally:
+        _LOCAL.progress = previous
+
+
+@contextlib.contextmanager
+def phase(start: float, end: float):
+    """Map the fractions reported inside the block onto ``start`` .. ``end`` of the current scope;
+    ``start`` is reported on entry and ``end`` on a normal exit."""
+    outer = getattr(_LOCAL, "progress", None)
+    if outer is None:
+        yield
+        return
+    with progress_scope(lambda fraction: outer(start + (end - start) * min(max(fraction, 0.0), 1.0))):
+        report(0.0)
+        yield
+    outer(end)
+
+
+def report(fraction: float) -> None:
+    """Tell the open :func:`progress_scope` (if any) that ``fraction`` (0-1) of the step is done."""
+    callback = getattr(_LOCAL, "progress", None)
+    if callback is not None:
+        callback(fraction)
+
+
 def interruptible(func, *args, is_cancelled: Optional[StopFn] = None, **kwargs):
     """``func(*args, **kwargs)``, returning (by raising :class:`Cancelled`) within :data:`POLL_S`
     seconds of a cancel.
@@ -75,8 +111,10 @@ def interruptible(func, *args, is_cancelled: Optional[StopFn] = None, **kwargs):
     outcome = {}
     done = threading.Event()
 
+    progress = getattr(_LOCAL, "progress", None)
+
     def run():
-        _LOCAL.check, _LOCAL.helper = check, True
+        _LOCAL.check, _LOCAL.helper, _LOCAL.progress = check, True, progress
         try:
             outcome["value"] = func(*args, **kwargs)
         except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread

@@ -36,7 +36,7 @@ from typing import Optional
 
 import numpy as np
 
-from .cancel import checkpoint
+from .cancel import checkpoint, phase
 from .deps import require
 from .segmentation import felzenszwalb, label_counts, label_regions, scale_features, segment_sums
 
@@ -244,25 +244,32 @@ def detect_change(
     smooth = _smoother(despeckle, window, looks)
     if method == "likelihood_ratio" and unit == "pixel":
         sb = sa = None
-    else:
-        sb, sa = smooth(np.where(valid, before, np.nan)), smooth(np.where(valid, after, np.nan))
+    else:  # the progress of the run: despeckling each date a quarter, the method the other half
+        with phase(0.0, 0.25):
+            sb = smooth(np.where(valid, before, np.nan))
+        with phase(0.25, 0.5):
+            sa = smooth(np.where(valid, after, np.nan))
 
     if method == "threshold":
         stat = change_statistic(sb, sa, statistic)
         result = ChangeResult(classify_threshold(stat, loss_threshold, gain_threshold), stat)
     elif method == "superpixel_kmeans":
-        result = _superpixel_kmeans(sb, sa, valid, classes, scale, sigma, min_size, seed, statistic, min_change_db)
+        with phase(0.5, 1.0):
+            result = _superpixel_kmeans(sb, sa, valid, classes, scale, sigma, min_size, seed, statistic, min_change_db)
     elif unit == "pixel":
         p = ratio_test_pvalue(before, after, looks).astype(np.float32)
         stat = log_ratio_db(before, after)
         cls = np.where(p < alpha, np.where(stat < 0, LOSS, GAIN), NO_CHANGE).astype(np.uint8)
         result = ChangeResult(cls, stat, p)
     else:
-        total = _smoother(despeckle, window, 2 * looks)(np.where(valid, before + after, np.nan))
-        result = _superpixel_ratio_test(
-            before, after, total, valid, looks, alpha, scale, sigma, min_size, looks_efficiency
-        )
-        result.classes = _reshape_to_segments(result.classes, sb, sa, valid, scale, sigma, 3 * min_size)
+        with phase(0.5, 0.65):
+            total = _smoother(despeckle, window, 2 * looks)(np.where(valid, before + after, np.nan))
+        with phase(0.65, 0.85):
+            result = _superpixel_ratio_test(
+                before, after, total, valid, looks, alpha, scale, sigma, min_size, looks_efficiency
+            )
+        with phase(0.85, 1.0):
+            result.classes = _reshape_to_segments(result.classes, sb, sa, valid, scale, sigma, 3 * min_size)
     result.classes[~valid] = NODATA
     result.statistic_db[~valid] = np.nan
     if result.p_value is not None:

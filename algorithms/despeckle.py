@@ -31,7 +31,7 @@ from functools import lru_cache
 import numpy as np
 
 from .blocks import iter_blocks
-from .cancel import checkpoint
+from .cancel import checkpoint, report
 from .deps import require
 
 #: Methods of :func:`despeckle`.
@@ -752,8 +752,10 @@ def despeckle_in_blocks(
     rows, cols = intensity.shape
     out = np.empty_like(intensity)
     margin = halo(method, window, **params)
-    for b in iter_blocks(rows, cols, block_rows=block, block_cols=block, halo=margin):
+    blocks = list(iter_blocks(rows, cols, block_rows=block, block_cols=block, halo=margin))
+    for done, b in enumerate(blocks):
         checkpoint()
+        report(done / len(blocks))
         filtered = despeckle(intensity[b.read_window], method, window=window, looks=looks, **params)
         out[b.window] = filtered[b.inner]
     return out

@@ -5,7 +5,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .cancel import interruptible
+from .cancel import interruptible, report
 from .deps import require
 
 
@@ -73,16 +73,17 @@ def felzenszwalb(
         return interruptible(segment, features).astype(np.int32)
     labels = np.empty((rows, cols), np.int32)
     count = 0
-    for r in range(0, rows, tile):
-        for c in range(0, cols, tile):
-            r0, c0 = max(0, r - halo), max(0, c - halo)
-            r1, c1 = min(rows, r + tile + halo), min(cols, c + tile + halo)
-            inner = interruptible(segment, features[r0:r1, c0:c1])[
-                r - r0 : r - r0 + min(tile, rows - r), c - c0 : c - c0 + min(tile, cols - c)
-            ]
-            kept, compact = np.unique(inner, return_inverse=True)
-            labels[r : r + inner.shape[0], c : c + inner.shape[1]] = compact.reshape(inner.shape) + count
-            count += kept.size
+    tiles = [(r, c) for r in range(0, rows, tile) for c in range(0, cols, tile)]
+    for done, (r, c) in enumerate(tiles):
+        report(done / len(tiles))
+        r0, c0 = max(0, r - halo), max(0, c - halo)
+        r1, c1 = min(rows, r + tile + halo), min(cols, c + tile + halo)
+        inner = interruptible(segment, features[r0:r1, c0:c1])[
+            r - r0 : r - r0 + min(tile, rows - r), c - c0 : c - c0 + min(tile, cols - c)
+        ]
+        kept, compact = np.unique(inner, return_inverse=True)
+        labels[r : r + inner.shape[0], c : c + inner.shape[1]] = compact.reshape(inner.shape) + count
+        count += kept.size
     return labels
 
 

@@ -30,7 +30,7 @@ from qgis.core import (
 from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 
-from ..algorithms.cancel import cancel_scope, wait_for_abandoned
+from ..algorithms.cancel import cancel_scope, progress_scope, report, wait_for_abandoned
 from ..algorithms.convert import INPUT_SCALES
 from ..algorithms.deps import MissingDependencyError
 from ..algorithms.raster_io import (
@@ -152,6 +152,7 @@ class SarAlgorithm(QgsProcessingAlgorithm):
             with (
                 output_transaction(),
                 cancel_scope(feedback.isCanceled if feedback is not None else None),
+                progress_scope((lambda fraction: feedback.setProgress(100.0 * fraction)) if feedback else None),
                 _signals_cancel(feedback),
             ):
                 results = self.compute(parameters, context, feedback)
@@ -390,9 +391,12 @@ class SarAlgorithm(QgsProcessingAlgorithm):
         area_index = fields.indexOf(area_field) if area_field else -1
         crs = QgsCoordinateReferenceSystem.fromWkt(info.crs_wkt) if info.crs_wkt else QgsCoordinateReferenceSystem()
         sink, dest_id = self.parameterAsSink(parameters, name, context, fields, QgsWkbTypes.MultiPolygon, crs)
-        for label, wkb in polygonize(labels, info.geotransform, info.crs_wkt):
+        count = max(int(labels.max()), 1) if labels.size else 1
+        for done, (label, wkb) in enumerate(polygonize(labels, info.geotransform, info.crs_wkt)):
             if feedback.isCanceled():
                 raise Cancelled("cancelled by the user")
+            if done % 256 == 0:
+                report(done / count)
             geometry = QgsGeometry()
             geometry.fromWkb(wkb)
             geometry.convertToMultiType()

@@ -23,7 +23,7 @@ from qgis.PyQt.QtCore import QVariant
 
 from ..algorithms import change, change_io, change_report, change_stats
 from ..algorithms.align import aligned
-from ..algorithms.cancel import interruptible
+from ..algorithms.cancel import interruptible, phase
 from ..algorithms.convert import TO_POWER, resolve_scale
 from ..algorithms.despeckle import METHODS as DESPECKLE_METHODS
 from ..algorithms.raster_io import Cancelled, RasterWriter, raster_info, read_band, write_text
@@ -413,19 +413,20 @@ class ChangeDetectionAlgorithm(SarAlgorithm):
             min_change_db=self.parameterAsDouble(parameters, self.MIN_CHANGE_DB, context),
         )
         used.update({name: options[option] for name, option in _PARAMETERS_OF[method]})
-        result = interruptible(  # the whole in-memory method: a cancel returns within a poll
-            change.detect_change,
-            before,
-            after,
-            method,
-            looks=looks,
-            scale=self.parameterAsDouble(parameters, self.SCALE, context),
-            sigma=self.parameterAsDouble(parameters, self.SIGMA, context),
-            min_size=self.parameterAsInt(parameters, self.MIN_SIZE, context),
-            seed=self.parameterAsInt(parameters, self.SEED, context),
-            window=self.parameterAsInt(parameters, self.WINDOW, context),
-            **options,
-        )
+        with phase(0.10, 0.60):  # the method reports its own steps (despeckling, segmentation...)
+            result = interruptible(  # the whole in-memory method: a cancel returns within a poll
+                change.detect_change,
+                before,
+                after,
+                method,
+                looks=looks,
+                scale=self.parameterAsDouble(parameters, self.SCALE, context),
+                sigma=self.parameterAsDouble(parameters, self.SIGMA, context),
+                min_size=self.parameterAsInt(parameters, self.MIN_SIZE, context),
+                seed=self.parameterAsInt(parameters, self.SEED, context),
+                window=self.parameterAsInt(parameters, self.WINDOW, context),
+                **options,
+            )
         if result.looks_efficiency is not None:
             feedback.pushInfo(self.tr("Speckle correlation efficiency eta = {:.3f}").format(result.looks_efficiency))
         feedback.setProgress(60)
@@ -463,9 +464,10 @@ class ChangeDetectionAlgorithm(SarAlgorithm):
                 method,
             ]
 
-        dest_id = self.write_regions(
-            parameters, self.OUTPUT, context, feedback, fields, regions.labels, info, attributes, "area_m2"
-        )
+        with phase(0.62, 0.90):
+            dest_id = self.write_regions(
+                parameters, self.OUTPUT, context, feedback, fields, regions.labels, info, attributes, "area_m2"
+            )
         self.style_output(context, dest_id, "change_polygons")
         results = {self.OUTPUT: dest_id}
         feedback.setProgress(90)

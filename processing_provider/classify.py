@@ -25,7 +25,7 @@ from qgis.PyQt.QtCore import QVariant
 
 from ..algorithms import classify
 from ..algorithms.align import aligned
-from ..algorithms.cancel import interruptible
+from ..algorithms.cancel import interruptible, phase
 from ..algorithms.classify_io import class_counts, kmeans_rasters
 from ..algorithms.convert import power_to_db
 from ..algorithms.raster_io import RasterWriter, open_raster, raster_info, read_window
@@ -127,12 +127,13 @@ class SuperpixelsAlgorithm(SarAlgorithm):
         # Segment the stored values (a nodata value is segmented like any other, as scikit-image would
         # see the file); statistics leave nodata out.
         features = [power_to_db(c) if in_db else r for c, r in zip(channels, raw)]
-        labels = interruptible(  # scaling and segmenting: a cancel returns within a poll
-            lambda *args: felzenszwalb(scale_features(features), *args),
-            self.parameterAsDouble(parameters, self.SCALE, context),
-            self.parameterAsDouble(parameters, self.SIGMA, context),
-            self.parameterAsInt(parameters, self.MIN_SIZE, context),
-        )
+        with phase(0.02, 0.5):
+            labels = interruptible(  # scaling and segmenting: a cancel returns within a poll
+                lambda *args: felzenszwalb(scale_features(features), *args),
+                self.parameterAsDouble(parameters, self.SCALE, context),
+                self.parameterAsDouble(parameters, self.SIGMA, context),
+                self.parameterAsInt(parameters, self.MIN_SIZE, context),
+            )
         n = int(labels.max()) + 1
         feedback.pushInfo(self.tr("{} segments").format(n))
         feedback.setProgress(50)
@@ -157,9 +158,10 @@ class SuperpixelsAlgorithm(SarAlgorithm):
                     values += [_number(mean[segment]), _number(std[segment])]
                 return values
 
-            dest_id = self.write_regions(
-                parameters, self.OUTPUT_POLYGONS, context, feedback, fields, labels + 1, reference, attributes
-            )
+            with phase(0.55, 1.0):
+                dest_id = self.write_regions(
+                    parameters, self.OUTPUT_POLYGONS, context, feedback, fields, labels + 1, reference, attributes
+                )
             results[self.OUTPUT_POLYGONS] = dest_id
         return results
 

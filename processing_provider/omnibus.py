@@ -17,6 +17,7 @@ from qgis.core import (
 )
 from qgis.PyQt.QtCore import QVariant
 
+from ..algorithms.cancel import phase
 from ..algorithms.omnibus_io import omnibus_rasters, regions_from_rasters
 from ..algorithms.raster_io import raster_info, set_metadata
 from . import settings
@@ -167,9 +168,10 @@ class OmnibusAlgorithm(SarAlgorithm):
         min_area = self.parameterAsDouble(parameters, self.MIN_AREA, context)
         pixel_m2 = self.pixel_area_m2(reference, feedback) if reference.pixel_area > 0 else 1.0
         min_pixels = max(1, int(math.ceil(min_area / pixel_m2))) if min_area > 0 else 1
-        regions, attributes = regions_from_rasters(
-            rasters[self.OUTPUT_CHANGES], rasters[self.OUTPUT_FIRST], rasters[self.OUTPUT_LAST], codes, min_pixels
-        )
+        with phase(0.80, 0.85):
+            regions, attributes = regions_from_rasters(
+                rasters[self.OUTPUT_CHANGES], rasters[self.OUTPUT_FIRST], rasters[self.OUTPUT_LAST], codes, min_pixels
+            )
         label_of = dict(zip(codes, labels))
         fields = QgsFields()
         for name, kind in (
@@ -191,8 +193,9 @@ class OmnibusAlgorithm(SarAlgorithm):
                 None,  # area_m2: measured on the ellipsoid by write_regions
             ]
 
-        dest_id = self.write_regions(
-            parameters, self.OUTPUT, context, feedback, fields, regions, reference, feature_attributes, "area_m2"
-        )
+        with phase(0.85, 1.0):
+            dest_id = self.write_regions(
+                parameters, self.OUTPUT, context, feedback, fields, regions, reference, feature_attributes, "area_m2"
+            )
         outputs[self.OUTPUT] = dest_id
         return outputs

@@ -477,6 +477,14 @@ class ChangeDetectionAlgorithm(SarAlgorithm):
                 writer.write(regions.classes)
                 writer.set_color_table(CLASS_COLOURS)
                 writer.set_band_description(1, "change: 0 none, 1 loss, 2 gain")
+            named = [
+                (change.NO_CHANGE, "No change"),
+                (change.LOSS, "Loss of backscatter"),
+                (change.GAIN, "Gain of backscatter"),
+            ]
+            self.style_output(
+                context, raster_out, "classes", classes=[(v, change.CLASS_RGB[v], self.tr(label)) for v, label in named]
+            )
             results[self.OUTPUT_RASTER] = raster_out
         return results
 

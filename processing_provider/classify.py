@@ -26,7 +26,7 @@ from qgis.PyQt.QtCore import QVariant
 from ..algorithms import classify
 from ..algorithms.align import aligned
 from ..algorithms.cancel import interruptible, phase
-from ..algorithms.classify_io import class_counts, kmeans_rasters
+from ..algorithms.classify_io import CLASS_COLOURS, class_counts, kmeans_rasters
 from ..algorithms.convert import power_to_db
 from ..algorithms.raster_io import RasterWriter, open_raster, raster_info, read_window
 from ..algorithms.segmentation import MAX_SIGMA_PX, felzenszwalb, scale_features, segment_mean_std
@@ -291,6 +291,14 @@ class KMeansAlgorithm(SarAlgorithm):
                 f"class {i}: " + ", ".join(f"{n}={v:.4g}" for n, v in zip(names, original[i])) + f", pixels={counts[i]}"
             )
         results = {self.OUTPUT: output}
+        legend = []
+        for i in range(classes):  # each class named by its centre, as the log lists them
+            centre = ", ".join(
+                f"{n} {10 * np.log10(v):.1f} dB" if k < len(backscatter) and v > 0 else f"{n} {v:.2f}"
+                for k, (n, v) in enumerate(zip(names, original[i]))
+            )
+            legend.append((i, CLASS_COLOURS[i % len(CLASS_COLOURS)], self.tr("class {}: {}").format(i, centre)))
+        self.style_output(context, output, "classes", classes=legend)
         if parameters.get(self.OUTPUT_CENTRES):
             fields = QgsFields()
             fields.append(QgsField("class", QVariant.Int))

@@ -156,7 +156,14 @@ def style_change_count(layer: QgsRasterLayer, dates: int = 3) -> None:
     _paletted(layer, classes)
 
 
+def style_classes(layer: QgsRasterLayer, classes=()) -> None:
+    """A class raster with a legend of its classes only, named: ``classes`` lists ``(value, (r, g, b),
+    label)``. A GeoTIFF colour table has 256 entries, so its own legend lists 3-255 in black."""
+    _paletted(layer, [(int(value), QColor(*rgb), str(label)) for value, rgb, label in classes])
+
+
 STYLES = {
+    "classes": style_classes,
     "dates": style_dates,
     "change_count": style_change_count,
     "change_polygons": style_change_polygons,

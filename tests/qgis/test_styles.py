@@ -151,3 +151,42 @@ def test_omnibus_outputs_load_with_a_date_legend_and_a_count_legend(plugin, tmp_
         assert isinstance(count, QgsPalettedRasterRenderer) and [c.value for c in count.classes()] == [1, 2, 3]
     finally:
         project.removeAllMapLayers()
+
+
+def test_class_rasters_load_with_only_their_classes_named(plugin, tmp_path):
+    """A GeoTIFF colour table has 256 entries: the legend listed 3-255 in black, without names."""
+    import processing
+    from qgis.core import QgsPalettedRasterRenderer, QgsProject
+
+    from sar_change.algorithms import simulate
+
+    paths = simulate.write_pair(simulate.folder_paths(str(tmp_path)), 256, 256, seed=0)
+    change = processing.runAndLoadResults(
+        "sarchange:changedetection",
+        {
+            "BEFORE": paths["before"],
+            "AFTER": paths["after"],
+            "OUTPUT": str(tmp_path / "c.gpkg"),
+            "OUTPUT_RASTER": str(tmp_path / "c.tif"),
+        },
+    )
+    kmeans = processing.runAndLoadResults(
+        "sarchange:kmeans", {"BACKSCATTER": [paths["before"]], "CLASSES": 3, "OUTPUT": str(tmp_path / "k.tif")}
+    )
+    project = QgsProject.instance()
+    try:
+        layers = {layer.source().split("|")[0]: layer for layer in project.mapLayers().values()}
+        renderer = layers[change["OUTPUT_RASTER"]].renderer()
+        assert isinstance(renderer, QgsPalettedRasterRenderer)
+        assert [(c.value, c.label) for c in renderer.classes()] == [
+            (0, "No change"),
+            (1, "Loss of backscatter"),
+            (2, "Gain of backscatter"),
+        ]
+        classes = layers[kmeans["OUTPUT"]].renderer().classes()
+        assert [c.value for c in classes] == [0, 1, 2]
+        assert all(c.label.startswith(f"class {int(c.value)}: ") and " dB" in c.label for c in classes), [
+            c.label for c in classes
+        ]
+    finally:
+        project.removeAllMapLayers()

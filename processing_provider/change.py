@@ -205,7 +205,7 @@ class ChangeDetectionAlgorithm(SarAlgorithm):
         )
         self.addParameter(
             QgsProcessingParameterRasterDestination(
-                self.OUTPUT_RASTER, self.tr("Change classes"), optional=True, createByDefault=False
+                self.OUTPUT_RASTER, self.tr("Change classes"), optional=True, createByDefault=True
             )
         )
         self.addParameter(
@@ -214,7 +214,7 @@ class ChangeDetectionAlgorithm(SarAlgorithm):
                 self.tr("Change report"),
                 self.tr("HTML files (*.html)"),
                 optional=True,
-                createByDefault=False,
+                createByDefault=True,  # the report is what says what was decided: on in the dialog
             )
         )
 

@@ -50,16 +50,25 @@ def algorithm_classes():
 
 
 MODELS = os.path.join(os.path.dirname(__file__), "models")
+#: The ids of the algorithms' groups, by group name (see :func:`shipped_models`).
+GROUP_IDS = {"Change detection": "changedetection", "Classification": "classification"}
 
 
 def shipped_models():
-    """The graphical models shipped in ``processing_provider/models`` (``*.model3``)."""
+    """The graphical models shipped in ``processing_provider/models`` (``*.model3``).
+
+    A model file stores its group's name, not its id, so the toolbox showed a second "Change
+    detection" group for it; the registered model answers the id of the group it names."""
     from qgis.core import QgsProcessingModelAlgorithm
+
+    class ShippedModel(QgsProcessingModelAlgorithm):
+        def groupId(self):  # noqa: N802
+            return GROUP_IDS.get(self.group(), super().groupId())
 
     models = []
     for name in sorted(os.listdir(MODELS)) if os.path.isdir(MODELS) else []:
         if name.endswith(".model3"):
-            model = QgsProcessingModelAlgorithm()
+            model = ShippedModel()
             if model.fromFile(os.path.join(MODELS, name)):
                 models.append(model)
     return models

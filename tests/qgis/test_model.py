@@ -43,9 +43,19 @@ def test_shipped_model_opens_valid_and_laid_out_in_the_modeler(plugin):
     assert rows["despeckle_before"] < rows["overlay"] and rows["despeckle_after"] < rows["change"]
 
 
-def test_model_is_registered_in_the_provider(plugin):
+def test_the_change_dialog_creates_the_class_raster_and_the_report_by_default(plugin):
+    from qgis.core import QgsApplication
+
+    alg = QgsApplication.processingRegistry().algorithmById("sarchange:changedetection")
+    for name in ("OUTPUT_RASTER", "OUTPUT_HTML"):
+        assert alg.parameterDefinition(name).createByDefault(), name
+
+
+def test_model_is_registered_in_the_provider_in_the_change_detection_group(plugin):
     names = [alg.displayName() for alg in plugin.provider.algorithms()]
     assert "Change detection pipeline" in names
+    groups = {(alg.group(), alg.groupId()) for alg in plugin.provider.algorithms()}
+    assert len({name for name, _ in groups}) == len(groups)  # one toolbox group per name
 
 
 def test_qgis_process_runs_the_model_file_to_change_polygons(qgis_process, tmp_path):

@@ -47,21 +47,29 @@ class TellusAlgorithm(SarAlgorithm):
     def groupId(self):  # noqa: N802
         return "tellus"
 
-    def flags(self):
-        return super().flags() | self.FlagNoThreading  # network + auth manager: keep on the main thread
+    # No FlagNoThreading: the network runs in the Processing task's thread, so a slow or unreachable
+    # server never freezes QGIS; the token is read from the auth database in prepareAlgorithm(), on the
+    # main thread, where QGIS may ask for the master password.
 
     COMMON_HELP = (
         "\n\nAccess: <b>AUTH_CONFIG</b> (a QGIS authentication configuration whose password, or 'token' "
-        "field, holds the Tellus API token; the Tellus account dialog saves one) or, when it is empty, the "
-        "TELLUS_TOKEN environment variable. There is no plain token parameter: a parameter value is echoed "
-        "by qgis_process and kept in the Processing history. Advanced: <b>API_URL</b>, <b>TILE_URL</b>, "
+        "field, holds the Tellus API token; the one saved with <i>Plugins > SAR Change Toolkit > Tellus "
+        "account</i> is pre-selected) or, when it is empty, the TELLUS_TOKEN environment variable, then the "
+        "saved account. The network runs in the background: QGIS stays responsive and Cancel stops it. "
+        "There is no plain token parameter: a parameter value is echoed by qgis_process and kept in the "
+        "Processing history. Advanced: <b>API_URL</b>, <b>TILE_URL</b>, "
         "<b>FILE_API_URL</b> (or TELLUS_API_URL, TELLUS_TILE_URL, TELLUS_FILE_API_URL), HTTPS only. "
         "The token never appears in messages or outputs."
     )
 
     def add_common_parameters(self):
+        from . import settings as plugin_settings
+
+        saved = plugin_settings.get("tellus_authcfg")  # the account dialog's configuration, pre-selected
         self.addParameter(
-            QgsProcessingParameterAuthConfig(self.AUTH_CONFIG, self.tr("Tellus authentication"), optional=True)
+            QgsProcessingParameterAuthConfig(
+                self.AUTH_CONFIG, self.tr("Tellus authentication"), saved or None, optional=True
+            )
         )
         for name, label in (
             (self.API_URL, "Traveler API URL"),
@@ -72,7 +80,16 @@ class TellusAlgorithm(SarAlgorithm):
             parameter.setFlags(parameter.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
             self.addParameter(parameter)
 
-    def client(self, parameters, context, feedback):
+    def prepareAlgorithm(self, parameters, context, feedback):  # noqa: N802
+        """Read the token on the main thread (the auth database may prompt for the master password)."""
+        try:
+            self._token = self.token(parameters, context, feedback)
+        except QgsProcessingException:
+            self._token = None  # raised again, with its message, when the run starts
+        return super().prepareAlgorithm(parameters, context, feedback)
+
+    def token(self, parameters, context, feedback):
+        """The Tellus token from AUTH_CONFIG, else TELLUS_TOKEN (read later), else the saved configuration."""
         from . import settings as plugin_settings
 
         if "TOKEN" in parameters:
@@ -83,14 +100,17 @@ class TellusAlgorithm(SarAlgorithm):
                 )
             )
         token = ""
-        auth_id = self.parameterAsString(parameters, self.AUTH_CONFIG, context)
-        if auth_id:
+        saved = plugin_settings.get("tellus_authcfg")  # saved by the Tellus account dialog
+        # the value given (the dialog pre-selects the saved one); a script that leaves it out keeps the
+        # order AUTH_CONFIG, TELLUS_TOKEN, saved account
+        auth_id = parameters.get(self.AUTH_CONFIG) or ""
+        auth_id = self.parameterAsString(parameters, self.AUTH_CONFIG, context) if auth_id else ""
+        if auth_id and auth_id != saved:
             config = plugin_settings.load_auth_config(auth_id)
             if config is None:
                 raise QgsProcessingException(self.tr("AUTH_CONFIG {} could not be loaded").format(auth_id))
             token = config.config("token") or config.config("password")
-        elif not os.environ.get("TELLUS_TOKEN"):
-            saved = plugin_settings.get("tellus_authcfg")  # saved by the Tellus account dialog
+        elif auth_id or not os.environ.get("TELLUS_TOKEN"):
             config = plugin_settings.load_auth_config(saved)
             if config is not None:
                 token = config.config("token") or config.config("password")
@@ -101,6 +121,14 @@ class TellusAlgorithm(SarAlgorithm):
                         "authentication database; enter it again"
                     ).format(saved)
                 )
+        return token
+
+    def client(self, parameters, context, feedback):
+        from . import settings as plugin_settings
+
+        token = getattr(self, "_token", None)
+        if token is None:  # run without prepareAlgorithm (processAlgorithm called directly)
+            token = self.token(parameters, context, feedback)
         try:
             settings = tellus.Settings.resolve(
                 token=token,

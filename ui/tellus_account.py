@@ -2,7 +2,7 @@
 
 from qgis.core import QgsApplication, QgsAuthMethodConfig
 from qgis.PyQt.QtCore import QCoreApplication
-from qgis.PyQt.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit
+from qgis.PyQt.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QMessageBox
 
 from ..processing_provider import settings
 
@@ -23,14 +23,21 @@ def store_token(token: str, name: str = "Tellus") -> str:
     config = settings.load_auth_config(existing)
     if config is not None:
         config.setConfig("password", token.strip())
-        manager.updateAuthenticationConfig(config)
+        if not manager.updateAuthenticationConfig(config):
+            raise RuntimeError(
+                "the QGIS authentication database did not take the new token (was the master password prompt "
+                "cancelled?)"
+            )
         return existing
     config = QgsAuthMethodConfig("Basic")
     config.setName(name)
     config.setConfig("username", "tellus")
     config.setConfig("password", token.strip())
     if not manager.storeAuthenticationConfig(config):
-        raise RuntimeError("the QGIS authentication database refused the configuration (is a master password set?)")
+        raise RuntimeError(
+            "the QGIS authentication database refused the configuration (was the master password prompt "
+            "cancelled, or is no master password set?)"
+        )
     settings.set_value("tellus_authcfg", config.id())
     return config.id()
 
@@ -46,6 +53,13 @@ class TellusAccountDialog(QDialog):
         self.token = QLineEdit()
         self.token.setEchoMode(QLineEdit.Password)
         layout.addRow(tr("Token"), self.token)
+        saved = settings.get("tellus_authcfg")
+        self.status = QLabel(
+            tr("A token is saved (authentication configuration {}); enter one to replace it.").format(saved)
+            if settings.load_auth_config(saved) is not None
+            else tr("No token is saved yet.")
+        )
+        layout.addRow(self.status)
         self.api_url = QLineEdit(settings.get("tellus_api_url"))
         layout.addRow(tr("Traveler API URL"), self.api_url)
         buttons = QDialogButtonBox(QDialogButtonBox.Save | QDialogButtonBox.Cancel)
@@ -54,7 +68,20 @@ class TellusAccountDialog(QDialog):
         layout.addRow(buttons)
 
     def save(self):
+        """Store the token; say what happened. The dialog stays open when nothing was stored."""
         if self.token.text().strip():
-            store_token(self.token.text())
+            try:
+                auth_id = store_token(self.token.text())
+            except (RuntimeError, ValueError) as exc:
+                QMessageBox.warning(self, tr("Tellus account"), tr("The token was not saved: {}").format(exc))
+                return
+            QMessageBox.information(
+                self,
+                tr("Tellus account"),
+                tr(
+                    "The token is saved in the QGIS authentication database (configuration {}); the Tellus "
+                    "algorithms select it by default."
+                ).format(auth_id),
+            )
         settings.set_value("tellus_api_url", self.api_url.text().strip())
         self.accept()

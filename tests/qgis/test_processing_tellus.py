@@ -402,3 +402,45 @@ def test_a_world_extent_at_zoom_20_is_refused_at_once(run_alg, server, tmp_path)
             {"SCENE_ID": "s", "ZOOM": 20, "EXTENT": "-180,180,-85,85 [EPSG:4326]", "OUTPUT": str(tmp_path / "t.tif")},
         )
     assert not (tmp_path / "t.tif").exists() and server.requests == []
+
+
+def test_tellus_algorithms_run_off_the_gui_thread_and_preselect_the_saved_account(plugin, monkeypatch):
+    """A search against an unreachable host froze QGIS for ~15 s (FlagNoThreading), and the form
+    showed 'No Authentication' after a save."""
+    from qgis.core import QgsApplication, QgsProcessingAlgorithm
+
+    from sar_change.processing_provider import settings
+
+    monkeypatch.setattr(settings, "get", lambda key: "abc1234" if key == "tellus_authcfg" else "")
+    for alg_id in ("tellussearch", "tellustiles", "tellusdownload"):  # telluspairs works on a layer
+        alg = QgsApplication.processingRegistry().algorithmById(f"sarchange:{alg_id}").create()
+        assert not alg.flags() & QgsProcessingAlgorithm.FlagNoThreading, alg_id
+        assert alg.parameterDefinition("AUTH_CONFIG").defaultValue() == "abc1234", alg_id
+        assert "pre-selected" in alg.shortHelpString()
+
+
+def test_the_account_dialog_says_when_nothing_was_saved_and_stays_open(qgis_app, monkeypatch):
+    """Cancelling QGIS's master-password prompt closed the dialog as if it had saved."""
+    from qgis.PyQt.QtWidgets import QMessageBox
+
+    from sar_change.ui import tellus_account
+
+    shown = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *args: shown.append(("warning", args[2])))
+    monkeypatch.setattr(QMessageBox, "information", lambda *args: shown.append(("information", args[2])))
+
+    def refused(token):
+        raise RuntimeError("the QGIS authentication database refused the configuration")
+
+    monkeypatch.setattr(tellus_account, "store_token", refused)
+    dialog = tellus_account.TellusAccountDialog()
+    dialog.token.setText("secret-token-1")
+    dialog.save()
+    assert shown and shown[0][0] == "warning" and "was not saved" in shown[0][1]
+    assert "secret-token-1" not in shown[0][1]
+    assert dialog.result() != dialog.Accepted
+    monkeypatch.setattr(tellus_account, "store_token", lambda token: "cfg0001")
+    monkeypatch.setattr(tellus_account.settings, "set_value", lambda *args: None)
+    dialog.save()
+    assert shown[-1][0] == "information" and "cfg0001" in shown[-1][1]
+    assert dialog.result() == dialog.Accepted

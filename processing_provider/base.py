@@ -44,7 +44,7 @@ from ..algorithms.raster_io import (
     temporary_path,
 )
 from ..algorithms.vectorize import polygonize
-from .provider import ICON
+from .provider import group_icon
 
 
 def tr(text):
@@ -142,7 +142,11 @@ class SarAlgorithm(QgsProcessingAlgorithm):
         return QCoreApplication.translate("SarChange", text)
 
     def icon(self):
-        return QIcon(ICON)
+        """The icon of the algorithm's group (``ui/icons/<groupId>.svg``), else the plugin's."""
+        return QIcon(group_icon(self.groupId()))
+
+    def svgIconPath(self):  # noqa: N802
+        return group_icon(self.groupId())
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
         files, sinks = self._check_destinations(parameters, context)

@@ -9,6 +9,12 @@ from qgis.PyQt.QtGui import QIcon
 ICON = os.path.join(os.path.dirname(os.path.dirname(__file__)), "ui", "icons", "sarchange.svg")
 
 
+def group_icon(group_id: str) -> str:
+    """Path of the SVG icon of a toolbox group (``ui/icons/<group_id>.svg``), or the plugin's icon."""
+    path = os.path.join(os.path.dirname(ICON), f"{group_id}.svg")
+    return path if os.path.isfile(path) else ICON
+
+
 def algorithm_classes():
     """Every algorithm class the provider offers, in toolbox order."""
     from .ceos import ReadCeosAlgorithm

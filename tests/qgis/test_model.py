@@ -51,6 +51,17 @@ def test_the_change_dialog_creates_the_class_raster_and_the_report_by_default(pl
         assert alg.parameterDefinition(name).createByDefault(), name
 
 
+def test_each_toolbox_group_has_its_own_icon(plugin):
+    icons = {}
+    for alg in plugin.provider.algorithms():
+        if alg.id() == "sarchange:Change detection pipeline":
+            continue
+        path = alg.svgIconPath()
+        assert os.path.isfile(path) and path.endswith(f"{alg.groupId()}.svg"), (alg.id(), path)
+        icons.setdefault(alg.groupId(), set()).add(path)
+    assert len({frozenset(paths) for paths in icons.values()}) == len(icons) >= 6
+
+
 def test_model_is_registered_in_the_provider_in_the_change_detection_group(plugin):
     names = [alg.displayName() for alg in plugin.provider.algorithms()]
     assert "Change detection pipeline" in names

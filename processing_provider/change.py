@@ -154,7 +154,12 @@ class ChangeDetectionAlgorithm(SarAlgorithm):
             )
         )
         self.addParameter(
-            self.enum_parameter(self.DESPECKLE, "Despeckle first", ("none",) + DESPECKLE_METHODS, "refined_lee")
+            self.enum_parameter(
+                self.DESPECKLE,
+                "Despeckle first (threshold, likelihood ratio, superpixel k-means)",
+                ("none",) + DESPECKLE_METHODS,
+                "refined_lee",
+            )
         )
         self.addParameter(
             QgsProcessingParameterNumber(
@@ -163,10 +168,12 @@ class ChangeDetectionAlgorithm(SarAlgorithm):
         )
         self.addParameter(
             QgsProcessingParameterNumber(
-                self.ALPHA, self.tr("False-alarm rate (likelihood ratio)"), double, 0.01, False, 0.0, 1.0
+                self.ALPHA, self.tr("False-alarm rate (automatic, likelihood ratio)"), double, 0.01, False, 0.0, 1.0
             )
         )
         self.addParameter(self.enum_parameter(self.UNIT, "Test unit (likelihood ratio)", change.UNITS, "superpixel"))
+        # what only the other methods use goes under "Advanced parameters", labelled by method, so
+        # the form of the default (automatic) method lists what it uses
         self.addParameter(
             self.enum_parameter(
                 self.STATISTIC, "Statistic (threshold, superpixel k-means)", change.STATISTICS, "log_ratio"
@@ -174,11 +181,13 @@ class ChangeDetectionAlgorithm(SarAlgorithm):
         )
         self.addParameter(
             QgsProcessingParameterNumber(
-                self.THRESHOLD_LOSS, self.tr("Loss threshold (dB for log ratio)"), double, -3.0
+                self.THRESHOLD_LOSS, self.tr("Loss threshold (threshold; dB for log ratio)"), double, -3.0
             )
         )
         self.addParameter(
-            QgsProcessingParameterNumber(self.THRESHOLD_GAIN, self.tr("Gain threshold (dB for log ratio)"), double, 3.0)
+            QgsProcessingParameterNumber(
+                self.THRESHOLD_GAIN, self.tr("Gain threshold (threshold; dB for log ratio)"), double, 3.0
+            )
         )
         self.addParameter(
             QgsProcessingParameterNumber(
@@ -186,9 +195,16 @@ class ChangeDetectionAlgorithm(SarAlgorithm):
             )
         )
         self.addParameter(QgsProcessingParameterNumber(self.MIN_AREA, self.tr("Minimum area (m²)"), double, 0.0))
+        for name in (self.DESPECKLE, self.UNIT, self.STATISTIC, self.THRESHOLD_LOSS, self.THRESHOLD_GAIN, self.CLASSES):
+            definition = self.parameterDefinition(name)
+            definition.setFlags(definition.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
         advanced = [
-            QgsProcessingParameterNumber(self.WINDOW, self.tr("Despeckle window (pixels)"), integer, 7, False, 3, 51),
-            QgsProcessingParameterNumber(self.SCALE, self.tr("Superpixel scale"), double, 1.0, False, 1e-6),
+            QgsProcessingParameterNumber(
+                self.WINDOW, self.tr("Despeckle window (pixels; with Despeckle first)"), integer, 7, False, 3, 51
+            ),
+            QgsProcessingParameterNumber(
+                self.SCALE, self.tr("Superpixel scale (superpixel methods)"), double, 1.0, False, 1e-6
+            ),
             QgsProcessingParameterNumber(
                 self.SIGMA, self.tr("Superpixel smoothing sigma (pixels)"), double, 0.8, False, 0.0, MAX_SIGMA_PX
             ),

@@ -151,3 +151,16 @@ def test_python_model_chains_three_algorithms(plugin, tmp_path):
     expected = simulate.simulate_pair(256, 256, seed=1)["before"]
     assert db.shape == (256, 256)
     assert abs(np.nanmean(db) - np.mean(10 * np.log10(expected))) < 3  # despeckled dB, same scene
+
+
+def test_the_change_form_lists_what_the_default_method_uses_and_labels_the_rest_by_method(plugin):
+    from qgis.core import QgsApplication, QgsProcessingParameterDefinition
+
+    alg = QgsApplication.processingRegistry().algorithmById("sarchange:changedetection")
+    methods = ("threshold", "likelihood ratio", "k-means", "superpixel")
+    for name in ("DESPECKLE", "UNIT", "STATISTIC", "THRESHOLD_LOSS", "THRESHOLD_GAIN", "CLASSES"):
+        definition = alg.parameterDefinition(name)
+        assert definition.flags() & QgsProcessingParameterDefinition.FlagAdvanced, name
+        assert any(m in definition.description() for m in methods), definition.description()
+    for name in ("BEFORE", "AFTER", "METHOD", "ALPHA", "MIN_CHANGE_DB", "LOOKS", "MIN_AREA", "NORMALISE"):
+        assert not alg.parameterDefinition(name).flags() & QgsProcessingParameterDefinition.FlagAdvanced, name

@@ -135,6 +135,24 @@ class SarAlgorithm(QgsProcessingAlgorithm):
     through temporary files).
     """
 
+    def __init_subclass__(cls, **kwargs):
+        """A subclass's help names each parameter by its label as the form shows it, then its name."""
+        super().__init_subclass__(**kwargs)
+        own = cls.__dict__.get("shortHelpString")
+        if own is not None:
+
+            def shortHelpString(self, _own=own):  # noqa: N802
+                return self.help_with_labels(_own(self))
+
+            cls.shortHelpString = shortHelpString
+
+    def help_with_labels(self, text):
+        """``<b>NAME</b>`` in a help text as ``<b>Label</b> (NAME)``, for every parameter of the form."""
+        for definition in self.parameterDefinitions():
+            name = definition.name()
+            text = text.replace(f"<b>{name}</b>", f"<b>{definition.description()}</b> ({name})")
+        return text
+
     def createInstance(self):  # noqa: N802
         return type(self)()
 

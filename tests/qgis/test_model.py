@@ -164,3 +164,14 @@ def test_the_change_form_lists_what_the_default_method_uses_and_labels_the_rest_
         assert any(m in definition.description() for m in methods), definition.description()
     for name in ("BEFORE", "AFTER", "METHOD", "ALPHA", "MIN_CHANGE_DB", "LOOKS", "MIN_AREA", "NORMALISE"):
         assert not alg.parameterDefinition(name).flags() & QgsProcessingParameterDefinition.FlagAdvanced, name
+
+
+def test_the_help_names_parameters_by_their_labels_as_the_form_shows_them(plugin):
+    from qgis.core import QgsApplication
+
+    alg = QgsApplication.processingRegistry().algorithmById("sarchange:changedetection")
+    text = alg.shortHelpString()
+    assert "<b>Minimum area (m²)</b> (MIN_AREA)" in text
+    assert "<b>MIN_AREA</b>" not in text
+    despeckle = QgsApplication.processingRegistry().algorithmById("sarchange:despeckle").shortHelpString()
+    assert "(METHOD)" in despeckle

@@ -38,6 +38,21 @@ def shoot():
     QApplication.processEvents()
     iface.mainWindow().grab().save(os.path.join(OUT, "qgis_change_polygons.png"))
     iface.mapCanvas().grab().save(os.path.join(OUT, "map_change_over_overlay.png"))
+    QTimer.singleShot(200, dialogs)
+
+
+def dialogs():
+    """The dialogs a user meets, opened as the menus open them: a desktop check that they build."""
+    import processing
+
+    package = type(plugins["sar_change"]).__module__.rsplit(".", 1)[0]
+    account = __import__(package + ".ui.tellus_account", fromlist=["x"]).TellusAccountDialog(iface.mainWindow())
+    change = processing.createAlgorithmDialog("sarchange:changedetection")
+    for dialog, name in ((account, "dialog_tellus_account.png"), (change, "dialog_changedetection.png")):
+        dialog.show()
+        QApplication.processEvents()
+        dialog.grab().save(os.path.join(OUT, name))
+        dialog.close()
     QTimer.singleShot(500, QApplication.instance().exit)
 
 

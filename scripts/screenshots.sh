@@ -14,7 +14,7 @@ unset QT_QPA_PLATFORM  # a real (virtual) screen
 export SARCHANGE_SCREENSHOTS="$out" SARCHANGE_DEMO="$demo"
 timeout 120 xvfb-run -a -s "-screen 0 1400x900x24" qgis --nologo --noversioncheck \
   --code "$repo_root/scripts/screenshot_qgis.py" >/dev/null 2>&1 || true
-for f in qgis_change_polygons.png map_change_over_overlay.png; do
+for f in qgis_change_polygons.png map_change_over_overlay.png dialog_tellus_account.png dialog_changedetection.png; do
   [ -s "$out/$f" ] || { echo "screenshot not written: $out/$f" >&2; exit 1; }
   echo "$out/$f"
 done

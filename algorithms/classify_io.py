@@ -7,7 +7,7 @@ import numpy as np
 
 from . import classify
 from .align import aligned
-from .cancel import interruptible
+from .cancel import interruptible, phase
 from .raster_io import RasterWriter, open_raster, process_blocks, raster_info, read_band, sample_band
 
 #: Colours of classes 0..9 (dark to bright backscatter): water blue, then greens to tans.
@@ -65,18 +65,19 @@ def kmeans_rasters(
         sources = [(stack.enter_context(aligned(path, reference)), band) for path, band in [*backscatter, *coherence]]
         if unit == "superpixel":
             arrays = [read_band(path, band) for path, band in sources]
-            labels, model, _ = interruptible(
-                classify.classify_superpixels,
-                features(*arrays),
-                classes,
-                backscatter=flags,
-                features_db=features_db,
-                normalise=normalise,
-                seed=seed,
-                scale=scale,
-                sigma=sigma,
-                min_size=min_size,
-            )
+            with phase(0.05, 0.85):  # segmentation tiles report their progress
+                labels, model, _ = interruptible(
+                    classify.classify_superpixels,
+                    features(*arrays),
+                    classes,
+                    backscatter=flags,
+                    features_db=features_db,
+                    normalise=normalise,
+                    seed=seed,
+                    scale=scale,
+                    sigma=sigma,
+                    min_size=min_size,
+                )
             with RasterWriter.like(reference, output, dtype=np.uint8, nodata=classify.NODATA) as writer:
                 writer.write(labels)
                 writer.set_color_table(CLASS_COLOURS[:classes])

@@ -180,7 +180,10 @@ class SarAlgorithm(QgsProcessingAlgorithm):
                 results = self.compute(parameters, context, feedback)
                 if feedback is not None and feedback.isCanceled():  # a cancel is never a success
                     raise Cancelled("cancelled by the user")
-                return self._place_sinks(results, context, sinks)
+                results = self._place_sinks(results, context, sinks)
+            if feedback is not None:
+                feedback.setProgress(100)
+            return results
         except BaseException as exc:
             _remove_new_files(files)
             if isinstance(exc, QgsProcessingException):

@@ -1,5 +1,7 @@
 """sarchange:changedetection through Processing and qgis_process.bin."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -154,3 +156,26 @@ def test_qgis_process_writes_geopackage_and_report(qgis_process, pair, tmp_path)
     with open(html, encoding="utf-8") as handle:
         report = handle.read()
     assert "<svg" in report and "ALPHA" in report and "loss" in report
+
+
+@pytest.mark.parametrize("method", ["threshold", "likelihood_ratio", "superpixel_kmeans"])
+def test_the_report_lists_the_values_the_method_used_and_no_other(run_alg, pair, tmp_path, method):
+    """With defaults the report once said ALPHA = None and listed thresholds of methods that did not run."""
+    from sar_change.processing_provider.change import _PARAMETERS_OF
+
+    result = run_alg(
+        "sarchange:changedetection",
+        {
+            "BEFORE": pair["before"],
+            "AFTER": pair["after"],
+            "METHOD": method,
+            "OUTPUT": str(tmp_path / "c.gpkg"),
+            "OUTPUT_HTML": str(tmp_path / "r.html"),
+        },
+    )
+    with open(result["OUTPUT_HTML"], encoding="utf-8") as handle:
+        report = handle.read()
+    assert "None" not in report and not re.search(r"\bnan\b", report, re.IGNORECASE)
+    used = {name for name, _ in _PARAMETERS_OF[method]}
+    for name in {n for pairs in _PARAMETERS_OF.values() for n, _ in pairs}:
+        assert (f"{name} = " in report) == (name in used), (method, name)

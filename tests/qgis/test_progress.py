@@ -57,6 +57,11 @@ CASES = {
         lambda p, o: {"INPUTS": [p[0]], "OUTPUT_LABELS": str(o / "s.tif"), "OUTPUT_POLYGONS": str(o / "s.gpkg")},
         (2, 50),
     ),
+    "kmeans superpixel": (
+        "sarchange:kmeans",
+        lambda p, o: {"BACKSCATTER": [p[0], p[1]], "UNIT": "superpixel", "OUTPUT": str(o / "k.tif")},
+        (5, 85),
+    ),
     "omnibus": (
         "sarchange:omnibus",
         lambda p, o: {

@@ -87,7 +87,14 @@ class OmnibusResult:
     valid: np.ndarray
 
 
-def omnibus_changes(stack: np.ndarray, looks: float = 1.0, alpha: float = 0.01) -> OmnibusResult:
+def omnibus_changes(
+    stack: np.ndarray,
+    looks: float = 1.0,
+    alpha: float = 0.01,
+    *,
+    min_change_db: float = 0.0,
+    floor: float = None,
+) -> OmnibusResult:
     """Find when each pixel of a ``(k, rows, cols)`` intensity stack changed.
 
     Parameters
@@ -99,6 +106,12 @@ def omnibus_changes(stack: np.ndarray, looks: float = 1.0, alpha: float = 0.01) 
         Equivalent number of looks of each date.
     alpha : float
         Significance level of every test (the omnibus ones and each ``R_j``).
+    min_change_db : float
+        Effect size: a change at date ``j`` also needs the mean of the dates from ``j`` on and the
+        mean of the dates since the last change to differ by at least this (dB). 0: the test alone.
+    floor : float, optional
+        Noise floor (linear intensity): a candidate change with both of those means below it is
+        not a change (open water and shadow fluctuate at the floor).
     """
     stack = np.asarray(stack, dtype=np.float64)
     if stack.ndim != 3 or stack.shape[0] < 3:
@@ -107,6 +120,10 @@ def omnibus_changes(stack: np.ndarray, looks: float = 1.0, alpha: float = 0.01) 
         raise ValueError(f"alpha must be in (0, 1), got alpha={alpha!r}")
     if not looks > 0:
         raise ValueError(f"looks must be > 0, got looks={looks!r}")
+    if not 0 <= min_change_db < 100:
+        raise ValueError(f"min_change_db must be in [0, 100) dB, got min_change_db={min_change_db!r}")
+    if floor is not None and not (np.isfinite(floor) and floor > 0):
+        raise ValueError(f"floor must be a positive intensity, got floor={floor!r}")
     k, rows, cols = stack.shape
     valid = np.all(np.isfinite(stack) & (stack > 0), axis=0)
     x = np.where(valid, stack, 1.0)
@@ -118,7 +135,7 @@ def omnibus_changes(stack: np.ndarray, looks: float = 1.0, alpha: float = 0.01) 
     def take(a, index):
         return np.take_along_axis(a, index[None], axis=0)[0]
 
-    def omnibus_from(start):
+    def omnibus_from(start, prefix, prefix_log):
         m = (k - start).astype(np.float64)
         total = prefix[k] - take(prefix, start)
         log_sum = prefix_log[k] - take(prefix_log, start)
@@ -126,10 +143,15 @@ def omnibus_changes(stack: np.ndarray, looks: float = 1.0, alpha: float = 0.01) 
             ln_q = looks * (m * np.log(m) + log_sum - m * np.log(total))
         return omnibus_pvalue(ln_q, m, looks)
 
-    start = np.zeros((rows, cols), np.int64)
-    p_omnibus = omnibus_from(start)
-    alive = valid & (p_omnibus < alpha)
-    changed_at = np.zeros((k, rows, cols), bool)
+    p_omnibus = omnibus_from(np.zeros((rows, cols), np.int64), prefix, prefix_log)
+    # the sequential tests only on the pixels the omnibus test finds changed (few on real stacks):
+    # the same arithmetic on a (dates, pixels) subset
+    where = np.nonzero(valid & (p_omnibus < alpha))
+    x, logs = x[(slice(None),) + where], logs[(slice(None),) + where]
+    prefix, prefix_log = prefix[(slice(None),) + where], prefix_log[(slice(None),) + where]
+    start = np.zeros(x.shape[1], np.int64)
+    alive = np.ones(x.shape[1], bool)
+    changed_sub = np.zeros((k, x.shape[1]), bool)
     for j in range(1, k):
         testing = alive & (start < j)
         if not testing.any():
@@ -143,16 +165,93 @@ def omnibus_changes(stack: np.ndarray, looks: float = 1.0, alpha: float = 0.01) 
             )
         p = sequential_pvalue(ln_r, np.maximum(m, 2), looks)
         changed = testing & (p < alpha)
-        changed_at[j] = changed
+        if min_change_db > 0 or floor is not None:
+            before_mean = previous / (m - 1)
+            after_mean = (prefix[k] - prefix[j]) / (k - j)
+            if min_change_db > 0:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    effect = np.abs(10 * np.log10(after_mean / before_mean))
+                changed &= effect >= min_change_db
+            if floor is not None:
+                changed &= (before_mean >= floor) | (after_mean >= floor)
+        changed_sub[j] = changed
         start = np.where(changed, j, start)
         if changed.any():
-            alive = np.where(changed, omnibus_from(start) < alpha, alive)
+            alive = np.where(changed, omnibus_from(start, prefix, prefix_log) < alpha, alive)
+    changed_at = np.zeros((k, rows, cols), bool)
+    changed_at[(slice(None),) + where] = changed_sub
     changes = changed_at.sum(axis=0).astype(np.uint8)
     index = np.arange(k)[:, None, None]
     first = np.where(changes > 0, np.where(changed_at, index, k).min(axis=0), -1).astype(np.int16)
     last = np.where(changes > 0, np.where(changed_at, index, -1).max(axis=0), -1).astype(np.int16)
     p_out = np.where(valid, p_omnibus, np.nan).astype(np.float32)
     return OmnibusResult(changes, first, last, changed_at, p_out, valid)
+
+
+@dataclass
+class StackModel:
+    """What a real stack needs before the test: see :func:`fit_stack`.
+
+    Attributes
+    ----------
+    looks : float
+        Equivalent looks of the date-to-date variation (speckle, texture, sensor noise).
+    gains_db : (k,) ndarray
+        Gain of each date against the stack (dB), removed before testing (zeros without
+        normalisation).
+    floor : float or None
+        Noise floor (linear intensity), or None when not estimated.
+    """
+
+    looks: float
+    gains_db: np.ndarray
+    floor: float = None
+
+    @property
+    def floor_db(self):
+        return None if self.floor is None else float(10 * np.log10(self.floor))
+
+
+def fit_stack(samples: np.ndarray, *, normalise: bool = True, looks: float = 0.0, floor_db=None) -> StackModel:
+    """Gains, looks and noise floor of a stack from ``(k, n)`` samples (the same pixels at each date).
+
+    - Gains: per date, the median of ``ln I_t - ln median_t(I)`` over pixels valid at every
+      date: a calibration step between sensors (ALOS to ALOS-2) is a gain of whole dates, not a
+      change of the ground.
+    - Looks (when ``looks`` <= 0): from the robust spread of the log-ratio of consecutive dates
+      (after the gains), solved for L as in the two-date test (:func:`.change_stats.looks_from_log_ratio_sd`),
+      the median over the pairs. This is the variation the test must accept as no change: speckle
+      and texture of multi-looked mosaics and the noise of each date, which the ENL of
+      homogeneous blocks of one date underestimates.
+    - Floor: the top of the dark population of the pixels' mean over the dates (open water,
+      shadow; :func:`.change_auto.noise_floor`), or ``floor_db`` when given (``-inf``: none).
+    """
+    from .change_auto import noise_floor
+    from .change_stats import looks_from_log_ratio_sd, robust_centre_scale
+
+    samples = np.asarray(samples, np.float64)
+    k = samples.shape[0]
+    good = np.all(np.isfinite(samples) & (samples > 0), axis=0)
+    logs = np.log(samples[:, good])
+    gains = np.zeros(k)
+    if normalise:
+        # the median: with few dates the per-pixel median is often the date itself (no spread to
+        # trim); iterated, since a step between two halves of the dates puts the first reference
+        # between them
+        for _ in range(4):
+            step = np.median(logs - np.median(logs, axis=0)[None], axis=1)
+            step -= np.median(step)  # relative to the typical date: the stack keeps its level
+            gains, logs = gains + step, logs - step[:, None]
+    if not looks > 0:
+        spreads = [
+            robust_centre_scale(logs[t + 1] - logs[t], f"log-ratio of dates {t + 1} and {t + 2}")[1]
+            for t in range(k - 1)
+        ]
+        looks = looks_from_log_ratio_sd(float(np.median(spreads)))
+    if floor_db is None:
+        floor_db = noise_floor(10 * np.log10(np.exp(logs).mean(axis=0)))
+    floor = None if np.isneginf(floor_db) else float(10 ** (floor_db / 10))  # -inf: no floor
+    return StackModel(float(looks), 10 * np.log10(np.e) * gains, floor)
 
 
 def first_change_regions(result: OmnibusResult, min_pixels: int = 1):

@@ -14,11 +14,15 @@ from . import omnibus
 from .align import aligned
 from .convert import TO_POWER
 from .raster_io import open_raster, process_blocks, raster_info, resolve_raster_scale, sample_band
-from .speckle_qa import estimate_looks
 
 #: Nodata of the number-of-changes (uint8) and the date-code (int32) rasters; the date code of a
 #: valid pixel that never changed.
 CHANGES_NODATA, DATE_NODATA, NO_CHANGE = 255, -1, 0
+#: Largest block side (pixels) of the test: a block holds every date and a dozen float64 arrays
+#: of them, so 256 x 256 keeps a worker near 50 MB for 8 dates.
+MAX_BLOCK = 256
+#: Pixels of each date sampled to fit the gains, looks and noise floor (:func:`.omnibus.fit_stack`).
+FIT_PIXELS = 500_000
 
 
 def omnibus_rasters(
@@ -28,6 +32,9 @@ def omnibus_rasters(
     input_scale: str = "auto",
     looks: float = 0.0,
     alpha: float = 0.01,
+    normalise: bool = True,
+    min_change_db: float = 2.0,
+    noise_floor_db: float = None,
     codes: Sequence[int] = None,
     changes_path: str,
     first_path: str,
@@ -35,13 +42,15 @@ def omnibus_rasters(
     block_size: int = 512,
     progress=None,
     is_cancelled=None,
-) -> float:
+) -> omnibus.StackModel:
     """Write the number of changes, and the codes of the first and last change dates, per pixel.
 
     ``paths`` are the dates in time order, aligned onto the first one's grid on the fly; ``codes``
     (default 1..k, never 0) are written for the dates (0-based index ``i`` becomes ``codes[i]``;
-    0 where a valid pixel never changed, -1 where a date has no data). ``looks``
-    <= 0 is estimated on a sample of the first date. Returns the looks used.
+    0 where a valid pixel never changed, -1 where a date has no data). The gains of the dates
+    (``normalise``), the looks (``looks`` <= 0) and the noise floor (``noise_floor_db`` None) are
+    fitted on the same sample of every date (:func:`.omnibus.fit_stack`); a change must also be
+    ``min_change_db`` large and not under the floor on both sides. Returns the fitted model.
     """
     if len(paths) < 3:
         raise ValueError(f"the omnibus test needs at least 3 dates, got {len(paths)}")
@@ -51,12 +60,13 @@ def omnibus_rasters(
         raise ValueError(f"codes must give one code per date ({len(paths)}), none 0 or -1, got codes={codes!r}")
     to_power = TO_POWER[input_scale]
     reference = raster_info(paths[0])
-    if looks <= 0:
-        looks = estimate_looks(to_power(sample_band(paths[0], band)))
     code_of = np.asarray([NO_CHANGE] + codes, dtype=np.int64)  # index -1 (no change) -> 0
 
     def block_test(*windows):
-        result = omnibus.omnibus_changes(np.stack([to_power(w) for w in windows]), looks=looks, alpha=alpha)
+        stack = np.stack([to_power(w) for w in windows]) / scale
+        result = omnibus.omnibus_changes(
+            stack, looks=model.looks, alpha=alpha, min_change_db=min_change_db, floor=model.floor
+        )
         changes = np.where(result.valid, result.changes, CHANGES_NODATA)
         first = np.where(result.valid, code_of[result.first.astype(np.int64) + 1], DATE_NODATA)
         last = np.where(result.valid, code_of[result.last.astype(np.int64) + 1], DATE_NODATA)
@@ -64,17 +74,21 @@ def omnibus_rasters(
 
     with contextlib.ExitStack() as stack:
         sources = [(stack.enter_context(aligned(path, reference)), band) for path in paths]
+        # the same windows of every date; 0.5 Mpixel a date is plenty for medians and spreads
+        samples = np.stack([to_power(sample_band(path, b, max_pixels=FIT_PIXELS)).ravel() for path, b in sources])
+        model = omnibus.fit_stack(samples, normalise=normalise, looks=looks, floor_db=noise_floor_db)
+        scale = (10 ** (model.gains_db / 10))[:, None, None]
         process_blocks(
             sources,
             [changes_path, first_path, last_path],
             block_test,
-            block_size=block_size,
+            block_size=min(block_size, MAX_BLOCK),
             out_dtype=[np.uint8, np.int32, np.int32],
             nodata=[CHANGES_NODATA, DATE_NODATA, DATE_NODATA],
             progress=progress,
             is_cancelled=is_cancelled,
         )
-    return float(looks)
+    return model
 
 
 def _whole(path: str) -> np.ndarray:

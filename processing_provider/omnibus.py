@@ -51,6 +51,9 @@ class OmnibusAlgorithm(SarAlgorithm):
     LOOKS = "LOOKS"
     ALPHA = "ALPHA"
     MIN_AREA = "MIN_AREA"
+    NORMALISE = "NORMALISE"
+    MIN_CHANGE_DB = "MIN_CHANGE_DB"
+    NOISE_FLOOR_DB = "NOISE_FLOOR_DB"
     OUTPUT_CHANGES = "OUTPUT_CHANGES"
     OUTPUT_FIRST = "OUTPUT_FIRST"
     OUTPUT_LAST = "OUTPUT_LAST"
@@ -83,9 +86,16 @@ class OmnibusAlgorithm(SarAlgorithm):
             "<b>INPUT_SCALE</b>: auto (default: Byte = 8-bit display amplitude, values with negatives = dB, "
             "else linear power; decided on the first date, logged), linear, db, amplitude, display, or palsar_dn "
             "(JAXA 25 m mosaic digital numbers: 10 log10(DN^2) - 83 dB; name it, auto takes UInt16 as power).\n"
-            "<b>LOOKS</b>: equivalent number of looks; 0 (default) estimates it on homogeneous blocks of "
-            "the first date.\n"
+            "<b>LOOKS</b>: equivalent number of looks; 0 (default) estimates it from the spread of the "
+            "log-ratio of consecutive dates (robust: the date-to-date variation of real mosaics, not the "
+            "ENL of one date).\n"
             "<b>ALPHA</b>: significance level of each test (default 0.01).\n"
+            "<b>NORMALISE</b>: auto (default) removes a gain per date, fitted against the stack on the pixels "
+            "of every date (a sensor switch, ALOS to ALOS-2, is not a change of the ground); logged.\n"
+            "<b>MIN_CHANGE_DB</b> (default 2): a change must also move the mean level by this much (the "
+            "dates from the change on against the dates since the last one): significant and large.\n"
+            "<b>NOISE_FLOOR_DB</b>: empty (default) estimates the top of the dark population of the "
+            "pixels' mean level (open water, shadow); a change with both means under it is not a change.\n"
             "Outputs: OUTPUT_CHANGES (Byte: number of changes), OUTPUT_FIRST and OUTPUT_LAST (Int32 date "
             "YYYYMMDD, or date number, of the first and last change; 0 none), and OUTPUT: polygons of "
             "regions sharing a first-change date, with first_date, last_date (most frequent in the "
@@ -109,7 +119,20 @@ class OmnibusAlgorithm(SarAlgorithm):
             QgsProcessingParameterNumber(self.ALPHA, self.tr("Significance level"), double, 0.01, False, 0.0, 1.0)
         )
         self.addParameter(
-            QgsProcessingParameterNumber(self.MIN_AREA, self.tr("Minimum area (m²)"), double, 0.0, False, 0.0)
+            QgsProcessingParameterNumber(
+                self.MIN_AREA, self.tr("Minimum area (m²; default 1 ha)"), double, 10000.0, False, 0.0
+            )
+        )
+        self.addParameter(self.enum_parameter(self.NORMALISE, "Radiometric normalisation", ("auto", "none"), "auto"))
+        self.addParameter(
+            QgsProcessingParameterNumber(
+                self.MIN_CHANGE_DB, self.tr("Minimum change (dB)"), double, 2.0, False, 0.0, 60.0
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterNumber(
+                self.NOISE_FLOOR_DB, self.tr("Noise floor (dB; empty = estimated)"), double, None, True
+            )
         )
         self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT_CHANGES, self.tr("Number of changes")))
         self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT_FIRST, self.tr("Date of first change")))
@@ -142,11 +165,16 @@ class OmnibusAlgorithm(SarAlgorithm):
         keys = (self.OUTPUT_CHANGES, self.OUTPUT_FIRST, self.OUTPUT_LAST)
         rasters = {key: self.parameterAsOutputLayer(parameters, key, context) for key in keys}
         given_looks = self.parameterAsDouble(parameters, self.LOOKS, context)
-        looks = omnibus_rasters(
+        floor = parameters.get(self.NOISE_FLOOR_DB)
+        floor = None if floor in (None, "") else self.parameterAsDouble(parameters, self.NOISE_FLOOR_DB, context)
+        model = omnibus_rasters(
             paths,
             band=band,
             input_scale=self.input_scale_of(parameters, self.INPUT_SCALE, context, feedback, paths[0], band),
             looks=given_looks,
+            normalise=self.parameterAsEnumString(parameters, self.NORMALISE, context) == "auto",
+            min_change_db=self.parameterAsDouble(parameters, self.MIN_CHANGE_DB, context),
+            noise_floor_db=floor,
             alpha=alpha,
             codes=codes,
             changes_path=rasters[self.OUTPUT_CHANGES],
@@ -156,8 +184,18 @@ class OmnibusAlgorithm(SarAlgorithm):
             progress=self.progress_fn(feedback, 0, 80),
             is_cancelled=self.cancel_fn(feedback),
         )
+        looks = model.looks
         if given_looks <= 0:
-            feedback.pushInfo(self.tr("Estimated equivalent number of looks: {:.2f}").format(looks))
+            feedback.pushInfo(
+                self.tr("Estimated equivalent number of looks: {:.2f} (date-to-date log-ratio spread)").format(looks)
+            )
+        feedback.pushInfo(
+            self.tr("Gain of each date removed (dB): {}").format(
+                ", ".join(f"{label} {gain:+.2f}" for label, gain in zip(labels, model.gains_db))
+            )
+        )
+        if model.floor is not None:
+            feedback.pushInfo(self.tr("Noise floor: {:.2f} dB").format(model.floor_db))
         for path in rasters.values():
             set_metadata(path, {"dates": ",".join(labels), "looks": f"{looks:.3f}", "alpha": str(alpha)})
         for key in (self.OUTPUT_FIRST, self.OUTPUT_LAST):  # a legend of dates, not a white image

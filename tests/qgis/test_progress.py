@@ -67,6 +67,8 @@ CASES = {
         lambda p, o: {
             "INPUTS": p,
             "LOOKS": 1.0,
+            "MIN_CHANGE_DB": 0.0,  # many small regions: a polygon phase long enough to report in
+            "MIN_AREA": 0.0,
             "OUTPUT_CHANGES": str(o / "n.tif"),
             "OUTPUT_FIRST": str(o / "f.tif"),
             "OUTPUT_LAST": str(o / "l.tif"),

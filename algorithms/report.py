@@ -67,6 +67,27 @@ def svg_histogram(
     return "\n".join(parts)
 
 
+def svg_bars(values: Sequence[Tuple[str, float]], *, y_label: str = "", width: int = 640, height: int = 220) -> str:
+    """A bar chart (inline SVG) of ``(label, value)`` pairs, values >= 0, each bar labelled with its value."""
+    peak = max((v for _, v in values), default=0.0) or 1.0
+    step = width / max(len(values), 1)
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height + 40}">',
+        f'<rect width="{width}" height="{height}" fill="#fafafa" stroke="#ccc"/>',
+    ]
+    for i, (label, value) in enumerate(values):
+        bar = value / peak * (height - 24)
+        x = i * step + step * 0.15
+        box = f'x="{x:.1f}" y="{height - bar:.1f}" width="{step * 0.7:.1f}" height="{bar:.1f}"'
+        parts.append(f'<rect {box} fill="{COLOURS[0]}"/>')
+        parts.append(f'<text x="{x:.1f}" y="{height - bar - 4:.1f}" font-size="11">{value:.4g}</text>')
+        parts.append(f'<text x="{x:.1f}" y="{height + 16}" font-size="12">{escape(label)}</text>')
+    if y_label:
+        parts.append(f'<text x="4" y="{height + 34}" font-size="12">{escape(y_label)}</text>')
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
 def page(title: str, body: str) -> str:
     """A complete HTML page."""
     return (

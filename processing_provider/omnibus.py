@@ -10,6 +10,7 @@ from qgis.core import (
     QgsProcessingException,
     QgsProcessingParameterBand,
     QgsProcessingParameterFeatureSink,
+    QgsProcessingParameterFileDestination,
     QgsProcessingParameterMultipleLayers,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
@@ -18,8 +19,9 @@ from qgis.core import (
 from qgis.PyQt.QtCore import QVariant
 
 from ..algorithms.cancel import phase
+from ..algorithms.omnibus import html_report as omnibus_report
 from ..algorithms.omnibus_io import omnibus_rasters, regions_from_rasters
-from ..algorithms.raster_io import raster_info, set_metadata
+from ..algorithms.raster_io import raster_info, set_metadata, write_text
 from . import settings
 from .base import SarAlgorithm, tr
 
@@ -58,6 +60,7 @@ class OmnibusAlgorithm(SarAlgorithm):
     OUTPUT_FIRST = "OUTPUT_FIRST"
     OUTPUT_LAST = "OUTPUT_LAST"
     OUTPUT = "OUTPUT"
+    OUTPUT_HTML = "OUTPUT_HTML"
 
     def name(self):
         return "omnibus"
@@ -100,7 +103,9 @@ class OmnibusAlgorithm(SarAlgorithm):
             "YYYYMMDD, or date number, of the first and last change; 0 none), and OUTPUT: polygons of "
             "regions sharing a first-change date, with first_date, last_date (most frequent in the "
             "region), changes (most frequent), pixels and area_m2 (m², ellipsoidal); regions under MIN_AREA "
-            "(m² on the ground, whatever the CRS) are dropped.\n"
+            "(m² on the ground, whatever the CRS) are dropped. OUTPUT_HTML (optional): a report with the "
+            "changed area by date of first change (bar chart), the gain removed per date, the looks and "
+            "the noise floor used.\n"
             "Reference: Conradsen, Nielsen & Skriver, IEEE TGRS 54(5), 2016."
         )
 
@@ -139,6 +144,15 @@ class OmnibusAlgorithm(SarAlgorithm):
         self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT_LAST, self.tr("Date of last change")))
         self.addParameter(
             QgsProcessingParameterFeatureSink(self.OUTPUT, self.tr("Changed regions"), QgsProcessing.TypeVectorPolygon)
+        )
+        self.addParameter(
+            QgsProcessingParameterFileDestination(
+                self.OUTPUT_HTML,
+                self.tr("Report"),
+                self.tr("HTML files (*.html)"),
+                optional=True,
+                createByDefault=True,
+            )
         )
 
     def compute(self, parameters, context, feedback):
@@ -236,4 +250,19 @@ class OmnibusAlgorithm(SarAlgorithm):
                 parameters, self.OUTPUT, context, feedback, fields, regions, reference, feature_attributes, "area_m2"
             )
         outputs[self.OUTPUT] = dest_id
+        html_out = self.parameterAsFileOutput(parameters, self.OUTPUT_HTML, context)
+        if html_out:
+            first_area = [0.0] * len(codes)
+            for first, _, _, pixels in attributes.values():
+                first_area[first] += pixels * pixel_m2
+            html = omnibus_report(
+                model,
+                labels,
+                first_area,
+                alpha=alpha,
+                min_change_db=self.parameterAsDouble(parameters, self.MIN_CHANGE_DB, context),
+                regions=len(attributes),
+            )
+            write_text(html_out, html)
+            outputs[self.OUTPUT_HTML] = html_out
         return outputs

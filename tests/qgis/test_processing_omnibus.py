@@ -96,3 +96,36 @@ def test_malaysia_eight_years_of_palsar_mosaics(run_alg, shared_data, tmp_path):
     share = (changes[valid] > 0).mean()
     print(f"Malaysia HH 2007-2018: {share:.1%} of pixels changed at least once")
     assert 0.05 < share < 0.95
+
+
+def test_malaysia_hv_with_defaults_leaves_open_water_and_reports_by_date(run_alg, shared_data, tmp_path):
+    """Issue 14 with defaults: the pure test flagged 88 % of persistent water and wrote 258,121 polygons."""
+    from osgeo import ogr
+
+    folder = os.path.join(shared_data, "malaysia_jaxa_mosaics", "hv")
+    years = ["07", "08", "09", "10", "15", "16", "17", "18"]
+    paths = [os.path.join(folder, f"N05E100_{y}_sl_HV.tif") for y in years]
+    result = run_alg(
+        "sarchange:omnibus",
+        {
+            "INPUTS": paths,
+            "DATES": ",".join(f"20{y}" for y in years),
+            "INPUT_SCALE": "palsar_dn",
+            "OUTPUT_CHANGES": str(tmp_path / "n.tif"),
+            "OUTPUT_FIRST": str(tmp_path / "f.tif"),
+            "OUTPUT_LAST": str(tmp_path / "l.tif"),
+            "OUTPUT": str(tmp_path / "o.gpkg"),
+            "OUTPUT_HTML": str(tmp_path / "r.html"),
+        },
+    )
+    dn = np.stack([read_band(p, dtype=np.float64) for p in paths])
+    water = np.all((dn > 0) & (dn**2 < 10 ** ((-22 + 83.0) / 10)), axis=0)  # below -22 dB every year
+    changes = read_band(result["OUTPUT_CHANGES"])
+    assert water.sum() > 50_000 and (changes[water] > 0).mean() < 0.02
+    assert 0.005 < (changes[np.isfinite(changes)] > 0).mean() < 0.2
+    vector = ogr.Open(result["OUTPUT"])
+    assert 10 < vector.GetLayer(0).GetFeatureCount() < 5000
+    with open(result["OUTPUT_HTML"], encoding="utf-8") as handle:
+        report = handle.read()
+    assert "Changed area by date of first change" in report and "<rect" in report
+    assert "gain removed (dB)" in report and "2015" in report and "None" not in report

@@ -43,14 +43,19 @@ class Cancelled(Exception):
 
 
 @contextlib.contextmanager
-def cancel_scope(is_cancelled: Optional[StopFn]):
-    """Make ``is_cancelled`` the cancel check of this thread for the duration of the block."""
-    previous = getattr(_LOCAL, "check", None)
-    _LOCAL.check = is_cancelled
+def _thread_value(name: str, value):
+    """Set this thread's ``name`` to ``value`` for the block, then restore what it was."""
+    previous = getattr(_LOCAL, name, None)
+    setattr(_LOCAL, name, value)
     try:
         yield
     finally:
-        _LOCAL.check = previous
+        setattr(_LOCAL, name, previous)
+
+
+def cancel_scope(is_cancelled: Optional[StopFn]):
+    """Make ``is_cancelled`` the cancel check of this thread for the duration of the block."""
+    return _thread_value("check", is_cancelled)
 
 
 def current(is_cancelled: Optional[StopFn] = None) -> Optional[StopFn]:
@@ -65,15 +70,9 @@ def checkpoint(is_cancelled: Optional[StopFn] = None) -> None:
         raise Cancelled("cancelled by the user; no output written")
 
 
-@contextlib.contextmanager
 def progress_scope(callback: Optional[Callable[[float], None]]):
     """Make ``callback(fraction)`` receive this thread's :func:`report` calls for the block."""
-    previous = getattr(_LOCAL, "progress", None)
-    _LOCAL.progress = callback
-    try:
-        yield
-    finally:
-        _LOCAL.progress = previous
+    return _thread_value("progress", callback)
 
 
 @contextlib.contextmanager

@@ -229,12 +229,15 @@ def rgb_composite_rasters(
     as the reference composite does).
     """
     from .align import aligned
-    from .raster_io import process_blocks, raster_info
+    from .raster_io import process_blocks, raster_info, resolve_raster_scale
 
     if output_type not in ("float", "byte"):
         raise ValueError(f"output_type must be 'float' or 'byte', got output_type={output_type!r}")
     if scaling not in ("minmax", "percentile"):
         raise ValueError(f"scaling must be 'minmax' or 'percentile', got scaling={scaling!r}")
+    for path, band in (hh, hv):
+        # linear power: no valid or no positive pixel, or dB values, are a clear error, not a black image
+        resolve_raster_scale(path, band, "linear")
     reference = raster_info(hh[0])
     with aligned(hv[0], reference, resampling=resampling) as hv_path:
         hv = (hv_path, hv[1])

@@ -8,7 +8,6 @@ from qgis.core import (
 
 from ..algorithms import overlay
 from ..algorithms.align import RESAMPLING
-from ..algorithms.raster_io import resolve_raster_scale
 from .base import SarAlgorithm
 
 
@@ -158,9 +157,6 @@ class RgbCompositeAlgorithm(SarAlgorithm):
         output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
         band_hh = self.band_number(parameters, self.BAND_HH, context, hh_info)
         band_hv = self.band_number(parameters, self.BAND_HV, context, hv_info)
-        for path, band in ((hh, band_hh), (hv, band_hv)):
-            # linear power: no valid or no positive pixel, or dB values, are a clear error, not a black image
-            resolve_raster_scale(path, band, "linear")
         overlay.rgb_composite_rasters(
             (hh, band_hh),
             (hv, band_hv),

@@ -243,10 +243,14 @@ def fit_stack(samples: np.ndarray, *, normalise: bool = True, looks: float = 0.0
             step -= np.median(step)  # relative to the typical date: the stack keeps its level
             gains, logs = gains + step, logs - step[:, None]
     if not looks > 0:
-        spreads = [
-            robust_centre_scale(logs[t + 1] - logs[t], f"log-ratio of dates {t + 1} and {t + 2}")[1]
-            for t in range(k - 1)
-        ]
+        spreads, problems = [], []
+        for t in range(k - 1):  # a pair without spread (the same image given twice) is left out
+            try:
+                spreads.append(robust_centre_scale(logs[t + 1] - logs[t], f"log-ratio of dates {t + 1} and {t + 2}")[1])
+            except ValueError as exc:
+                problems.append(str(exc))
+        if not spreads:
+            raise ValueError(problems[0])
         looks = looks_from_log_ratio_sd(float(np.median(spreads)))
     if floor_db is None:
         floor_db = noise_floor(10 * np.log10(np.exp(logs).mean(axis=0)))

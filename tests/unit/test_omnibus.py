@@ -172,3 +172,12 @@ def test_the_stack_model_of_a_real_stack_does_not_depend_on_the_sample(shared_da
     np.testing.assert_allclose(sampled.gains_db, whole.gains_db, atol=0.15)
     assert abs(sampled.looks / whole.looks - 1) < 0.1
     assert abs(sampled.floor_db - whole.floor_db) < 0.5
+
+
+def test_a_date_given_twice_leaves_its_pair_out_of_the_looks_and_only_identical_dates_fail():
+    rng = np.random.default_rng(9)
+    samples = rng.gamma(4.0, 0.025, (4, 50_000))
+    samples[1] = samples[0]  # the same image twice: no date-to-date spread for that pair
+    assert 3.3 < omnibus.fit_stack(samples, normalise=False).looks < 4.8
+    with pytest.raises(ValueError, match="no spread"):
+        omnibus.fit_stack(np.repeat(samples[:1], 3, axis=0), normalise=False)

@@ -634,6 +634,7 @@ def process_blocks(
     *,
     halo: int = 0,
     block_size: int = DEFAULT_BLOCK,
+    block_cols: Optional[int] = None,
     out_bands: int = 1,
     out_dtype=np.float32,
     nodata=None,
@@ -652,10 +653,10 @@ def process_blocks(
         their 1-based bands. The output takes the grid and CRS of the first.
     dst_path : str or sequence of str
         Output GeoTIFF, written through a temporary file (see :class:`RasterWriter`).
-        With several paths, each is a single-band file taking one of the
-        ``(len(dst_path), rows, cols)`` arrays ``func`` returns (``out_bands``
-        is then ignored; ``out_dtype`` and ``nodata`` may then be sequences,
-        one per path); all or none are written.
+        With several paths, each is a file of ``out_bands`` bands taking its
+        slice of the ``(len(dst_path) * out_bands, rows, cols)`` arrays ``func``
+        returns (``out_dtype`` and ``nodata`` may then be sequences, one per
+        path); all or none are written.
     func : callable
         Called with one float32 window per source (nodata as NaN, complex
         sources as complex64), preceded by the :class:`.blocks.Block` when
@@ -665,6 +666,8 @@ def process_blocks(
     block_size : int
         Block side in pixels; memory is about ``(block_size + 2 * halo) ** 2``
         pixels times the arrays ``func`` holds.
+    block_cols : int, optional
+        Block width when not ``block_size`` (``grid cols``: strips of whole rows).
     progress : callable, optional
         Called with the fraction done (0-1) after each block.
     is_cancelled : callable, optional
@@ -688,7 +691,8 @@ def process_blocks(
         np.complex64 if info.dtypes[band - 1].kind == "c" else np.float32 for info, (_, band) in zip(infos, sources)
     ]
     grid = infos[0]
-    total = count_blocks(grid.rows, grid.cols, block_rows=block_size, block_cols=block_size)
+    block_cols = block_size if block_cols is None else int(block_cols)
+    total = count_blocks(grid.rows, grid.cols, block_rows=block_size, block_cols=block_cols)
     local = threading.local()
 
     def compute(block):
@@ -703,8 +707,6 @@ def process_blocks(
         return block, result[None] if result.ndim == 2 else result
 
     paths = [dst_path] if isinstance(dst_path, str) else list(dst_path)
-    if len(paths) > 1:
-        out_bands = 1
     out_dtypes = list(out_dtype) if isinstance(out_dtype, (list, tuple)) else [out_dtype] * len(paths)
     nodatas = list(nodata) if isinstance(nodata, (list, tuple)) else [nodata] * len(paths)
     with contextlib.ExitStack() as stack_of_files:
@@ -721,16 +723,16 @@ def process_blocks(
             writers[0].set_band_description(i + 1, text)
         if color_table:
             writers[0].set_color_table(color_table)
-        blocks = iter_blocks(grid.rows, grid.cols, block_rows=block_size, block_cols=block_size, halo=halo)
+        blocks = iter_blocks(grid.rows, grid.cols, block_rows=block_size, block_cols=block_cols, halo=halo)
         # Workers may run ahead of the writer by LOOKAHEAD_BYTES of results: the kernel throttles
         # the writer now and then (dirty page write-back) and the workers should not idle meanwhile.
-        per_block = block_size * block_size * out_pixel_bytes
+        per_block = block_size * block_cols * out_pixel_bytes
         for done, (block, stack) in enumerate(
             _ordered_map(compute, blocks, is_cancelled, LOOKAHEAD_BYTES // per_block)
         ):
             for k, writer in enumerate(writers):
                 for b in range(out_bands):
-                    writer.write(stack[k + b][block.inner], block.row, block.col, band=b + 1)
+                    writer.write(stack[k * out_bands + b][block.inner], block.row, block.col, band=b + 1)
                 if block.col + block.cols == grid.cols:
                     writer.flush()  # a finished row of blocks goes to disk now, while workers compute
             if progress is not None:

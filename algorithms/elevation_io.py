@@ -6,6 +6,7 @@ blocks for the surface model, strips of whole range lines for the seed's line me
 """
 
 import contextlib
+import os
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
@@ -49,8 +50,9 @@ class ElevationSummary:
 def _water_levels(intensities: np.ndarray) -> np.ndarray:
     """Local mean level (dB) of the mean of the dates: dark where open water or noise floor."""
     ndimage = require("scipy.ndimage")
-    with np.errstate(invalid="ignore"):
-        mean = np.nanmean(np.where(intensities > 0, intensities, np.nan), axis=0)
+    positive = np.where(intensities > 0, intensities, np.nan)
+    count = np.sum(np.isfinite(positive), axis=0)
+    mean = np.where(count > 0, np.nansum(positive, axis=0) / np.maximum(count, 1), np.nan)
     filled = np.where(np.isfinite(mean), mean, 0.0)
     local = ndimage.uniform_filter(filled, WATER_WINDOW, mode="nearest")
     return power_to_db(np.where(np.isfinite(mean), local, np.nan))
@@ -69,6 +71,29 @@ def _check(paths, reference, model, filter_, range_direction, input_scale):
     ):
         if value not in allowed:
             raise ValueError(f"{name} must be one of {allowed}, got {name}={value!r}")
+
+
+def _check_sample(windows, paths, dem_path, model, dx, dy):
+    """``ValueError`` naming the input when the sampled windows leave nothing to fit."""
+    for k, path in enumerate(paths):
+        if not any(np.any(np.isfinite(i[k]) & (i[k] > 0)) for i, _, _ in windows):
+            raise ValueError(f"{os.path.basename(path)} has no valid pixel (all no data, NaN or <= 0)")
+    if not any(np.isfinite(d).any() for _, d, _ in windows):
+        raise ValueError(f"the DEM {os.path.basename(dem_path)} has no data over the images")
+    if model == "seed_lines":
+        usable = sum(
+            float(
+                elevation.seed_weights(
+                    np.where(np.isfinite(d), d, np.nanmean(d) if np.isfinite(d).any() else 0.0), w, dx, dy
+                ).sum()
+            )
+            for _, d, w in windows
+        )
+        if usable == 0:
+            raise ValueError(
+                f"the DEM {os.path.basename(dem_path)} is flat (slopes under {elevation.FLAT_SLOPE_DEG} degrees) or "
+                "water everywhere: the seed's line fit has no pixel to fit"
+            )
 
 
 def elevation_change_rasters(
@@ -169,6 +194,7 @@ def elevation_change_rasters(
                 water = np.isfinite(mask) & (mask != 0)
             windows.append((oriented(images.astype(np.float64)), oriented(dem), oriented(water)))
         datasets = None
+        _check_sample(windows, paths, dem_path, model, dx, dy)
         floor_db = -np.inf
         if auto_water:
             levels = np.concatenate([_water_levels(images).ravel() for images, _, _ in windows])

@@ -21,6 +21,7 @@ def algorithm_classes():
     from .change import ChangeDetectionAlgorithm
     from .classify import KMeansAlgorithm, SuperpixelsAlgorithm
     from .despeckle import DespeckleAlgorithm
+    from .elevation import ElevationChangeAlgorithm
     from .interferometry import DifferentialInterferogramAlgorithm, InterferogramAlgorithm
     from .omnibus import OmnibusAlgorithm
     from .overlay import OverlayAlgorithm, RgbCompositeAlgorithm
@@ -48,6 +49,7 @@ def algorithm_classes():
         ReadCeosAlgorithm,
         InterferogramAlgorithm,
         DifferentialInterferogramAlgorithm,
+        ElevationChangeAlgorithm,
         TellusSearchAlgorithm,
         TellusPairsAlgorithm,
         TellusDownloadAlgorithm,

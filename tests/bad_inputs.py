@@ -183,6 +183,31 @@ def cases(folder):
                 "OUTPUT": os.path.join(out, f"omnibus_{name}.gpkg"),
             },
         )
+    elevation_stacks = {  # (amplitudes, DEM): degenerate images, a DEM without relief or data, no overlap
+        "constant": (["constant"] * 2, "good"),
+        "zeros": (["zeros"] * 2, "good"),
+        "all_nan": (["all_nan"] * 2, "good"),
+        "one_pixel": (["one_pixel"] * 2, "one_pixel"),
+        "flat_dem": (["good", "good2"], "constant"),
+        "nan_dem": (["good", "good2"], "all_nan"),
+        "far_dem": (["good", "good2"], "far_away"),
+        "saturated": (["saturated_byte"] * 2, "good"),
+    }
+    for model in ("surface", "seed_lines"):
+        for name, (layers, dem) in elevation_stacks.items():
+            add(
+                f"elevationchange {model} {name}",
+                "sarchange:elevationchange",
+                {
+                    "AMPLITUDES": [src[layer] for layer in layers],
+                    "DEM": src[dem],
+                    "MODEL": model,
+                    "INCIDENCE_DEG": 35.0,
+                    "OUTPUT_DEMS": os.path.join(out, f"elevation_{model}_{name}_dems.tif"),
+                    "OUTPUT_CHANGE": os.path.join(out, f"elevation_{model}_{name}_change.tif"),
+                    "OUTPUT_STDERR": os.path.join(out, f"elevation_{model}_{name}_se.tif"),
+                },
+            )
     slc_pairs = [
         ("slc_constant", "slc_constant"),
         ("slc_zeros", "slc_zeros"),

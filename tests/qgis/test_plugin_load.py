@@ -33,7 +33,7 @@ def test_classfactory_init_gui_registers_provider_menu_and_unload_removes_them(p
 
 def test_every_algorithm_has_help_group_and_creates_instances(plugin):
     provider = plugin.provider
-    groups = {"tellus", "preprocessing", "classification", "changedetection", "interferometry", "utilities"}
+    groups = {"tellus", "preprocessing", "classification", "changedetection", "interferometry", "terrain", "utilities"}
     from qgis.core import QgsProcessingModelAlgorithm
 
     for alg in provider.algorithms():

@@ -1,0 +1,280 @@
+"""``sarchange:elevationchange``: elevation change from SAR amplitude by shape from shading."""
+
+import os
+
+from qgis.core import (
+    QgsPointXY,
+    QgsProcessing,
+    QgsProcessingParameterBand,
+    QgsProcessingParameterMultipleLayers,
+    QgsProcessingParameterNumber,
+    QgsProcessingParameterRasterDestination,
+    QgsProcessingParameterRasterLayer,
+)
+
+from ..algorithms import elevation
+from ..algorithms.elevation_io import DIRECTIONS, FILTERS, INPUT_SCALES, elevation_change_rasters
+from ..algorithms.raster_io import open_raster, raster_info, set_metadata
+from . import settings
+from .base import SarAlgorithm
+
+#: Metadata items read for the incidence angle when INCIDENCE_DEG is 0 (degrees).
+INCIDENCE_KEYS = ("INCIDENCE_ANGLE", "incidence_angle", "CENTER_INCIDENCE_ANGLE", "incidence_deg")
+
+
+class ElevationChangeAlgorithm(SarAlgorithm):
+    AMPLITUDES = "AMPLITUDES"
+    BAND = "BAND"
+    DEM = "DEM"
+    REFERENCE = "REFERENCE"
+    INPUT_SCALE = "INPUT_SCALE"
+    MODEL = "MODEL"
+    FILTER = "FILTER"
+    WATER_MASK = "WATER_MASK"
+    INCIDENCE_DEG = "INCIDENCE_DEG"
+    RANGE_DIRECTION = "RANGE_DIRECTION"
+    RANGE_SPACING_M = "RANGE_SPACING_M"
+    AZIMUTH_SPACING_M = "AZIMUTH_SPACING_M"
+    LOOKS = "LOOKS"
+    SMOOTHNESS = "SMOOTHNESS"
+    DETREND_PX = "DETREND_PX"
+    OUTPUT_DEMS = "OUTPUT_DEMS"
+    OUTPUT_CHANGE = "OUTPUT_CHANGE"
+    OUTPUT_STDERR = "OUTPUT_STDERR"
+
+    def name(self):
+        return "elevationchange"
+
+    def displayName(self):  # noqa: N802
+        return self.tr("Elevation change (shape from shading)")
+
+    def group(self):
+        return self.tr("Terrain")
+
+    def groupId(self):  # noqa: N802
+        return "terrain"
+
+    def shortHelpString(self):  # noqa: N802
+        return self.tr(
+            "Elevation of each date and its change against a reference date, from SAR amplitude images "
+            "and a reference DEM, by shape from shading: slopes facing the radar are bright, slopes "
+            "turned away dark.\n"
+            "<b>AMPLITUDES</b>: the images in time order, co-registered on one grid (radar geometry "
+            "projected to ground range, or map geometry); all are aligned onto the first's grid.\n"
+            "<b>DEM</b>: reference elevation (m), taken as the ground of the REFERENCE date; aligned "
+            "(bilinear) when on another grid.\n"
+            "<b>REFERENCE</b>: 1-based index of the reference date (default 1); its change band is 0.\n"
+            "<b>INPUT_SCALE</b>: amplitude (default), linear (intensity), db, display (8-bit) or palsar_dn.\n"
+            "<b>MODEL</b>: surface (default) fits each date's change as one 2-D surface to the log-ratio "
+            "of its intensity to the reference date's: the ground's albedo cancels in the ratio; the "
+            "brightness follows a curve of the local incidence angle fitted on the reference date "
+            "against the DEM (no law assumed); range and azimuth slopes both count; a smoothness prior "
+            "couples neighbouring lines; layover, shadow and water carry no weight; the gain of each "
+            "date is removed. seed_lines is the seed notebook's MoSARt method: along each range line, "
+            "elevation = a * cumsum(amplitude) + b * x + c fitted to the DEM, with no weight on water "
+            "and flat ground (slope under 2 degrees).\n"
+            "<b>FILTER</b>: auto (default) is non-local means (in dB, strength from the looks) for "
+            "seed_lines, as the seed, and none for surface, whose weights are those of raw speckle.\n"
+            "<b>WATER_MASK</b>: optional raster, non-zero = water; pixels whose local level is under the "
+            "scene's noise floor are water too. Water is no data in the outputs.\n"
+            "<b>INCIDENCE_DEG</b>: incidence angle at the scene (degrees from vertical); 0 reads it from "
+            "the first image's metadata (INCIDENCE_ANGLE), else the surface model stops and asks.\n"
+            "<b>RANGE_DIRECTION</b>: left_to_right (default: the radar is to the left, range grows "
+            "along columns) or right_to_left.\n"
+            "<b>RANGE_SPACING_M</b>, <b>AZIMUTH_SPACING_M</b>: ground pixel spacing (m) along columns "
+            "and rows; 0 (default) measures them on the grid's CRS (needed for rasters without CRS).\n"
+            "<b>LOOKS</b>: 0 (default) estimates them from the date-to-reference log-ratios.\n"
+            "<b>SMOOTHNESS</b> (surface; default 30): the change's slope varies by 1/sqrt(SMOOTHNESS) "
+            "from pixel to pixel. <b>DETREND_PX</b> (surface; default 32): the change is taken "
+            "relative to its surroundings over this many pixels (brightness gives slopes, and slopes "
+            "summed over long distances drift); broader changes are not measured. 0 keeps them.\n"
+            "Outputs (one band per date, metres, NaN on water): OUTPUT_DEMS, the elevation of each "
+            "date; OUTPUT_CHANGE, the change against the reference date; OUTPUT_STDERR (optional), "
+            "the standard error of the change (surface: from the fit's posterior and the looks; "
+            "seed_lines: from the residuals of the line fits)."
+        )
+
+    def initAlgorithm(self, config=None):  # noqa: N802
+        double = QgsProcessingParameterNumber.Double
+        self.addParameter(
+            QgsProcessingParameterMultipleLayers(
+                self.AMPLITUDES, self.tr("Amplitude images in time order"), QgsProcessing.TypeRaster
+            )
+        )
+        self.addParameter(QgsProcessingParameterBand(self.BAND, self.tr("Band"), 1, None, optional=True))
+        self.addParameter(QgsProcessingParameterRasterLayer(self.DEM, self.tr("Reference DEM (m)")))
+        self.addParameter(
+            QgsProcessingParameterNumber(
+                self.REFERENCE, self.tr("Reference date (1-based)"), QgsProcessingParameterNumber.Integer, 1, False, 1
+            )
+        )
+        self.addParameter(self.input_scale_parameter(self.INPUT_SCALE, INPUT_SCALES, "amplitude"))
+        self.addParameter(self.enum_parameter(self.MODEL, "Model", elevation.MODELS, "surface"))
+        self.addParameter(self.enum_parameter(self.FILTER, "Speckle filter", FILTERS, "auto"))
+        self.addParameter(
+            QgsProcessingParameterRasterLayer(self.WATER_MASK, self.tr("Water mask (non-zero = water)"), optional=True)
+        )
+        self.addParameter(
+            QgsProcessingParameterNumber(
+                self.INCIDENCE_DEG,
+                self.tr("Incidence angle (degrees; 0 = from metadata)"),
+                double,
+                0.0,
+                False,
+                0.0,
+                89.9,
+            )
+        )
+        self.addParameter(self.enum_parameter(self.RANGE_DIRECTION, "Range direction", DIRECTIONS, "left_to_right"))
+        for key, label in (
+            (self.RANGE_SPACING_M, "Range pixel spacing (m; 0 = from the grid)"),
+            (self.AZIMUTH_SPACING_M, "Azimuth pixel spacing (m; 0 = from the grid)"),
+        ):
+            self.addParameter(QgsProcessingParameterNumber(key, self.tr(label), double, 0.0, False, 0.0))
+        self.addParameter(
+            QgsProcessingParameterNumber(self.LOOKS, self.tr("Number of looks (0 = estimate)"), double, 0.0, False, 0.0)
+        )
+        self.addParameter(
+            QgsProcessingParameterNumber(
+                self.SMOOTHNESS, self.tr("Smoothness (surface model)"), double, elevation.SMOOTHNESS, False, 1e-6
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterNumber(
+                self.DETREND_PX, self.tr("Detrending scale (pixels; 0 = none)"), double, elevation.DETREND_PX, False, 0
+            )
+        )
+        self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT_DEMS, self.tr("Elevation of each date")))
+        self.addParameter(
+            QgsProcessingParameterRasterDestination(
+                self.OUTPUT_CHANGE, self.tr("Elevation change against the reference")
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterRasterDestination(
+                self.OUTPUT_STDERR, self.tr("Standard error of the change"), optional=True, createByDefault=True
+            )
+        )
+
+    def spacing_m(self, info, feedback):
+        """Ground length (m) of one pixel step along columns and along rows, at the grid's centre."""
+        measure = self.distance_area(info)
+        if measure is None:
+            return None
+        gt = info.geotransform
+        col, row = info.cols // 2, info.rows // 2
+
+        def point(x, y):
+            return QgsPointXY(gt[0] + gt[1] * x + gt[2] * y, gt[3] + gt[4] * x + gt[5] * y)
+
+        along_cols = measure.convertLengthMeasurement(
+            measure.measureLine(point(col, row), point(col + 1, row)),
+            0,  # QgsUnitTypes.DistanceMeters
+        )
+        along_rows = measure.convertLengthMeasurement(measure.measureLine(point(col, row), point(col, row + 1)), 0)
+        return along_cols, along_rows
+
+    @staticmethod
+    def incidence_from_metadata(path):
+        dataset = open_raster(path)
+        items = dataset.GetMetadata() or {}
+        for key in INCIDENCE_KEYS:
+            try:
+                return float(items[key])
+            except (KeyError, ValueError):
+                continue
+        return None
+
+    def compute(self, parameters, context, feedback):
+        layers = self.parameterAsLayerList(parameters, self.AMPLITUDES, context)
+        if len(layers) < 2:
+            raise self.error("AMPLITUDES: elevation change needs at least 2 dates, got {}", len(layers))
+        paths = [layer.source().split("|")[0] for layer in layers]
+        band = self.parameterAsInt(parameters, self.BAND, context) or 1
+        for path in paths:
+            if band > raster_info(path).bands:
+                raise self.error("BAND {} does not exist in {}", band, path)
+        reference = self.parameterAsInt(parameters, self.REFERENCE, context)
+        if not 1 <= reference <= len(paths):
+            raise self.error("REFERENCE must be a date of the stack (1..{}), got REFERENCE={}", len(paths), reference)
+        dem_path, _ = self.raster_source(parameters, self.DEM, context)
+        water_path = None
+        if parameters.get(self.WATER_MASK):
+            water_path, _ = self.raster_source(parameters, self.WATER_MASK, context)
+        model = self.parameterAsEnumString(parameters, self.MODEL, context)
+        info = raster_info(paths[0])
+        spacing = [
+            self.parameterAsDouble(parameters, key, context) for key in (self.RANGE_SPACING_M, self.AZIMUTH_SPACING_M)
+        ]
+        if not all(spacing):
+            measured = self.spacing_m(info, feedback)
+            if measured is None:
+                raise self.error(
+                    "{} has no CRS: give RANGE_SPACING_M and AZIMUTH_SPACING_M (ground metres per pixel)",
+                    os.path.basename(paths[0]),
+                )
+            spacing = [given or found for given, found in zip(spacing, measured)]
+            feedback.pushInfo(self.tr("Pixel spacing: {:.2f} m (range) x {:.2f} m (azimuth)").format(*spacing))
+        incidence = self.parameterAsDouble(parameters, self.INCIDENCE_DEG, context) or None
+        if incidence is None:
+            incidence = self.incidence_from_metadata(paths[0])
+            if incidence is not None:
+                feedback.pushInfo(self.tr("Incidence angle from metadata: {:.2f} degrees").format(incidence))
+            elif model == "surface":
+                raise self.error(
+                    "INCIDENCE_DEG: the surface model needs the incidence angle of the scene (degrees from "
+                    "the vertical; e.g. 30-45 for ALOS-2 and TerraSAR-X stripmap), and {} has none in its metadata",
+                    os.path.basename(paths[0]),
+                )
+        outputs = {
+            key: self.parameterAsOutputLayer(parameters, key, context)
+            for key in (self.OUTPUT_DEMS, self.OUTPUT_CHANGE, self.OUTPUT_STDERR)
+        }
+        summary = elevation_change_rasters(
+            paths,
+            dem_path,
+            dems_path=outputs[self.OUTPUT_DEMS],
+            change_path=outputs[self.OUTPUT_CHANGE],
+            stderr_path=outputs[self.OUTPUT_STDERR] or None,
+            band=band,
+            reference=reference - 1,
+            input_scale=self.parameterAsEnumString(parameters, self.INPUT_SCALE, context),
+            model=model,
+            filter=self.parameterAsEnumString(parameters, self.FILTER, context),
+            water_path=water_path,
+            looks=self.parameterAsDouble(parameters, self.LOOKS, context),
+            incidence_deg=incidence,
+            range_spacing_m=spacing[0],
+            azimuth_spacing_m=spacing[1],
+            range_direction=self.parameterAsEnumString(parameters, self.RANGE_DIRECTION, context),
+            smoothness=self.parameterAsDouble(parameters, self.SMOOTHNESS, context),
+            detrend_px=self.parameterAsDouble(parameters, self.DETREND_PX, context),
+            block_size=settings.block_size(),
+            progress=self.progress_fn(feedback),
+            is_cancelled=self.cancel_fn(feedback),
+        )
+        feedback.pushInfo(
+            self.tr("Model {}, filter {}, looks {:.2f}; gain of each date removed (dB): {}").format(
+                summary.model,
+                summary.filter,
+                summary.looks,
+                ", ".join(f"{g:+.2f}" for g in summary.gains_db),
+            )
+        )
+        feedback.pushInfo(
+            self.tr("Water (under the noise floor {:.1f} dB or masked): {:.1%} of the sampled pixels").format(
+                summary.water_floor_db, summary.water_fraction
+            )
+        )
+        metadata = {
+            "model": summary.model,
+            "reference_date": str(reference),
+            "looks": f"{summary.looks:.3f}",
+            "units": "m",
+        }
+        result = {}
+        for key, path in outputs.items():
+            if path:
+                set_metadata(path, metadata)
+                result[key] = path
+        return result

@@ -1,0 +1,116 @@
+"""sarchange:elevationchange through Processing: a deepening crater, metadata, errors, qgis_process."""
+
+import numpy as np
+import pytest
+from helpers import utm54_wkt
+
+from sar_change.algorithms import elevation_sim
+from sar_change.algorithms.raster_io import open_raster, write_array
+
+VOLCANO = elevation_sim.Volcano(rows=160, cols=160, spacing_m=10.0, radius_m=700.0, height_m=380.0)
+GT = (500000.0, 10.0, 0.0, 4000000.0, 0.0, -10.0)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("volcano")
+    sim = elevation_sim.simulate_volcano((20.0, 20.0, 50.0), looks=2, volcano=VOLCANO, seed=2)
+
+    def write(name, array, wkt):
+        return write_array(str(folder / name), np.asarray(array, np.float32), geotransform=GT, crs_wkt=wkt)
+
+    return dict(
+        sim=sim,
+        amps=[write(f"a{k}.tif", a, utm54_wkt()) for k, a in enumerate(sim["amplitudes"])],
+        dem=write("dem.tif", sim["dems"][0], utm54_wkt()),
+        radar=[write(f"r{k}.tif", a, "") for k, a in enumerate(sim["amplitudes"])],
+        radar_dem=write("rdem.tif", sim["dems"][0], ""),
+    )
+
+
+def _bands(path):
+    dataset = open_raster(path)
+    return dataset.ReadAsArray(), dataset.GetMetadata()
+
+
+def test_crater_deepening_is_found_with_spacing_from_the_crs(run_alg, stack, tmp_path):
+    result = run_alg(
+        "sarchange:elevationchange",
+        {
+            "AMPLITUDES": stack["amps"],
+            "DEM": stack["dem"],
+            "INCIDENCE_DEG": 35,
+            "OUTPUT_DEMS": str(tmp_path / "dems.tif"),
+            "OUTPUT_CHANGE": str(tmp_path / "change.tif"),
+            "OUTPUT_STDERR": str(tmp_path / "se.tif"),
+        },
+    )
+    change, metadata = _bands(result["OUTPUT_CHANGE"])
+    stderr, _ = _bands(result["OUTPUT_STDERR"])
+    assert change.shape == (3, 160, 160) and metadata["units"] == "m" and metadata["reference_date"] == "1"
+    core = VOLCANO.distance_m() < VOLCANO.crater_sigma_m  # truth: a 30 m deepening, 24 m on average here
+    assert -40 < np.nanmean(change[2][core]) < -12 and abs(np.nanmean(change[1])) < 1.0
+    assert np.all(np.nan_to_num(change[0]) == 0)
+    assert np.nanmedian(stderr[2]) > 0
+    from scipy.ndimage import binary_erosion
+
+    lake = binary_erosion(stack["sim"]["water"], iterations=3)  # its shore is mixed land and water
+    assert np.isnan(change[:, lake]).mean() > 0.95 and np.isfinite(change[:, ~stack["sim"]["water"]]).mean() > 0.95
+
+
+def test_radar_geometry_needs_the_spacing_and_the_incidence(run_alg, stack, tmp_path):
+    from qgis.core import QgsProcessingException
+
+    base = {
+        "AMPLITUDES": stack["radar"],
+        "DEM": stack["radar_dem"],
+        "OUTPUT_DEMS": str(tmp_path / "d.tif"),
+        "OUTPUT_CHANGE": str(tmp_path / "c.tif"),
+    }
+    with pytest.raises(QgsProcessingException, match="RANGE_SPACING_M"):
+        run_alg("sarchange:elevationchange", dict(base, INCIDENCE_DEG=35))
+    with pytest.raises(QgsProcessingException, match="INCIDENCE_DEG"):
+        run_alg("sarchange:elevationchange", dict(base, RANGE_SPACING_M=10, AZIMUTH_SPACING_M=10))
+    assert not (tmp_path / "c.tif").exists()
+    # the seed's method needs no incidence angle
+    result = run_alg(
+        "sarchange:elevationchange",
+        dict(base, RANGE_SPACING_M=10, AZIMUTH_SPACING_M=10, MODEL="seed_lines"),
+    )
+    change, _ = _bands(result["OUTPUT_CHANGE"])
+    assert np.nanmin(change[2]) < -5
+
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ({"REFERENCE": 4}, "REFERENCE"),
+        ({"AMPLITUDES_COUNT": 1}, "at least 2 dates"),
+    ],
+)
+def test_bad_input_is_a_clear_error(run_alg, stack, tmp_path, bad, message):
+    from qgis.core import QgsProcessingException
+
+    amps = stack["amps"][: bad.pop("AMPLITUDES_COUNT", 3)]
+    parameters = {
+        "AMPLITUDES": amps,
+        "DEM": stack["dem"],
+        "INCIDENCE_DEG": 35,
+        "OUTPUT_DEMS": str(tmp_path / "d.tif"),
+        "OUTPUT_CHANGE": str(tmp_path / "c.tif"),
+    }
+    parameters.update(bad)
+    with pytest.raises(QgsProcessingException, match=message):
+        run_alg("sarchange:elevationchange", parameters)
+    assert not (tmp_path / "c.tif").exists()
+
+
+def test_runs_in_qgis_process(qgis_process, stack, tmp_path):
+    out = tmp_path / "qp_change.tif"
+    args = ["run", "sarchange:elevationchange", "--"]
+    args += [f"AMPLITUDES={p}" for p in stack["amps"]]
+    args += [f"DEM={stack['dem']}", "INCIDENCE_DEG=35", "MODEL=surface", f"OUTPUT_DEMS={tmp_path / 'qp_dems.tif'}"]
+    args += [f"OUTPUT_CHANGE={out}"]
+    qgis_process(*args)
+    change, _ = _bands(str(out))
+    assert np.nanmean(change[2][VOLCANO.distance_m() < VOLCANO.crater_sigma_m]) < -12

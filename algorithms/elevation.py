@@ -241,7 +241,7 @@ def _operators(rows: int, cols: int, dx: float, dy: float):
     return gx, gy, fx, fy
 
 
-#: Models of :func:`elevation_change`.
+#: Models of :func:`.elevation_io.elevation_change_rasters`.
 MODELS = ("surface", "seed_lines")
 #: Smoothness prior of the surface model: the slope of the change varies from one pixel to the
 #: next with a standard deviation of ``1 / sqrt(SMOOTHNESS)`` (0.18 m/m: about 10 degrees).
@@ -265,11 +265,34 @@ class SurfaceModel:
     looks: float
 
 
-def _valid_pixels(intensities, dem, water):
+def valid_pixels(intensities, dem, water):
+    """Pixels with a DEM value, not water, and a valid (finite, > 0) intensity on every date."""
     ok = np.isfinite(dem) & ~np.asarray(water, bool)
     for image in intensities:
         ok &= np.isfinite(image) & (image > 0)
     return ok
+
+
+def gains_and_looks(log_ratios: np.ndarray, reference: int, looks: float = 0.0):
+    """Gain of each date (natural log, 0 for the reference) and the looks, from log-ratios to the reference.
+
+    ``log_ratios`` is ``(dates, pixels)`` of ``ln(I_t / I_ref)``. A date's gain is the robust centre
+    of its ratios (most of a scene does not change); ``looks`` <= 0 is estimated from their robust
+    spread (the ratio of two independent ``L``-look dates), the median over dates.
+    """
+    from .change_stats import looks_from_log_ratio_sd, robust_centre_scale
+
+    gains, spreads = [], []
+    for k, values in enumerate(log_ratios):
+        if k == reference:
+            gains.append(0.0)
+            continue
+        centre, spread = robust_centre_scale(values, f"log-ratio of date {k + 1} to the reference date")
+        gains.append(centre)
+        spreads.append(spread)
+    if not looks or looks <= 0:
+        looks = float(np.median([looks_from_log_ratio_sd(s) for s in spreads]))
+    return tuple(gains), float(looks)
 
 
 def fit_surface_model(
@@ -294,34 +317,20 @@ def fit_surface_model(
         Equivalent number of looks of one date; <= 0 estimates it from the spread of the
         log-ratio of each date to the reference date (median over dates).
     """
-    from .change_stats import looks_from_log_ratio_sd, robust_centre_scale
-
-    logs, cosines, valids, ratios = [], [], [], []
+    logs, cosines, ratios = [], [], []
     for intensities, dem, water in windows:
         intensities = np.asarray(intensities, np.float64)
         p, q = slopes(dem, range_spacing_m, azimuth_spacing_m)
         layover, shadow = layover_shadow(dem, range_spacing_m, incidence_deg)
-        ok = _valid_pixels(intensities, dem, water) & ~layover & ~shadow
-        with np.errstate(divide="ignore", invalid="ignore"):
-            log = np.log(intensities)
-        logs.append(log[reference][ok])
+        ok = valid_pixels(intensities, dem, water) & ~layover & ~shadow
+        log = np.log(intensities[:, ok])
+        logs.append(log[reference])
         cosines.append(local_incidence_cos(p, q, incidence_deg)[ok])
-        valids.append(np.ones(ok.sum(), bool))
-        ratios.append(log[:, ok] - log[reference][ok])
-    log_ref, cos_ref, ratio = np.concatenate(logs), np.concatenate(cosines), np.concatenate(ratios, axis=1)
-    curve = fit_curve(log_ref, cos_ref, np.concatenate(valids))
-    gains, spreads = [], []
-    for k, values in enumerate(ratio):
-        if k == reference:
-            gains.append(0.0)
-            continue
-        centre, spread = robust_centre_scale(values, f"log-ratio of date {k + 1} to the reference date")
-        gains.append(centre)
-        spreads.append(spread)
-    if not looks or looks <= 0:
-        # the ratio of two independent dates: its spread is that of a pair of `looks`-look dates
-        looks = float(np.median([looks_from_log_ratio_sd(s) for s in spreads]))
-    return SurfaceModel(curve, tuple(gains), float(looks))
+        ratios.append(log - log[reference])
+    log_ref, cos_ref = np.concatenate(logs), np.concatenate(cosines)
+    curve = fit_curve(log_ref, cos_ref, np.ones(log_ref.shape, bool))
+    gains, looks = gains_and_looks(np.concatenate(ratios, axis=1), reference, looks)
+    return SurfaceModel(curve, gains, looks)
 
 
 def _detrend(change, weight, detrend_px, gaussian_filter):
@@ -366,7 +375,7 @@ def change_surface(
         Metres; NaN on water and no data; the reference date is 0. The standard error is that
         of the linearised fit at the solution, from ``draws`` random draws of its posterior
         (each a solve with the factorised matrix), scaled by the residuals' chi-square when
-        they spread more than the looks say.
+        they spread more than the looks say; ``draws=0`` skips it (None is returned).
     """
     sparse = require("scipy.sparse")
     linalg = require("scipy.sparse.linalg")
@@ -403,13 +412,17 @@ def change_surface(
     with np.errstate(divide="ignore", invalid="ignore"):
         logs = np.log(intensities)
     change = np.zeros(intensities.shape)
-    stderr = np.zeros(intensities.shape)
+    stderr = np.zeros(intensities.shape) if draws else None
     rng = np.random.default_rng(seed)
+    weight = (~nodata).astype(np.float64)  # of the detrending
+    root_prior = np.sqrt(smoothness) * laplacian
     for t in range(intensities.shape[0]):
         if t == reference:
-            change[t][nodata] = stderr[t][nodata] = np.nan
+            change[t][nodata] = np.nan
+            if draws:
+                stderr[t][nodata] = np.nan
             continue
-        ok = _valid_pixels(intensities[[t, reference]], dem, water) & ~layover & ~shadow
+        ok = valid_pixels(intensities[[t, reference]], dem, water) & ~layover & ~shadow
         data = np.where(ok, logs[t] - logs[reference], 0.0).ravel() - model.gains[t]
         w = np.where(ok.ravel(), weight_of_pixel, 0.0)
         dz = np.zeros(n)
@@ -425,17 +438,20 @@ def change_surface(
             matrix = (jacobian.T @ weighted + prior).tocsc()
             solver = linalg.splu(matrix)
             dz = dz + solver.solve(jacobian.T @ (w * residual) - prior @ dz)
+        change[t] = _detrend(dz.reshape(rows, cols), weight, detrend_px, ndimage.gaussian_filter)
+        missing = nodata | ~np.isfinite(intensities[t])
+        change[t][missing] = np.nan
+        if not draws:
+            continue
         # the residual spread against the looks: > 1 when the data vary more than speckle explains
         p, q = p0 + gx @ dz, q0 + gy @ dz
         residual = data - (model.curve(local_incidence_cos(p, q, incidence_deg)) - model.curve(cos0))
         used = w > 0
         chi2 = float(np.mean(w[used] * residual[used] ** 2)) if used.any() else 1.0
         # draws of the posterior of the linearised problem: H x = J' W^1/2 e1 + P^1/2 e2
-        root_prior = np.sqrt(smoothness) * laplacian
         noise = jacobian.T @ (np.sqrt(w)[:, None] * rng.standard_normal((n, draws)))
         noise += root_prior.T @ rng.standard_normal((n, draws))
         samples = solver.solve(np.asarray(noise))
-        weight = (~nodata).astype(np.float64)
         detrended = np.stack(
             [
                 _detrend(samples[:, k].reshape(rows, cols), weight, detrend_px, ndimage.gaussian_filter)
@@ -443,10 +459,8 @@ def change_surface(
             ]
         )
         variance = ndimage.gaussian_filter(np.mean(detrended**2, axis=0), 2.0, mode="nearest")
-        change[t] = _detrend(dz.reshape(rows, cols), weight, detrend_px, ndimage.gaussian_filter)
         stderr[t] = np.sqrt(variance * max(chi2, 1.0))
-        missing = nodata | ~np.isfinite(intensities[t])
-        change[t][missing] = stderr[t][missing] = np.nan
+        stderr[t][missing] = np.nan
     return change, stderr
 
 

@@ -15,8 +15,8 @@ import numpy as np
 from . import elevation
 from .align import aligned
 from .blocks import even_windows
+from .change_auto import box_mean
 from .convert import TO_POWER, power_to_db
-from .deps import require
 from .despeckle import halo as despeckle_halo
 from .despeckle import nlmeans_db
 from .raster_io import open_raster, process_blocks, raster_info, read_window
@@ -49,13 +49,10 @@ class ElevationSummary:
 
 def _water_levels(intensities: np.ndarray) -> np.ndarray:
     """Local mean level (dB) of the mean of the dates: dark where open water or noise floor."""
-    ndimage = require("scipy.ndimage")
     positive = np.where(intensities > 0, intensities, np.nan)
     count = np.sum(np.isfinite(positive), axis=0)
     mean = np.where(count > 0, np.nansum(positive, axis=0) / np.maximum(count, 1), np.nan)
-    filled = np.where(np.isfinite(mean), mean, 0.0)
-    local = ndimage.uniform_filter(filled, WATER_WINDOW, mode="nearest")
-    return power_to_db(np.where(np.isfinite(mean), local, np.nan))
+    return power_to_db(box_mean(mean, WATER_WINDOW))
 
 
 def _check(paths, reference, model, filter_, range_direction, input_scale):
@@ -81,14 +78,7 @@ def _check_sample(windows, paths, dem_path, model, dx, dy):
     if not any(np.isfinite(d).any() for _, d, _ in windows):
         raise ValueError(f"the DEM {os.path.basename(dem_path)} has no data over the images")
     if model == "seed_lines":
-        usable = sum(
-            float(
-                elevation.seed_weights(
-                    np.where(np.isfinite(d), d, np.nanmean(d) if np.isfinite(d).any() else 0.0), w, dx, dy
-                ).sum()
-            )
-            for _, d, w in windows
-        )
+        usable = sum(float(elevation.seed_weights(d, w, dx, dy).sum()) for _, d, w in windows)
         if usable == 0:
             raise ValueError(
                 f"the DEM {os.path.basename(dem_path)} is flat (slopes under {elevation.FLAT_SLOPE_DEG} degrees) or "
@@ -156,7 +146,6 @@ def elevation_change_rasters(
         The surface model's prior and detrending scale, see :func:`.elevation.change_surface`.
     """
     from .change_auto import noise_floor
-    from .change_stats import looks_from_log_ratio_sd, robust_centre_scale
 
     reference = int(reference)
     _check(paths, reference, model, filter, range_direction, input_scale)
@@ -176,6 +165,14 @@ def elevation_change_rasters(
     def oriented(array):
         return array[..., ::-1] if flip else array
 
+    def scene(arrays):
+        """Windows of the sources (dates, DEM, water mask) as intensities, DEM and water, range along +cols."""
+        intensities = np.stack([to_power(a) for a in arrays[:dates]]).astype(np.float64)
+        water = np.zeros(arrays[dates].shape, bool)
+        if water_path:
+            water = np.isfinite(arrays[dates + 1]) & (arrays[dates + 1] != 0)
+        return oriented(intensities), oriented(arrays[dates].astype(np.float64)), oriented(water)
+
     with contextlib.ExitStack() as stack:
         sources = [(stack.enter_context(aligned(p, grid)), band) for p in paths]
         sources.append((stack.enter_context(aligned(dem_path, grid)), 1))
@@ -186,13 +183,7 @@ def elevation_change_rasters(
         datasets = [open_raster(path) for path, _ in sources]
         windows = []
         for window in even_windows(grid.rows, grid.cols, FIT_WINDOW, FIT_PER_AXIS):
-            images = np.stack([to_power(read_window(ds, b, window)) for ds, (_, b) in zip(datasets[:dates], sources)])
-            dem = read_window(datasets[dates], 1, window).astype(np.float64)
-            water = np.zeros(dem.shape, bool)
-            if water_path:
-                mask = read_window(datasets[dates + 1], 1, window)
-                water = np.isfinite(mask) & (mask != 0)
-            windows.append((oriented(images.astype(np.float64)), oriented(dem), oriented(water)))
+            windows.append(scene([read_window(ds, b, window) for ds, (_, b) in zip(datasets, sources)]))
         datasets = None
         _check_sample(windows, paths, dem_path, model, dx, dy)
         floor_db = -np.inf
@@ -212,26 +203,16 @@ def elevation_change_rasters(
             looks, gains = fitted.looks, np.asarray(fitted.gains)
         else:
             fitted = None
-            gains, spreads = np.zeros(dates), []
-            for t in range(dates):
-                if t == reference:
-                    continue
-                values = np.concatenate([np.log(i[t][~w] / i[reference][~w]) for i, _, w in windows if (~w).any()])
-                centre, spread = robust_centre_scale(values[np.isfinite(values)], f"log-ratio of date {t + 1}")
-                gains[t] = centre
-                spreads.append(spread)
-            if not looks or looks <= 0:
-                looks = float(np.median([looks_from_log_ratio_sd(s) for s in spreads]))
+            ratios = []
+            for images, dem, water in windows:
+                log = np.log(images[:, elevation.valid_pixels(images, dem, water)])
+                ratios.append(log - log[reference])
+            gains, looks = elevation.gains_and_looks(np.concatenate(ratios, axis=1), reference, looks)
         water_fraction = float(np.mean(np.concatenate([w.ravel() for _, _, w in windows])))
 
         # -- the blocks ---------------------------------------------------------------------
         def block_change(*arrays):
-            intensities = np.stack([to_power(a) for a in arrays[:dates]]).astype(np.float64)
-            dem = arrays[dates].astype(np.float64)
-            water = np.zeros(dem.shape, bool)
-            if water_path:
-                water = np.isfinite(arrays[dates + 1]) & (arrays[dates + 1] != 0)
-            intensities, dem, water = oriented(intensities), oriented(dem), oriented(water)
+            intensities, dem, water = scene(arrays)
             if auto_water:
                 water |= _water_levels(intensities) < floor_db
             if filter == "nlmeans":
@@ -248,13 +229,15 @@ def elevation_change_rasters(
                     azimuth_spacing_m=dy,
                     smoothness=smoothness,
                     detrend_px=detrend_px,
+                    draws=elevation.SE_DRAWS if stderr_path else 0,
                 )
                 dems = dem[None] + change
             else:
                 dems, change, stderr = elevation.seed_change(
                     np.sqrt(intensities), dem, water, reference=reference, range_spacing_m=dx, azimuth_spacing_m=dy
                 )
-            return oriented(np.concatenate([dems, change, stderr]))
+            bands = [dems, change] + ([stderr] if stderr_path else [])
+            return oriented(np.concatenate(bands))
 
         outputs = [dems_path, change_path, stderr_path]
         if model == "surface":
@@ -264,14 +247,10 @@ def elevation_change_rasters(
             halo = despeckle_halo("nlmeans") if filter == "nlmeans" else 0
             side, cols = SEED_STRIP, grid.cols
 
-        def write(*arrays):
-            stack_ = block_change(*arrays)
-            return stack_ if stderr_path else stack_[: 2 * dates]
-
         process_blocks(
             sources,
             [p for p in outputs if p],
-            write,
+            block_change,
             halo=halo,
             block_size=side,
             block_cols=cols,

@@ -337,6 +337,10 @@ class SarAlgorithm(QgsProcessingAlgorithm):
             raise QgsProcessingException(self.tr("{}: raster file not found: {}").format(name, path))
         return path, raster_info(path)
 
+    def layer_paths(self, parameters, name, context):
+        """File paths of the layers of a multiple-layers parameter (without ``|layername=`` suffixes)."""
+        return [layer.source().split("|")[0] for layer in self.parameterAsLayerList(parameters, name, context)]
+
     def enum_parameter(self, name, description, options, default):
         """A choice among ``options`` passed and returned as strings (``METHOD=lee`` in qgis_process)."""
         return QgsProcessingParameterEnum(

@@ -44,10 +44,6 @@ def _segmentation_parameters(alg):
     ]
 
 
-def _layer_paths(alg, parameters, name, context):
-    return [layer.source().split("|")[0] for layer in alg.parameterAsLayerList(parameters, name, context)]
-
-
 class SuperpixelsAlgorithm(SarAlgorithm):
     INPUTS = "INPUTS"
     SCALE = "SCALE"
@@ -110,7 +106,7 @@ class SuperpixelsAlgorithm(SarAlgorithm):
         self.addOutput(QgsProcessingOutputNumber(self.SEGMENTS, self.tr("Number of segments")))
 
     def compute(self, parameters, context, feedback):
-        paths = _layer_paths(self, parameters, self.INPUTS, context)
+        paths = self.layer_paths(parameters, self.INPUTS, context)
         if not paths:
             raise QgsProcessingException(self.tr("INPUTS: give at least one raster"))
         reference = raster_info(paths[0])
@@ -260,8 +256,8 @@ class KMeansAlgorithm(SarAlgorithm):
         )
 
     def compute(self, parameters, context, feedback):
-        backscatter = _layer_paths(self, parameters, self.BACKSCATTER, context)
-        coherence = _layer_paths(self, parameters, self.COHERENCE, context)
+        backscatter = self.layer_paths(parameters, self.BACKSCATTER, context)
+        coherence = self.layer_paths(parameters, self.COHERENCE, context)
         if not backscatter:
             raise QgsProcessingException(self.tr("BACKSCATTER: give at least one raster"))
         classes = self.parameterAsInt(parameters, self.CLASSES, context)

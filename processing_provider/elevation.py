@@ -10,6 +10,7 @@ from qgis.core import (
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
     QgsProcessingParameterRasterLayer,
+    QgsUnitTypes,
 )
 
 from ..algorithms import elevation
@@ -156,7 +157,7 @@ class ElevationChangeAlgorithm(SarAlgorithm):
             )
         )
 
-    def spacing_m(self, info, feedback):
+    def spacing_m(self, info):
         """Ground length (m) of one pixel step along columns and along rows, at the grid's centre."""
         measure = self.distance_area(info)
         if measure is None:
@@ -167,12 +168,11 @@ class ElevationChangeAlgorithm(SarAlgorithm):
         def point(x, y):
             return QgsPointXY(gt[0] + gt[1] * x + gt[2] * y, gt[3] + gt[4] * x + gt[5] * y)
 
-        along_cols = measure.convertLengthMeasurement(
-            measure.measureLine(point(col, row), point(col + 1, row)),
-            0,  # QgsUnitTypes.DistanceMeters
+        metres = QgsUnitTypes.DistanceMeters
+        return tuple(
+            measure.convertLengthMeasurement(measure.measureLine(point(col, row), point(col + dx, row + dy)), metres)
+            for dx, dy in ((1, 0), (0, 1))
         )
-        along_rows = measure.convertLengthMeasurement(measure.measureLine(point(col, row), point(col, row + 1)), 0)
-        return along_cols, along_rows
 
     @staticmethod
     def incidence_from_metadata(path):
@@ -186,10 +186,9 @@ class ElevationChangeAlgorithm(SarAlgorithm):
         return None
 
     def compute(self, parameters, context, feedback):
-        layers = self.parameterAsLayerList(parameters, self.AMPLITUDES, context)
-        if len(layers) < 2:
-            raise self.error("AMPLITUDES: elevation change needs at least 2 dates, got {}", len(layers))
-        paths = [layer.source().split("|")[0] for layer in layers]
+        paths = self.layer_paths(parameters, self.AMPLITUDES, context)
+        if len(paths) < 2:
+            raise self.error("AMPLITUDES: elevation change needs at least 2 dates, got {}", len(paths))
         band = self.parameterAsInt(parameters, self.BAND, context) or 1
         for path in paths:
             if band > raster_info(path).bands:
@@ -207,7 +206,7 @@ class ElevationChangeAlgorithm(SarAlgorithm):
             self.parameterAsDouble(parameters, key, context) for key in (self.RANGE_SPACING_M, self.AZIMUTH_SPACING_M)
         ]
         if not all(spacing):
-            measured = self.spacing_m(info, feedback)
+            measured = self.spacing_m(info)
             if measured is None:
                 raise self.error(
                     "{} has no CRS: give RANGE_SPACING_M and AZIMUTH_SPACING_M (ground metres per pixel)",

@@ -156,21 +156,20 @@ class OmnibusAlgorithm(SarAlgorithm):
         )
 
     def compute(self, parameters, context, feedback):
-        layers = self.parameterAsLayerList(parameters, self.INPUTS, context)
-        if len(layers) < 3:
+        paths = self.layer_paths(parameters, self.INPUTS, context)
+        if len(paths) < 3:
             raise QgsProcessingException(
-                self.tr("INPUTS: the omnibus test needs at least 3 dates, got {}").format(len(layers))
+                self.tr("INPUTS: the omnibus test needs at least 3 dates, got {}").format(len(paths))
             )
         alpha = self.parameterAsDouble(parameters, self.ALPHA, context)
         if not 0 < alpha < 1:
             raise self.error("ALPHA must be in (0, 1), got ALPHA={}", alpha)
         dates_text = self.parameterAsString(parameters, self.DATES, context)
         if dates_text.strip():
-            labels, codes = parse_dates(dates_text, len(layers))
+            labels, codes = parse_dates(dates_text, len(paths))
         else:
-            labels, codes = [str(i + 1) for i in range(len(layers))], list(range(1, len(layers) + 1))
+            labels, codes = [str(i + 1) for i in range(len(paths))], list(range(1, len(paths) + 1))
         band = self.parameterAsInt(parameters, self.BAND, context) or 1
-        paths = [layer.source().split("|")[0] for layer in layers]
         reference = raster_info(paths[0])
         for path in paths:
             info = raster_info(path)

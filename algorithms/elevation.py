@@ -108,10 +108,16 @@ def layover_shadow(dem_m: np.ndarray, range_spacing_m: float, incidence_deg: flo
 
 
 # -- the seed's line method ----------------------------------------------------------------------
+def flat_ground(dem_m: np.ndarray, range_spacing_m: float, azimuth_spacing_m: float) -> np.ndarray:
+    """Where the DEM's slope is under :data:`FLAT_SLOPE_DEG` (False where it is no data)."""
+    p, q = slopes(dem_m, range_spacing_m, azimuth_spacing_m)
+    with np.errstate(invalid="ignore"):
+        return np.degrees(np.arctan(np.hypot(p, q))) < FLAT_SLOPE_DEG
+
+
 def seed_weights(dem_m: np.ndarray, water: np.ndarray, range_spacing_m: float, azimuth_spacing_m: float):
     """The seed's weights: 0 on water and where the reference DEM is flat (< FLAT_SLOPE_DEG), else 1."""
-    p, q = slopes(dem_m, range_spacing_m, azimuth_spacing_m)
-    flat = np.degrees(np.arctan(np.hypot(p, q))) < FLAT_SLOPE_DEG
+    flat = flat_ground(dem_m, range_spacing_m, azimuth_spacing_m)
     ok = ~(flat | np.asarray(water, bool)) & np.isfinite(dem_m)
     return ok.astype(np.float64)
 

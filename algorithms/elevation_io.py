@@ -23,7 +23,8 @@ from .raster_io import open_raster, process_blocks, raster_info, read_window
 
 FILTERS = ("auto", "nlmeans", "none")
 DIRECTIONS = ("left_to_right", "right_to_left")
-INPUT_SCALES = ("amplitude", "linear", "db", "display", "palsar_dn")
+#: ``intensity`` (the issue's word) and ``linear`` (the other algorithms') both name linear power.
+INPUT_SCALES = ("amplitude", "intensity", "linear", "db", "display", "palsar_dn")
 #: Block side of the surface model (pixels; each block is a sparse solve of (side + 2 halo)^2
 #: unknowns) and rows per strip of the line method.
 SURFACE_BLOCK, SEED_STRIP = 256, 64
@@ -53,6 +54,12 @@ def _water_levels(intensities: np.ndarray) -> np.ndarray:
     count = np.sum(np.isfinite(positive), axis=0)
     mean = np.where(count > 0, np.nansum(positive, axis=0) / np.maximum(count, 1), np.nan)
     return power_to_db(box_mean(mean, WATER_WINDOW))
+
+
+def _dark_and_flat(intensities, dem, floor_db, dx, dy):
+    """Automatic water: under the noise floor *and* flat in the DEM (a dark steep slope turned away
+    from the radar is not water, and its change is still measured)."""
+    return (_water_levels(intensities) < floor_db) & elevation.flat_ground(dem, dx, dy)
 
 
 def _check(paths, reference, model, filter_, range_direction, input_scale):
@@ -133,7 +140,8 @@ def elevation_change_rasters(
         Raster whose non-zero pixels are water (aligned with nearest neighbour).
     auto_water : bool
         Also mask pixels whose local mean level is under the scene's noise floor
-        (:func:`.change_auto.noise_floor` of the levels).
+        (:func:`.change_auto.noise_floor` of the levels) and whose DEM slope is under
+        :data:`.elevation.FLAT_SLOPE_DEG` (water is flat; dark steep slopes are not water).
     looks : float
         Equivalent number of looks; <= 0 estimates it from the date-to-reference log-ratios.
     incidence_deg : float
@@ -157,7 +165,7 @@ def elevation_change_rasters(
         if incidence_deg is None:
             raise ValueError("incidence_deg: the surface model needs the incidence angle of the scene (degrees)")
         incidence_deg = elevation.check_angle(incidence_deg)
-    to_power = TO_POWER[input_scale]
+    to_power = TO_POWER["linear" if input_scale == "intensity" else input_scale]
     grid = raster_info(paths[0])
     flip = range_direction == "right_to_left"
     dates = len(paths)
@@ -190,7 +198,7 @@ def elevation_change_rasters(
         if auto_water:
             levels = np.concatenate([_water_levels(images).ravel() for images, _, _ in windows])
             floor_db = noise_floor(levels[np.isfinite(levels)])
-            windows = [(i, d, w | (_water_levels(i) < floor_db)) for i, d, w in windows]
+            windows = [(i, d, w | _dark_and_flat(i, d, floor_db, dx, dy)) for i, d, w in windows]
         if model == "surface":
             fitted = elevation.fit_surface_model(
                 windows,
@@ -214,7 +222,7 @@ def elevation_change_rasters(
         def block_change(*arrays):
             intensities, dem, water = scene(arrays)
             if auto_water:
-                water |= _water_levels(intensities) < floor_db
+                water |= _dark_and_flat(intensities, dem, floor_db, dx, dy)
             if filter == "nlmeans":
                 intensities = np.stack([nlmeans_db(i, looks=looks) for i in intensities])
             if model == "surface":

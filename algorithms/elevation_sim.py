@@ -86,6 +86,7 @@ def simulate_volcano(
     gains_db: Sequence[float] = None,
     volcano: Volcano = Volcano(),
     seed: int = 0,
+    albedo: np.ndarray = None,
 ) -> Dict[str, np.ndarray]:
     """Amplitude images of the volcano at each date, and the truth.
 
@@ -102,6 +103,9 @@ def simulate_volcano(
         The geometry.
     seed : int
         The same arguments always give the same arrays.
+    albedo : (rows, cols) ndarray, optional
+        Albedo (linear factor, e.g. a real despeckled backscatter image over its median) instead
+        of the simulated one.
 
     Returns
     -------
@@ -115,7 +119,11 @@ def simulate_volcano(
         gains += [0.0] * (len(depths) - len(gains))
     rng = np.random.default_rng(seed)
     shape = (volcano.rows, volcano.cols)
-    albedo = 10 ** (volcano.albedo_db * smooth_field(shape, 6.0, rng) / 10)
+    simulated = 10 ** (volcano.albedo_db * smooth_field(shape, 6.0, rng) / 10)
+    if albedo is None:
+        albedo = simulated
+    elif np.shape(albedo) != shape:
+        raise ValueError(f"albedo must be {shape} like the volcano, got shape {np.shape(albedo)}")
     water = volcano.lake()
     floor = 10 ** (volcano.noise_floor_db / 10)
     amplitudes, dems = [], []

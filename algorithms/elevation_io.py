@@ -46,6 +46,7 @@ class ElevationSummary:
     water_fraction: float
     range_spacing_m: float
     azimuth_spacing_m: float
+    multilook: int
 
 
 def _water_levels(intensities: np.ndarray) -> np.ndarray:
@@ -276,4 +277,5 @@ def elevation_change_rasters(
         water_fraction=water_fraction,
         range_spacing_m=dx,
         azimuth_spacing_m=dy,
+        multilook=elevation.surface_multilook(looks) if model == "surface" else 1,
     )

@@ -255,10 +255,15 @@ class ElevationChangeAlgorithm(SarAlgorithm):
             is_cancelled=self.cancel_fn(feedback),
         )
         feedback.pushInfo(
-            self.tr("Model {}, filter {}, looks {:.2f}; gain of each date removed (dB): {}").format(
+            self.tr(
+                "Model {}, filter {}, looks {:.2f} (intensities averaged over {} x {} px); gain of each date "
+                "removed (dB): {}"
+            ).format(
                 summary.model,
                 summary.filter,
                 summary.looks,
+                summary.multilook,
+                summary.multilook,
                 ", ".join(f"{g:+.2f}" for g in summary.gains_db),
             )
         )

@@ -142,6 +142,22 @@ def test_surface_standard_error_covers_the_error(deepening):
         assert np.nanmedian(stderr[t]) > 0
 
 
+def test_single_look_data_are_averaged_before_the_log_and_that_reduces_the_error():
+    assert elevation.surface_multilook(1.0) == 3 and elevation.surface_multilook(2.0) == 1
+    sim = elevation_sim.simulate_volcano((20.0, 20.0, 50.0), looks=1, volcano=SMALL, seed=4)
+    intensities = sim["amplitudes"].astype(np.float64) ** 2
+    geometry = dict(incidence_deg=35.0, range_spacing_m=10.0, azimuth_spacing_m=10.0)
+    model = elevation.fit_surface_model([(intensities, sim["dems"][0], sim["water"])], reference=0, **geometry)
+    near = near_summit(SMALL)
+    errors = {}
+    for side in (1, None):  # None: the default, 3 x 3 at 1 look
+        change, _ = elevation.change_surface(
+            intensities, sim["dems"][0], sim["water"], model, reference=0, multilook=side, draws=0, **geometry
+        )
+        errors[side] = np.sqrt(np.nanmean((change[1:] - (sim["dems"][1:] - sim["dems"][0]))[:, near] ** 2))
+    assert errors[None] < errors[1]
+
+
 def test_surface_rejects_a_dem_without_relief():
     intensities = np.random.default_rng(0).gamma(2, 0.5, (2, 40, 40))
     with pytest.raises(ValueError, match="relief"):

@@ -88,6 +88,13 @@ def _in_m2(measure, area):
     return area * QgsUnitTypes.fromUnitToUnitFactor(measure.areaUnits(), QgsUnitTypes.AreaSquareMeters)
 
 
+def _centre_corner(info, dx, dy):
+    """Map coordinates of the corner ``(dx, dy)`` pixels from the top-left corner of the centre pixel."""
+    gt = info.geotransform
+    x, y = info.cols // 2 + dx, info.rows // 2 + dy
+    return QgsPointXY(gt[0] + gt[1] * x + gt[2] * y, gt[3] + gt[4] * x + gt[5] * y)
+
+
 def _message(exc):
     """An error's text for the user: an OSError says what and where, not its errno tuple."""
     if isinstance(exc, OSError) and exc.strerror:
@@ -400,13 +407,20 @@ class SarAlgorithm(QgsProcessingAlgorithm):
                     )
                 )
             return abs(info.pixel_area)
-        gt = info.geotransform
-        col, row = info.cols // 2, info.rows // 2
-        corners = [
-            QgsPointXY(gt[0] + gt[1] * x + gt[2] * y, gt[3] + gt[4] * x + gt[5] * y)
-            for x, y in ((col, row), (col + 1, row), (col + 1, row + 1), (col, row + 1), (col, row))
-        ]
+        corners = [_centre_corner(info, dx, dy) for dx, dy in ((0, 0), (1, 0), (1, 1), (0, 1), (0, 0))]
         return _in_m2(measure, measure.measureArea(QgsGeometry.fromPolygonXY([corners])))
+
+    def pixel_spacing_m(self, info):
+        """Ground length (m, on the CRS's ellipsoid) of one pixel step along columns and along rows
+        at the raster's centre, or None for a raster without CRS."""
+        measure = self.distance_area(info)
+        if measure is None:
+            return None
+        centre, metres = _centre_corner(info, 0, 0), QgsUnitTypes.DistanceMeters
+        return tuple(
+            measure.convertLengthMeasurement(measure.measureLine(centre, _centre_corner(info, dx, dy)), metres)
+            for dx, dy in ((1, 0), (0, 1))
+        )
 
     def write_regions(self, parameters, name, context, feedback, fields, labels, info, attributes, area_field=None):
         """Polygonise ``labels`` (> 0) of a raster on the grid of ``info`` into the sink ``name``.

@@ -3,14 +3,12 @@
 import os
 
 from qgis.core import (
-    QgsPointXY,
     QgsProcessing,
     QgsProcessingParameterBand,
     QgsProcessingParameterMultipleLayers,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
     QgsProcessingParameterRasterLayer,
-    QgsUnitTypes,
 )
 
 from ..algorithms import elevation
@@ -159,23 +157,6 @@ class ElevationChangeAlgorithm(SarAlgorithm):
             )
         )
 
-    def spacing_m(self, info):
-        """Ground length (m) of one pixel step along columns and along rows, at the grid's centre."""
-        measure = self.distance_area(info)
-        if measure is None:
-            return None
-        gt = info.geotransform
-        col, row = info.cols // 2, info.rows // 2
-
-        def point(x, y):
-            return QgsPointXY(gt[0] + gt[1] * x + gt[2] * y, gt[3] + gt[4] * x + gt[5] * y)
-
-        metres = QgsUnitTypes.DistanceMeters
-        return tuple(
-            measure.convertLengthMeasurement(measure.measureLine(point(col, row), point(col + dx, row + dy)), metres)
-            for dx, dy in ((1, 0), (0, 1))
-        )
-
     @staticmethod
     def incidence_from_metadata(path):
         dataset = open_raster(path)
@@ -208,7 +189,7 @@ class ElevationChangeAlgorithm(SarAlgorithm):
             self.parameterAsDouble(parameters, key, context) for key in (self.RANGE_SPACING_M, self.AZIMUTH_SPACING_M)
         ]
         if not all(spacing):
-            measured = self.spacing_m(info)
+            measured = self.pixel_spacing_m(info)
             if measured is None:
                 raise self.error(
                     "{} has no CRS: give RANGE_SPACING_M and AZIMUTH_SPACING_M (ground metres per pixel)",

@@ -162,3 +162,26 @@ def test_runs_in_qgis_process(qgis_process, stack, tmp_path):
     qgis_process(*args)
     change, _ = _bands(str(out))
     assert np.nanmean(change[2][VOLCANO.distance_m() < VOLCANO.crater_sigma_m]) < -12
+
+
+def test_pixel_spacing_is_measured_on_the_ellipsoid_in_a_degree_crs(plugin, write_raster):
+    from osgeo import osr
+
+    from sar_change.algorithms.raster_io import raster_info
+    from sar_change.processing_provider.elevation import ElevationChangeAlgorithm
+
+    wgs84 = osr.SpatialReference()
+    wgs84.ImportFromEPSG(4326)
+    # 0.0001 degree pixels at 60 N: 5.57 m east-west (cos 60 x 111.3 km / 10^4), 11.19 m north-south
+    path = write_raster(
+        "geo.tif",
+        np.ones((10, 10), np.float32),
+        geotransform=(10.0, 1e-4, 0, 60.0, 0, -1e-4),
+        crs_wkt=wgs84.ExportToWkt(),
+    )
+    along_cols, along_rows = ElevationChangeAlgorithm().pixel_spacing_m(raster_info(path))
+    assert along_cols == pytest.approx(5.58, abs=0.02) and along_rows == pytest.approx(11.16, abs=0.04)
+    assert (
+        ElevationChangeAlgorithm().pixel_spacing_m(raster_info(write_raster("n.tif", np.ones((4, 4)), crs_wkt="")))
+        is None
+    )

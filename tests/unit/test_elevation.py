@@ -298,3 +298,18 @@ def test_files_bad_parameters_are_named_and_nothing_is_written(small_stack, kwar
 def test_files_need_two_dates(small_stack):
     with pytest.raises(ValueError, match="2 dates"):
         _run(small_stack, small_stack["amps"][:1], small_stack["dem"], "one")
+
+
+def test_another_reference_date_reverses_the_change():
+    sim = elevation_sim.simulate_volcano((20.0, 20.0, 50.0), looks=2, volcano=SMALL, seed=1)
+    _, change, _ = _surface(sim, SMALL, reference=2)  # the DEM of date 3, the deeper crater
+    core = SMALL.distance_m() < SMALL.crater_sigma_m  # truth: +24 m on average for dates 1 and 2
+    land = ~sim["water"]
+    assert np.all(change[2][land] == 0)
+    assert np.nanmean(change[0][core]) > 12 and np.nanmean(change[1][core]) > 12
+
+
+def test_files_the_reference_band_follows_reference(small_stack):
+    _, out = _run(small_stack, small_stack["amps"], small_stack["dem"], "ref3", reference=2)
+    land = ~small_stack["sim"]["water"]
+    assert np.all(np.nan_to_num(out["change"][2][land]) == 0) and np.nanmax(np.abs(out["change"][0])) > 5

@@ -39,6 +39,10 @@ class SarChangePlugin:
         account.triggered.connect(self.show_tellus_account)
         self.iface.addPluginToMenu(self.tr(MENU), account)
         self.actions.append(account)
+        options = QAction(self.tr("Settings…"), self.iface.mainWindow())
+        options.triggered.connect(self.show_settings)
+        self.iface.addPluginToMenu(self.tr(MENU), options)
+        self.actions.append(options)
         about = QAction(self.tr("About / help…"), self.iface.mainWindow())
         about.triggered.connect(self.show_about)
         self.iface.addPluginToMenu(self.tr(MENU), about)
@@ -48,6 +52,11 @@ class SarChangePlugin:
         from .ui.tellus_account import TellusAccountDialog
 
         TellusAccountDialog(self.iface.mainWindow()).exec_()
+
+    def show_settings(self):
+        from .ui.settings_dialog import SettingsDialog
+
+        SettingsDialog(self.iface.mainWindow()).exec_()
 
     def show_about(self):
         from .ui.about import show_about
@@ -76,3 +85,6 @@ class SarChangePlugin:
         if self.provider is not None:
             QgsApplication.processingRegistry().removeProvider(self.provider)
             self.provider = None
+        from .algorithms.cluster import close_clients
+
+        close_clients()

@@ -53,6 +53,16 @@ def _thread_value(name: str, value):
         setattr(_LOCAL, name, previous)
 
 
+def scoped_value(name: str, value):
+    """Set this thread's ``name`` for the block; helper threads of :func:`interruptible` see it too."""
+    return _thread_value(name, value)
+
+
+def thread_value(name: str):
+    """This thread's ``name`` set by :func:`scoped_value` (``None`` when unset)."""
+    return getattr(_LOCAL, name, None)
+
+
 def cancel_scope(is_cancelled: Optional[StopFn]):
     """Make ``is_cancelled`` the cancel check of this thread for the duration of the block."""
     return _thread_value("check", is_cancelled)
@@ -110,10 +120,10 @@ def interruptible(func, *args, is_cancelled: Optional[StopFn] = None, **kwargs):
     outcome = {}
     done = threading.Event()
 
-    progress = getattr(_LOCAL, "progress", None)
+    state = dict(vars(_LOCAL), check=check, helper=True)  # the progress scope, the scheduler...
 
     def run():
-        _LOCAL.check, _LOCAL.helper, _LOCAL.progress = check, True, progress
+        vars(_LOCAL).update(state)
         try:
             outcome["value"] = func(*args, **kwargs)
         except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread

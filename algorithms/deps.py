@@ -12,6 +12,9 @@ PACKAGES = {
     "requests": ("requests", "python3-requests"),
     "fiona": ("fiona", "python3-fiona"),
     "osgeo": ("GDAL", "python3-gdal"),
+    "dask": ("dask", "python3-dask"),
+    "distributed": ("distributed", "python3-distributed"),
+    "cloudpickle": ("cloudpickle", "python3-cloudpickle"),
 }
 
 

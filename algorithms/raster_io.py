@@ -18,6 +18,7 @@ import numpy as np
 
 from .blocks import DEFAULT_BLOCK, count_blocks, even_windows, iter_blocks
 from .cancel import POLL_S, Cancelled, abandon, checkpoint, current
+from .cluster import cluster_map, current_scheduler
 from .deps import has, require
 
 
@@ -623,6 +624,37 @@ def bounded_gdal_cache(max_bytes: int = GDAL_CACHE_BYTES):
         yield
 
 
+class BlockJob:
+    """Read a block's windows of the sources (with the halo) and run ``func`` on them.
+
+    Called from several threads (each reads through its own dataset handles: GDAL datasets are
+    not thread-safe) or pickled to cluster workers (the handles are not sent).
+    Returns ``(block, (bands, rows, cols) array)``.
+    """
+
+    def __init__(self, sources, dtypes, func, pass_block):
+        self.sources, self.dtypes, self.func, self.pass_block = sources, dtypes, func, pass_block
+        self._local = threading.local()
+
+    def __getstate__(self):
+        return {k: v for k, v in self.__dict__.items() if k != "_local"}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._local = threading.local()
+
+    def __call__(self, block):
+        local = self._local
+        if not hasattr(local, "datasets"):
+            local.datasets = [open_raster(path) for path, _ in self.sources]
+        windows = [
+            read_window(ds, band, block.read_window, dtype=dt)
+            for ds, (_, band), dt in zip(local.datasets, self.sources, self.dtypes)
+        ]
+        result = np.asarray(self.func(block, *windows) if self.pass_block else self.func(*windows))
+        return block, result[None] if result.ndim == 2 else result
+
+
 ProgressFn = Callable[[float], None]
 StopFn = Callable[[], bool]
 
@@ -674,6 +706,12 @@ def process_blocks(
         Polled before each block; when it returns True, :class:`Cancelled` is
         raised and no output is left behind.
 
+    Notes
+    -----
+    The blocks run on this machine's threads, or on a dask.distributed cluster when a
+    scheduler is named (see :mod:`.cluster`): workers then read the sources themselves and
+    ``func`` must be picklable by cloudpickle (closures are). The output is the same.
+
     Returns
     -------
     str
@@ -693,18 +731,7 @@ def process_blocks(
     grid = infos[0]
     block_cols = block_size if block_cols is None else int(block_cols)
     total = count_blocks(grid.rows, grid.cols, block_rows=block_size, block_cols=block_cols)
-    local = threading.local()
-
-    def compute(block):
-        # Each worker thread reads through its own dataset handles: GDAL datasets are not thread-safe.
-        if not hasattr(local, "datasets"):
-            local.datasets = [open_raster(path) for path, _ in sources]
-        windows = [
-            read_window(ds, band, block.read_window, dtype=dt)
-            for ds, (_, band), dt in zip(local.datasets, sources, dtypes)
-        ]
-        result = np.asarray(func(block, *windows) if pass_block else func(*windows))
-        return block, result[None] if result.ndim == 2 else result
+    job = BlockJob(list(sources), dtypes, func, pass_block)
 
     paths = [dst_path] if isinstance(dst_path, str) else list(dst_path)
     out_dtypes = list(out_dtype) if isinstance(out_dtype, (list, tuple)) else [out_dtype] * len(paths)
@@ -727,9 +754,13 @@ def process_blocks(
         # Workers may run ahead of the writer by LOOKAHEAD_BYTES of results: the kernel throttles
         # the writer now and then (dirty page write-back) and the workers should not idle meanwhile.
         per_block = block_size * block_cols * out_pixel_bytes
-        for done, (block, stack) in enumerate(
-            _ordered_map(compute, blocks, is_cancelled, LOOKAHEAD_BYTES // per_block)
-        ):
+        ahead = LOOKAHEAD_BYTES // per_block
+        address = current_scheduler()
+        if address is None:
+            results = _ordered_map(job, blocks, is_cancelled, ahead)
+        else:
+            results = cluster_map(address, job, blocks, [path for path, _ in sources], is_cancelled, ahead)
+        for done, (block, stack) in enumerate(results):
             for k, writer in enumerate(writers):
                 for b in range(out_bands):
                     writer.write(stack[k * out_bands + b][block.inner], block.row, block.col, band=b + 1)

@@ -31,6 +31,7 @@ from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 
 from ..algorithms.cancel import cancel_scope, progress_scope, report, wait_for_abandoned
+from ..algorithms.cluster import scheduler_scope
 from ..algorithms.convert import INPUT_SCALES
 from ..algorithms.deps import MissingDependencyError
 from ..algorithms.raster_io import (
@@ -44,6 +45,7 @@ from ..algorithms.raster_io import (
     temporary_path,
 )
 from ..algorithms.vectorize import polygonize
+from . import settings
 from .provider import group_icon
 
 
@@ -183,6 +185,7 @@ class SarAlgorithm(QgsProcessingAlgorithm):
                 cancel_scope(feedback.isCanceled if feedback is not None else None),
                 progress_scope((lambda fraction: feedback.setProgress(100.0 * fraction)) if feedback else None),
                 _signals_cancel(feedback),
+                scheduler_scope(settings.get("dask_scheduler")),
             ):
                 results = self.compute(parameters, context, feedback)
                 if feedback is not None and feedback.isCanceled():  # a cancel is never a success

@@ -12,6 +12,7 @@ DEFAULTS = {
     "tellus_file_api_url": tellus.FILE_API_URL,
     "tile_cache": "",  # empty: $SARCHANGE_TILE_CACHE or ~/.cache/sar_change/tiles
     "block_size": "1024",  # pixels per block side for blockwise filters
+    "dask_scheduler": "",  # empty: local threads (unless $SARCHANGE_DASK_SCHEDULER names a scheduler)
 }
 
 

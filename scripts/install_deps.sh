@@ -19,6 +19,7 @@ have_module fiona || need+=(python3-fiona)
 have_module requests || need+=(python3-requests)
 have_module pytest || need+=(python3-pytest)
 have_module hypothesis || need+=(python3-hypothesis)
+have_module distributed || need+=(python3-dask python3-distributed)  # optional for users; the cluster tests need it
 command -v xvfb-run >/dev/null 2>&1 || need+=(xvfb)
 if [ "${WITH_OTB:-0}" = 1 ]; then command -v otbcli_Despeckle >/dev/null 2>&1 || need+=(otb-bin); fi
 

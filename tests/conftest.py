@@ -38,3 +38,20 @@ def write_raster(tmp_path):
         return path
 
     return write
+
+
+@pytest.fixture(scope="session")
+def dask_cluster():
+    """A dask.distributed LocalCluster on loopback: 2 worker processes of 1 thread each.
+
+    Skipped when ``distributed`` is not installed (``make test`` installs python3-distributed).
+    """
+    distributed = pytest.importorskip("distributed", reason="dask.distributed not installed (python3-distributed)")
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=":0"
+    )
+    yield cluster
+    from sar_change.algorithms.cluster import close_clients
+
+    close_clients()
+    cluster.close()

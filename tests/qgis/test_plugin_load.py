@@ -19,7 +19,8 @@ def test_classfactory_init_gui_registers_provider_menu_and_unload_removes_them(p
         provider = registry.providerById("sarchange")
         assert provider is not None and provider.name() == "SAR Change Toolkit"
         assert {a.name() for a in provider.algorithms()} >= EXPECTED_ALGORITHMS
-        assert [menu for menu, _ in iface.menu_actions] == ["SAR Change Toolkit"] * 3
+        assert [menu for menu, _ in iface.menu_actions] == ["SAR Change Toolkit"] * 4
+        assert [a.text() for _, a in iface.menu_actions][2] == "Settings…"
         from sar_change.ui.about import about_html
 
         assert "sarchange" in about_html() and "0." in about_html()

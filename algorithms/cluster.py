@@ -1,0 +1,233 @@
+"""Run the blocks of :func:`.raster_io.process_blocks` on a dask.distributed cluster.
+
+A caller names a scheduler with :func:`scheduler_scope` (the Processing shells pass the setting
+``sar_change/dask_scheduler``) or the environment variable :data:`SCHEDULER_ENV`; the blockwise
+pipelines then submit each block to the cluster instead of local threads. Workers read their
+windows from the input files themselves (the paths must be readable from them: a shared
+disk, NFS, ``/vsicurl/``, ``/vsis3/``), compute, and return the block; the caller's process
+writes the output in block order, as locally, so outputs are the same bit for bit.
+
+The code that workers run is this package, sent to them once per client as a zip (a worker
+plugin, so workers that join or restart later get it too): workers need only the libraries
+(numpy, GDAL, scipy...), not this plugin.
+
+``distributed`` is optional and imported only when a scheduler is named.
+"""
+
+import hashlib
+import io
+import os
+import tempfile
+import threading
+import zipfile
+from collections import OrderedDict, deque
+from typing import Dict, Iterable, Optional, Sequence
+
+from .cancel import POLL_S, checkpoint, current, scoped_value, thread_value
+from .deps import require
+
+#: Environment variable naming the scheduler, e.g. ``tcp://10.0.0.5:8786``; it wins over the setting.
+SCHEDULER_ENV = "SARCHANGE_DASK_SCHEDULER"
+#: Seconds to wait for a scheduler to answer before giving up.
+CONNECT_TIMEOUT_S = 10.0
+#: Values that mean "no cluster: local threads".
+LOCAL = ("", "local", "none")
+
+_PACKAGE = __name__.rsplit(".", 2)[0]  # the plugin's top-level name, whatever its folder is called
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_CLIENTS: Dict[str, object] = {}
+_CLIENTS_LOCK = threading.Lock()
+
+
+def scheduler_scope(address: Optional[str]):
+    """Run the blockwise pipelines of this thread on the scheduler at ``address`` for the block
+    (``None`` or ``""``: local threads, unless :data:`SCHEDULER_ENV` names one)."""
+    return scoped_value("scheduler", address)
+
+
+def current_scheduler() -> Optional[str]:
+    """The scheduler address the blockwise pipelines use now, or ``None`` for local threads.
+
+    :data:`SCHEDULER_ENV` first, then the open :func:`scheduler_scope`.
+    """
+    for value in (os.environ.get(SCHEDULER_ENV), thread_value("scheduler")):
+        if value is not None and value.strip().lower() not in LOCAL:
+            return value.strip()
+    return None
+
+
+def client(address: str):
+    """A connected ``distributed.Client`` for ``address``, made once per process and reused.
+
+    Raises
+    ------
+    ConnectionError
+        The scheduler does not answer within :data:`CONNECT_TIMEOUT_S`; the message names it.
+    """
+    distributed = require("distributed")
+    with _CLIENTS_LOCK:
+        known = _CLIENTS.get(address)
+        if known is not None and known.status == "running":
+            return known
+        try:
+            made = distributed.Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise ConnectionError(
+                f"cannot reach the dask scheduler at {address!r} (setting sar_change/dask_scheduler or "
+                f"${SCHEDULER_ENV}): {exc}. Start it with 'dask scheduler', or clear the setting to run "
+                "on this machine's threads."
+            ) from exc
+        _ship_code(made)
+        _CLIENTS[address] = made
+        return made
+
+
+def close_clients() -> None:
+    """Close every client this process opened (the plugin calls it when unloaded)."""
+    with _CLIENTS_LOCK:
+        for made in _CLIENTS.values():
+            try:
+                made.close()
+            except Exception:  # noqa: BLE001 - closing a broken connection must not fail an unload
+                pass
+        _CLIENTS.clear()
+
+
+def _package_zip() -> bytes:
+    """This package's Python code (the root ``__init__`` and the science core) as a zip."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.write(os.path.join(_PACKAGE_DIR, "__init__.py"), f"{_PACKAGE}/__init__.py")
+        core = os.path.join(_PACKAGE_DIR, "algorithms")
+        for name in sorted(os.listdir(core)):
+            if name.endswith(".py"):
+                archive.write(os.path.join(core, name), f"{_PACKAGE}/algorithms/{name}")
+    return buffer.getvalue()
+
+
+def _ship_code(made) -> None:
+    """Send this package to the workers unless they run in this very process."""
+    if all(pid == os.getpid() for pid in made.run(os.getpid).values()):
+        return
+    data = _package_zip()
+    folder = tempfile.mkdtemp(prefix="sarchange-code-")
+    # the name is the import path on workers: a new version of the code is a new file
+    path = os.path.join(folder, f"{_PACKAGE}-{hashlib.sha1(data).hexdigest()[:12]}.zip")
+    with open(path, "wb") as handle:
+        handle.write(data)
+    made.upload_file(path)
+
+
+# ---- the worker side -----------------------------------------------------------------------
+
+_JOBS: "OrderedDict[str, object]" = OrderedDict()
+_JOBS_LOCK = threading.Lock()
+_JOBS_KEPT = 4
+
+
+def run_block(token: str, payload: bytes, block):
+    """On a worker: run the pickled block job ``payload`` on ``block``.
+
+    A job is unpickled once per worker process and kept (with the datasets it opened) for the
+    next blocks of the same run.
+    """
+    with _JOBS_LOCK:
+        job = _JOBS.get(token)
+        if job is None:
+            import pickle
+
+            job = _JOBS[token] = pickle.loads(payload)
+            while len(_JOBS) > _JOBS_KEPT:
+                _JOBS.popitem(last=False)
+        else:
+            _JOBS.move_to_end(token)
+    return job(block)
+
+
+def forget_job(token: str) -> None:
+    """On a worker: drop a finished job and close its datasets."""
+    with _JOBS_LOCK:
+        _JOBS.pop(token, None)
+
+
+def unreadable(paths: Sequence[str]) -> Optional[str]:
+    """On a worker: ``None`` when GDAL opens every path, else the first failure."""
+    from .raster_io import open_raster
+
+    for path in paths:
+        try:
+            open_raster(path)
+        except (ValueError, OSError, RuntimeError) as exc:
+            return f"{path!r}: {exc}"
+    return None
+
+
+# ---- the caller side -----------------------------------------------------------------------
+
+
+def check_readable(made, paths: Sequence[str], address: str) -> None:
+    """Raise ``ValueError`` naming the first input a worker cannot open."""
+    answers = made.run(unreadable, list(paths))
+    for worker, problem in sorted(answers.items()):
+        if problem is not None:
+            raise ValueError(
+                f"the dask workers cannot read an input: worker {worker} of scheduler {address!r} says "
+                f"{problem}. Workers read the inputs themselves: give paths they reach (a shared disk, "
+                "NFS, /vsicurl/, /vsis3/)."
+            )
+
+
+def cluster_map(address: str, job, items: Iterable, paths: Sequence[str], is_cancelled=None, ahead: int = 0):
+    """Yield ``job(item)`` for each item in order, computed on the cluster at ``address``.
+
+    ``job`` is pickled once and sent with every item; it must be importable on the workers
+    (this package is, see :func:`client`). At most ``max(ahead, 2 x the cluster's threads)``
+    items are in flight, so the caller's memory does not grow with the number of items. A
+    cancel (polled every :data:`.cancel.POLL_S` seconds) cancels the futures in flight.
+    A worker that dies has its items recomputed by dask.
+    """
+    made = client(address)
+    check_readable(made, paths, address)
+    payload = require("cloudpickle").dumps(job)  # closures too; dask needs cloudpickle, so it is there
+    token = "sarchange-" + hashlib.sha1(payload).hexdigest()[:16] + "-" + os.urandom(4).hex()
+    threads = sum(made.nthreads().values()) or 1
+    ahead = max(int(ahead), 2 * threads)
+    check = current(is_cancelled)
+    pending = deque()
+
+    def next_result():
+        future = pending.popleft()
+        while True:
+            checkpoint(check)
+            try:
+                return future.result(timeout=POLL_S if check is not None else None)
+            except TimeoutError:
+                continue
+
+    try:
+        for number, item in enumerate(items):
+            checkpoint(check)
+            pending.append(made.submit(run_block, token, payload, item, key=f"{token}-{number}", pure=False))
+            if len(pending) >= ahead:
+                yield next_result()
+        while pending:
+            yield next_result()
+    except BaseException:
+        made.cancel(list(pending))
+        raise
+    finally:
+        pending.clear()
+        try:
+            made.run(forget_job, token)
+        except Exception:  # noqa: BLE001 - freeing worker memory is best effort
+            pass
+
+
+__all__ = [
+    "SCHEDULER_ENV",
+    "client",
+    "close_clients",
+    "cluster_map",
+    "current_scheduler",
+    "scheduler_scope",
+]

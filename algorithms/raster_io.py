@@ -594,8 +594,40 @@ def opencv_single_threaded():
         yield
 
 
+def _blas_threads() -> int:
+    from threadpoolctl import threadpool_info
+
+    counts = [lib["num_threads"] for lib in threadpool_info() if lib.get("user_api") == "blas"]
+    return min(counts) if counts else 1
+
+
+def _set_blas_threads(count: int) -> None:
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(int(count), user_api="blas")
+
+
+@contextlib.contextmanager
+def blas_single_threaded():
+    """Run BLAS (OpenBLAS, MKL) on one thread for the duration, then restore.
+
+    Our block workers already use every core. One BLAS thread also gives the same sums, in the
+    same order, as the workers of a dask cluster (started with ``OPENBLAS_NUM_THREADS=1``): a
+    sparse LU factorisation of the elevation-change model differed in the last bits otherwise.
+    """
+    if not has("threadpoolctl"):
+        yield
+        return
+    with _process_setting("blas threads", _blas_threads, _set_blas_threads).lowered_to(1):
+        yield
+
+
 #: Bytes of computed blocks that may wait for the writer (see :func:`process_blocks`).
 LOOKAHEAD_BYTES = 16 * 1024 * 1024
+
+#: Pixels of blocks one cluster task computes (several small blocks make one task: see
+#: :func:`.cluster.cluster_map`).
+CLUSTER_TASK_PIXELS = 1024 * 1024
 
 #: GDAL block cache used while we stream blocks, in bytes. GDAL's default (5 % of RAM) would
 #: let dirty output blocks pile up to gigabytes before they reach disk.
@@ -742,6 +774,7 @@ def process_blocks(
         itemsizes = [np.dtype(dt).itemsize for dt in dtypes]
         stack_of_files.enter_context(bounded_gdal_cache(block_cache_bytes(block_size, halo, itemsizes, out_row)))
         stack_of_files.enter_context(opencv_single_threaded())
+        stack_of_files.enter_context(blas_single_threaded())
         writers = [
             stack_of_files.enter_context(RasterWriter.like(grid, path, bands=out_bands, dtype=dt, nodata=nd))
             for path, dt, nd in zip(paths, out_dtypes, nodatas)
@@ -759,7 +792,8 @@ def process_blocks(
         if address is None:
             results = _ordered_map(job, blocks, is_cancelled, ahead)
         else:
-            results = cluster_map(address, job, blocks, [path for path, _ in sources], is_cancelled, ahead)
+            batch = max(1, CLUSTER_TASK_PIXELS // (block_size * block_cols))
+            results = cluster_map(address, job, blocks, [path for path, _ in sources], is_cancelled, ahead, batch)
         for done, (block, stack) in enumerate(results):
             for k, writer in enumerate(writers):
                 for b in range(out_bands):

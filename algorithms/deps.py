@@ -15,6 +15,7 @@ PACKAGES = {
     "dask": ("dask", "python3-dask"),
     "distributed": ("distributed", "python3-distributed"),
     "cloudpickle": ("cloudpickle", "python3-cloudpickle"),
+    "threadpoolctl": ("threadpoolctl", "python3-threadpoolctl"),
 }
 
 

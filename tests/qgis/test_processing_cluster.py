@@ -13,6 +13,7 @@ from sar_change.algorithms.cluster import SCHEDULER_ENV
 def scene(tmp_path_factory):
     from helpers import GEOTRANSFORM, utm54_wkt
 
+    from sar_change.algorithms import elevation_sim
     from sar_change.algorithms.raster_io import write_array
 
     folder = tmp_path_factory.mktemp("cluster")
@@ -34,6 +35,17 @@ def scene(tmp_path_factory):
     for name, array in (("slc1", reference), ("slc2", secondary)):
         paths[name] = str(folder / f"{name}.tif")
         write_array(paths[name], array.astype(np.complex64), geotransform=GEOTRANSFORM, crs_wkt=utm54_wkt())
+    for name, array in (("phase1", np.angle(secondary)), ("phase2", np.angle(reference * np.exp(0.5j * phase)))):
+        paths[name] = str(folder / f"{name}.tif")
+        write_array(paths[name], array.astype(np.float32), geotransform=GEOTRANSFORM, crs_wkt=utm54_wkt())
+    volcano = elevation_sim.Volcano(rows=300, cols=300, spacing_m=10.0, radius_m=1200.0, height_m=500.0)
+    sim = elevation_sim.simulate_volcano((20.0, 20.0, 50.0), looks=2, volcano=volcano, seed=5)
+    paths["amps"] = []
+    for k, amplitude in enumerate(sim["amplitudes"]):
+        paths["amps"].append(str(folder / f"amp{k}.tif"))
+        write_array(paths["amps"][-1], amplitude.astype(np.float32), geotransform=GEOTRANSFORM, crs_wkt=utm54_wkt())
+    paths["dem"] = str(folder / "dem.tif")
+    write_array(paths["dem"], sim["dems"][0].astype(np.float32), geotransform=GEOTRANSFORM, crs_wkt=utm54_wkt())
     return paths
 
 
@@ -72,6 +84,24 @@ CASES = {
         "sarchange:interferogram",
         lambda p: {"REFERENCE": p["slc1"], "SECONDARY": p["slc2"], "COREGISTER": "none"},
         ["OUTPUT_PHASE", "OUTPUT_COHERENCE"],
+        [],
+    ),
+    "differentialinterferogram": (
+        "sarchange:differentialinterferogram",
+        lambda p: {"INTERFEROGRAM_A": p["phase1"], "INTERFEROGRAM_B": p["phase2"]},
+        ["OUTPUT"],
+        [],
+    ),
+    "elevationchange surface": (
+        "sarchange:elevationchange",
+        lambda p: {"AMPLITUDES": p["amps"], "DEM": p["dem"], "INCIDENCE_DEG": 35},
+        ["OUTPUT_DEMS", "OUTPUT_CHANGE"],
+        [],
+    ),
+    "elevationchange seed_lines": (
+        "sarchange:elevationchange",
+        lambda p: {"AMPLITUDES": p["amps"], "DEM": p["dem"], "INCIDENCE_DEG": 35, "MODEL": "seed_lines"},
+        ["OUTPUT_DEMS", "OUTPUT_CHANGE"],
         [],
     ),
     "changedetection": (

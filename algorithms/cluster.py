@@ -123,6 +123,31 @@ def _ship_code(made) -> None:
 
     # one plugin per code version, whoever connects: workers that start later get it once
     made.register_worker_plugin(UploadFile(path), name=name)
+    made.run(_forget_other_versions(name))
+
+
+def _forget_other_versions(zip_name: str):
+    """A function for workers that drops the modules of this package not loaded from ``zip_name``.
+
+    Loading a zip re-imports only the top-level package: a worker that ran an older version
+    would keep its submodules. Made here and pickled by value, so it runs on any old version.
+    """
+    package = _PACKAGE
+
+    def forget():
+        import sys
+
+        stale = [
+            name
+            for name, module in list(sys.modules.items())
+            if (name == package or name.startswith(package + "."))
+            and zip_name not in str(getattr(module, "__file__", "") or "")
+        ]
+        for name in stale:
+            del sys.modules[name]
+        return len(stale)
+
+    return forget
 
 
 # ---- the worker side -----------------------------------------------------------------------
@@ -169,8 +194,11 @@ def run_blocks(token: str, payload: bytes, blocks):
 
     A job is unpickled once per worker process and kept (with the datasets it opened) for the
     next blocks of the same run. The first block tunes the worker's memory allocator
-    (:func:`tune_worker_memory`).
+    (:func:`tune_worker_memory`); OpenCV and BLAS run on one thread, as in
+    :func:`.raster_io.process_blocks`.
     """
+    from .raster_io import blas_single_threaded, opencv_single_threaded
+
     with _JOBS_LOCK:
         tune_worker_memory()
         job = _JOBS.get(token)
@@ -182,7 +210,10 @@ def run_blocks(token: str, payload: bytes, blocks):
                 _JOBS.popitem(last=False)
         else:
             _JOBS.move_to_end(token)
-    return [job(block) for block in blocks]
+    # as in process_blocks: the worker's threads are the parallelism, OpenCV's and BLAS's pools
+    # on top only oversubscribe the cores (OpenCV ran 2 threads in each worker)
+    with opencv_single_threaded(), blas_single_threaded():
+        return [job(block) for block in blocks]
 
 
 def forget_job(token: str) -> None:

@@ -256,3 +256,19 @@ def test_blocks_run_blas_on_one_thread_and_restore_it_after(scene, tmp_path):
     raster_io.process_blockwise(scene[0], str(tmp_path / "o.tif"), record, block_size=256)
     assert seen and set(seen) == {1}  # the same sums as a dask worker (OPENBLAS_NUM_THREADS=1)
     assert blas_threads() == before
+
+
+def test_workers_forget_another_code_version_and_import_this_one(dask_cluster, scene, tmp_path):
+    address = dask_cluster.scheduler_address
+    with cluster.scheduler_scope(address):
+        first = despeckle_raster(scene[0], str(tmp_path / "a.tif"), "lee", input_scale="linear")
+    made = cluster.client(address)
+    # as if the workers' modules came from an older zip: every module of the package is dropped
+    dropped = made.run(cluster._forget_other_versions("sar_change-000000000000.zip"))
+    assert len(dropped) == 2 and all(count > 0 for count in dropped.values())
+    with cluster.scheduler_scope(address):
+        again = despeckle_raster(scene[0], str(tmp_path / "b.tif"), "lee", input_scale="linear")
+    np.testing.assert_array_equal(read_band(again), read_band(first))
+    # and what they import again comes from the zip the caller sent, not from elsewhere
+    files = made.run(lambda: __import__("sar_change.algorithms.despeckle", fromlist=["x"]).__file__)
+    assert all(".zip" in path for path in files.values())

@@ -2,10 +2,11 @@
 
 A caller names a scheduler with :func:`scheduler_scope` (the Processing shells pass the setting
 ``sar_change/dask_scheduler``) or the environment variable :data:`SCHEDULER_ENV`; the blockwise
-pipelines then submit each block to the cluster instead of local threads. Workers read their
-windows from the input files themselves (the paths must be readable from them: a shared
-disk, NFS, ``/vsicurl/``, ``/vsis3/``), compute, and return the block; the caller's process
-writes the output in block order, as locally, so outputs are the same bit for bit.
+pipelines then submit their blocks (grouped in tasks of about a megapixel) to the cluster
+instead of local threads. Workers read their windows from the input files themselves (the
+paths must be readable from them: a shared disk, NFS, ``/vsicurl/``, ``/vsis3/``), compute,
+and return the blocks; the caller's process writes the output in block order, as locally, so
+outputs are the same bit for bit.
 
 The code that workers run is this package, sent to them once per client as a zip (a worker
 plugin, so workers that join or restart later get it too): workers need only the libraries
@@ -115,10 +116,14 @@ def _ship_code(made) -> None:
         return
     data = _package_zip()
     name = f"{_PACKAGE}-{hashlib.sha1(data).hexdigest()[:12]}.zip"  # a new version of the code is a new file
-    folder = tempfile.mkdtemp(prefix="sarchange-code-")
+    folder = os.path.join(tempfile.gettempdir(), "sarchange-code")  # one file per version, reused
+    os.makedirs(folder, exist_ok=True)
     path = os.path.join(folder, name)
-    with open(path, "wb") as handle:
-        handle.write(data)
+    if not os.path.exists(path):
+        partial = f"{path}.{os.getpid()}.part"
+        with open(partial, "wb") as handle:
+            handle.write(data)
+        os.replace(partial, path)
     from distributed.diagnostics.plugin import UploadFile
 
     # one plugin per code version, whoever connects: workers that start later get it once

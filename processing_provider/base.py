@@ -31,7 +31,7 @@ from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 
 from ..algorithms.cancel import cancel_scope, progress_scope, report, wait_for_abandoned
-from ..algorithms.cluster import scheduler_scope
+from ..algorithms.cluster import current_scheduler, scheduler_scope
 from ..algorithms.convert import INPUT_SCALES
 from ..algorithms.deps import MissingDependencyError
 from ..algorithms.raster_io import (
@@ -187,6 +187,9 @@ class SarAlgorithm(QgsProcessingAlgorithm):
                 _signals_cancel(feedback),
                 scheduler_scope(settings.get("dask_scheduler")),
             ):
+                address = current_scheduler()
+                if address is not None and feedback is not None:
+                    feedback.pushInfo(self.tr("Blockwise steps run on the dask scheduler at {}.").format(address))
                 results = self.compute(parameters, context, feedback)
                 if feedback is not None and feedback.isCanceled():  # a cancel is never a success
                     raise Cancelled("cancelled by the user")

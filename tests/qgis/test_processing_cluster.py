@@ -202,7 +202,7 @@ def test_unreachable_scheduler_in_the_setting_fails_naming_it_and_writes_nothing
 def test_qgis_process_runs_on_the_scheduler_named_by_the_environment(qgis_process, scene, dask_cluster, tmp_path):
     local, remote = tmp_path / "local.tif", tmp_path / "dask.tif"
     qgis_process("run", "sarchange:despeckle", "--", f"INPUT={scene['d0']}", f"OUTPUT={local}")
-    qgis_process(
+    log = qgis_process(
         "run",
         "sarchange:despeckle",
         "--",
@@ -210,6 +210,7 @@ def test_qgis_process_runs_on_the_scheduler_named_by_the_environment(qgis_proces
         f"OUTPUT={remote}",
         extra_env={SCHEDULER_ENV: dask_cluster.scheduler_address},
     )
+    assert f"run on the dask scheduler at {dask_cluster.scheduler_address}" in log.stdout
     assert np.array_equal(_raster(str(local)), _raster(str(remote)), equal_nan=True)
     unreachable = qgis_process(
         "run",

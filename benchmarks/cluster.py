@@ -29,7 +29,7 @@ import sys
 import tempfile
 import time
 
-from common import REPO_ROOT, register_package
+from common import REPO_ROOT, peak_rss_mb, register_package
 
 PIPELINES = ("despeckle", "omnibus")
 DATES = 3
@@ -73,16 +73,6 @@ def make_mosaic(size: int, tile: int, dates: int = DATES) -> list:
     return vrts
 
 
-def _peak_rss_mb() -> float:
-    """This process's peak resident memory, in MB. Not ``ru_maxrss``: Linux keeps that across
-    ``exec``, so a driver would report the peak of the benchmark that started it."""
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def drive(pipeline: str, vrts: list, out_dir: str) -> dict:
     """One driver run (in its own process): wall seconds of the pipeline and peak RSS in MB."""
     register_package()
@@ -107,7 +97,7 @@ def drive(pipeline: str, vrts: list, out_dir: str) -> dict:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return {
         "seconds": seconds,
-        "peak_mb": _peak_rss_mb(),
+        "peak_mb": peak_rss_mb(),
         "connect_s": connect,
         "cpu_s": usage.ru_utime + usage.ru_stime,  # the driver's whole process, imports included
     }

@@ -38,7 +38,17 @@ def run_measured(cmd, env=None):
 
 
 def peak_rss_mb():
-    """Peak resident memory of this process so far, in MB."""
+    """Peak resident memory of this process so far, in MB.
+
+    VmHWM, not ``ru_maxrss``: Linux keeps that across ``exec``, so a process started by a
+    benchmark would report the peak of the benchmark that started it."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

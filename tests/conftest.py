@@ -46,10 +46,10 @@ def dask_cluster():
 
     Skipped when ``distributed`` is not installed (``make test`` installs python3-distributed).
     """
-    distributed = pytest.importorskip("distributed", reason="dask.distributed not installed (python3-distributed)")
-    cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=":0"
-    )
+    pytest.importorskip("distributed", reason="dask.distributed not installed (python3-distributed)")
+    from helpers import local_cluster
+
+    cluster = local_cluster(2)
     yield cluster
     from sar_change.algorithms.cluster import close_clients
 

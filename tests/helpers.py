@@ -33,3 +33,13 @@ def utm54_wkt():
     srs = osr.SpatialReference()
     srs.ImportFromEPSG(32654)
     return srs.ExportToWkt()
+
+
+def local_cluster(workers: int = 2):
+    """A dask.distributed LocalCluster on loopback: ``workers`` processes of one thread each
+    (a context manager; the dashboard on a free port, not 8787)."""
+    import distributed
+
+    return distributed.LocalCluster(
+        n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=":0"
+    )

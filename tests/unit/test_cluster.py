@@ -8,6 +8,7 @@ import time
 
 import numpy as np
 import pytest
+from helpers import local_cluster
 
 from sar_change.algorithms import cluster
 from sar_change.algorithms.cancel import Cancelled, cancel_scope, interruptible
@@ -137,16 +138,14 @@ def test_cancel_cancels_the_futures_in_flight_and_writes_nothing(dask_cluster, s
 
 
 def test_a_worker_killed_mid_run_loses_nothing(scene, tmp_path, one_block_per_task):
-    distributed = pytest.importorskip("distributed", reason="dask.distributed not installed (python3-distributed)")
+    pytest.importorskip("distributed", reason="dask.distributed not installed (python3-distributed)")
 
     def slow_double(values):
         time.sleep(0.05)
         return values * 2.0
 
     local = process_blockwise(scene[0], str(tmp_path / "local.tif"), slow_double, block_size=64)
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=":0"
-    ) as own:
+    with local_cluster(2) as own:
         address = own.scheduler_address
         pids = list(cluster.client(address).run(os.getpid).values())
         killed, fractions = [], []
@@ -197,7 +196,7 @@ def test_tasks_group_small_blocks_and_keep_their_order(dask_cluster, scene, tmp_
 
 
 def test_a_block_that_kills_every_worker_is_a_clear_error(scene, tmp_path):
-    distributed = pytest.importorskip("distributed", reason="dask.distributed not installed (python3-distributed)")
+    pytest.importorskip("distributed", reason="dask.distributed not installed (python3-distributed)")
     import dask
 
     def fatal(values):
@@ -205,9 +204,7 @@ def test_a_block_that_kills_every_worker_is_a_clear_error(scene, tmp_path):
 
     output = tmp_path / "never.tif"
     with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
-        with distributed.LocalCluster(
-            n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=":0"
-        ) as own:
+        with local_cluster(1) as own:
             with cluster.scheduler_scope(own.scheduler_address):
                 with pytest.raises(ConnectionError, match="died on every attempt"):
                     process_blockwise(scene[0], str(output), fatal)
@@ -218,16 +215,14 @@ def test_a_block_that_kills_every_worker_is_a_clear_error(scene, tmp_path):
 def test_workers_keep_freed_memory_for_the_next_block(scene, tmp_path, one_block_per_task):
     # dask starts workers with MALLOC_TRIM_THRESHOLD_=65536: every large array then takes fresh
     # pages from the kernel, and our filters ran 1.45x slower there than in QGIS
-    distributed = pytest.importorskip("distributed", reason="dask.distributed not installed (python3-distributed)")
+    pytest.importorskip("distributed", reason="dask.distributed not installed (python3-distributed)")
 
     def tuned(address):
         return cluster.client(address).run(
             lambda: __import__("sar_change.algorithms.cluster", fromlist=["_TUNED"])._TUNED
         )
 
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=":0"
-    ) as own:
+    with local_cluster(2) as own:
         assert all(value == [] for value in tuned(own.scheduler_address).values())  # fresh workers
         with cluster.scheduler_scope(own.scheduler_address):
             despeckle_raster(scene[0], str(tmp_path / "o.tif"), "lee", input_scale="linear", block_size=128)

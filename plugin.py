@@ -85,6 +85,6 @@ class SarChangePlugin:
         if self.provider is not None:
             QgsApplication.processingRegistry().removeProvider(self.provider)
             self.provider = None
-        from .algorithms.cluster import close_clients
+        from .algorithms.io.cluster import close_clients
 
         close_clients()

@@ -27,10 +27,11 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from . import change_auto, convert, interferometry
-from . import despeckle as _despeckle
-from . import omnibus as _omnibus
-from .cluster import scheduler_scope
+from .io.cluster import scheduler_scope
+from .sar import convert, interferometry
+from .sar import despeckle as _despeckle
+from .sar.change import auto as change_auto
+from .sar.change import omnibus as _omnibus
 
 #: Most pixels read to fit what depends on the whole image.
 SAMPLE_PIXELS = 1_000_000
@@ -62,7 +63,7 @@ def _overlap(func, array, halo: int, dtype, drop_axis0: bool = False):
 
 
 def _dask_array():
-    from .deps import require
+    from .common.deps import require
 
     return require("dask.array")
 
@@ -214,7 +215,7 @@ def _on(scheduler: Optional[str]):
 
 def despeckle_file(src: str, dst: str, method: str = "lee", *, scheduler: Optional[str] = None, **kwargs) -> str:
     """Despeckle a raster file (see :func:`.despeckle_io.despeckle_raster` for ``kwargs``)."""
-    from .despeckle_io import despeckle_raster
+    from .workflows.despeckle import despeckle_raster
 
     with _on(scheduler):
         return despeckle_raster(src, dst, method, **kwargs)
@@ -222,7 +223,7 @@ def despeckle_file(src: str, dst: str, method: str = "lee", *, scheduler: Option
 
 def change_file(before: str, after: str, dst: str, *, scheduler: Optional[str] = None, **kwargs):
     """Change classes of two raster files (see :func:`.change_io.detect_change_rasters`)."""
-    from .change_io import detect_change_rasters
+    from .workflows.change import detect_change_rasters
 
     with _on(scheduler):
         return detect_change_rasters(before, after, dst, **kwargs)
@@ -232,7 +233,7 @@ def omnibus_files(
     paths: Sequence[str], changes: str, first: str, last: str, *, scheduler: Optional[str] = None, **kwargs
 ):
     """Omnibus change of a stack of raster files (see :func:`.omnibus_io.omnibus_rasters`)."""
-    from .omnibus_io import omnibus_rasters
+    from .workflows.omnibus import omnibus_rasters
 
     with _on(scheduler):
         return omnibus_rasters(paths, changes_path=changes, first_path=first, last_path=last, **kwargs)
@@ -240,7 +241,7 @@ def omnibus_files(
 
 def overlay_file(before: str, after: str, dst: str, *, scheduler: Optional[str] = None, **kwargs) -> str:
     """Two-date overlay (before blue, after red) of raster files (see :func:`.overlay.overlay_rasters`)."""
-    from .overlay import overlay_rasters
+    from .workflows.overlay import overlay_rasters
 
     with _on(scheduler):
         return overlay_rasters((before, 1), (after, 1), dst, **kwargs)

@@ -16,7 +16,9 @@ import numpy as np
 from common import register_package
 
 register_package()
-from sar_change.algorithms import change, change_auto, simulate  # noqa: E402
+from sar_change.algorithms.sar import change  # noqa: E402
+from sar_change.algorithms.sar.change import auto as change_auto  # noqa: E402
+from sar_change.algorithms.simulation import pair as simulate  # noqa: E402
 
 
 def detect(before, after, method, looks, **kwargs):

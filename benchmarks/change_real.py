@@ -19,9 +19,11 @@ import numpy as np
 from common import REPO_ROOT, register_package
 
 register_package()
-from sar_change.algorithms import change, change_io, change_stats  # noqa: E402
-from sar_change.algorithms.convert import TO_POWER  # noqa: E402
-from sar_change.algorithms.raster_io import read_band  # noqa: E402
+from sar_change.algorithms.io.raster import read_band  # noqa: E402
+from sar_change.algorithms.sar import change  # noqa: E402
+from sar_change.algorithms.sar.change import stats as change_stats  # noqa: E402
+from sar_change.algorithms.sar.convert import TO_POWER  # noqa: E402
+from sar_change.algorithms.workflows import change as change_io  # noqa: E402
 
 DEFAULT_DATA = os.path.join(os.path.dirname(REPO_ROOT), "shared", "data", "bern_ers2")
 

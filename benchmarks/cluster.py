@@ -43,7 +43,7 @@ def make_mosaic(size: int, tile: int, dates: int = DATES) -> list:
     from common import _utm
     from osgeo import gdal
 
-    from sar_change.algorithms.raster_io import RasterWriter
+    from sar_change.algorithms.io.outputs import RasterWriter
 
     gdal.UseExceptions()
     folder = os.path.join(tempfile.gettempdir(), f"sarchange-mosaic-{size}-{tile}")
@@ -76,7 +76,8 @@ def make_mosaic(size: int, tile: int, dates: int = DATES) -> list:
 def drive(pipeline: str, vrts: list, out_dir: str) -> dict:
     """One driver run (in its own process): wall seconds of the pipeline and peak RSS in MB."""
     register_package()
-    from sar_change.algorithms import api, cluster
+    from sar_change.algorithms import api
+    from sar_change.algorithms.io import cluster
 
     address = cluster.current_scheduler()
     connect = 0.0
@@ -144,7 +145,7 @@ def main(args):
     import distributed
 
     register_package()
-    from sar_change.algorithms.raster_io import WORKERS
+    from sar_change.algorithms.io.pipeline import WORKERS
 
     pipelines = args.pipelines.split(",")
     dates = DATES if "omnibus" in pipelines else 1

@@ -57,7 +57,7 @@ def write_random_power(path, rows, cols, *, seed=0, block=2048):
     import numpy as np
 
     register_package()
-    from sar_change.algorithms.raster_io import RasterWriter
+    from sar_change.algorithms.io.outputs import RasterWriter
 
     rng = np.random.default_rng(seed)
     with RasterWriter(path, rows, cols, geotransform=(500000.0, 10.0, 0, 4000000.0, 0, -10.0), crs_wkt=_utm()) as w:

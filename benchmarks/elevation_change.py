@@ -28,9 +28,10 @@ from common import REPO_ROOT, register_package
 
 register_package()
 
-from sar_change.algorithms import elevation_sim  # noqa: E402
-from sar_change.algorithms.elevation_io import elevation_change_rasters  # noqa: E402
-from sar_change.algorithms.raster_io import open_raster, write_array  # noqa: E402
+from sar_change.algorithms.io.outputs import write_array  # noqa: E402
+from sar_change.algorithms.io.raster import open_raster  # noqa: E402
+from sar_change.algorithms.simulation import volcano as elevation_sim  # noqa: E402
+from sar_change.algorithms.workflows.elevation import elevation_change_rasters  # noqa: E402
 
 GT = (500000.0, 10.0, 0.0, 4000000.0, 0.0, -10.0)
 DATA = os.path.join(os.path.dirname(REPO_ROOT), "shared", "data")

@@ -41,7 +41,7 @@ def _timed_outcome(func, *args, clean):
 def fuzz_ceos(cases, folder):
     from fuzz_cases import ceos_product, mutate_ceos, read_ceos_like_readceos
 
-    from sar_change.algorithms import ceos
+    from sar_change.algorithms.readers import ceos
 
     source = os.path.join(folder, "valid")
     ceos_product(source)
@@ -57,7 +57,7 @@ def fuzz_tellus_json(cases):
     from fake_tellus import FakeTellus
     from fuzz_cases import mutate_json
 
-    from sar_change.algorithms import tellus
+    from sar_change.algorithms.readers import tellus
 
     endpoints = [
         ("POST", "/api/traveler/v1/data-search/", lambda c: list(c.search(datasets=["d"]))),
@@ -88,7 +88,7 @@ def fuzz_tiles(cases):
     sys.path.insert(0, os.path.join(HERE, "..", "tests", "unit"))
     from test_fuzz import _valid_png
 
-    from sar_change.algorithms import tellus
+    from sar_change.algorithms.readers import tellus
 
     valid = _valid_png()
     for i in range(cases):

@@ -17,8 +17,8 @@ import numpy as np
 from common import REPO_ROOT, qgis_env, register_package, run_measured
 
 register_package()
-from sar_change.algorithms import interferometry as ifm  # noqa: E402
-from sar_change.algorithms.raster_io import write_array  # noqa: E402
+from sar_change.algorithms.io.outputs import write_array  # noqa: E402
+from sar_change.algorithms.sar import interferometry as ifm  # noqa: E402
 
 
 def main(size):
@@ -83,8 +83,8 @@ sys.path.insert(0, {repo!r} + "/benchmarks")
 from common import register_package
 register_package()
 import numpy as np
-from sar_change.algorithms import interferometry as ifm
-from sar_change.algorithms.raster_io import read_band
+from sar_change.algorithms.sar import interferometry as ifm
+from sar_change.algorithms.io.raster import read_band
 result = ifm.process_pair(
     read_band({ref!r}, dtype=np.complex64), read_band({sec!r}, dtype=np.complex64), goldstein_alpha=0.5
 )

@@ -15,9 +15,9 @@ import numpy as np
 from common import register_package, run_measured
 
 register_package()
-from sar_change.algorithms import classify  # noqa: E402
-from sar_change.algorithms.classify_io import kmeans_rasters  # noqa: E402
-from sar_change.algorithms.raster_io import RasterWriter  # noqa: E402
+from sar_change.algorithms.io.outputs import RasterWriter  # noqa: E402
+from sar_change.algorithms.sar import classify  # noqa: E402
+from sar_change.algorithms.workflows.classify import kmeans_rasters  # noqa: E402
 
 GT = (500000.0, 10.0, 0, 4000000.0, 0, -10.0)
 

@@ -82,9 +82,9 @@ def run(env, data, folder, extra):
 
 def pure_test_looks(data):
     """The former LOOKS=0: the ENL of homogeneous blocks of the first date."""
-    from sar_change.algorithms.convert import palsar_dn_to_power
-    from sar_change.algorithms.raster_io import sample_band
-    from sar_change.algorithms.speckle_qa import estimate_looks
+    from sar_change.algorithms.io.raster import sample_band
+    from sar_change.algorithms.sar.convert import palsar_dn_to_power
+    from sar_change.algorithms.sar.speckle_qa import estimate_looks
 
     return estimate_looks(palsar_dn_to_power(sample_band(os.path.join(data, f"N05E100_{YEARS[0]}_sl_HV.tif"))))
 

@@ -17,7 +17,7 @@ import numpy as np
 
 try:
     from sar_change.algorithms import api
-    from sar_change.algorithms.simulate import simulate_pair
+    from sar_change.algorithms.simulation.pair import simulate_pair
 except ImportError:  # run from a checkout under another name: import it as sar_change
     import importlib.util
 
@@ -29,7 +29,7 @@ except ImportError:  # run from a checkout under another name: import it as sar_
     sys.modules["sar_change"] = module
     spec.loader.exec_module(module)
     from sar_change.algorithms import api
-    from sar_change.algorithms.simulate import simulate_pair
+    from sar_change.algorithms.simulation.pair import simulate_pair
 
 
 def main(scheduler=None):
@@ -52,7 +52,8 @@ def main(scheduler=None):
     )
 
     # 3. files, blockwise, optionally on a dask.distributed cluster
-    from sar_change.algorithms.raster_io import read_band, write_array
+    from sar_change.algorithms.io.outputs import write_array
+    from sar_change.algorithms.io.raster import read_band
 
     folder = tempfile.mkdtemp(prefix="sarchange-example-")
     gt = (380000.0, 10.0, 0.0, 3950000.0, 0.0, -10.0)
@@ -71,7 +72,7 @@ def main(scheduler=None):
         f"std {np.nanstd(read_band(out)):.4f} vs {np.nanstd(before):.4f}"
     )
     if cluster is not None:
-        from sar_change.algorithms.cluster import close_clients
+        from sar_change.algorithms.io.cluster import close_clients
 
         close_clients()
         cluster.close()

@@ -30,21 +30,19 @@ from qgis.core import (
 from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 
-from ..algorithms.cancel import cancel_scope, progress_scope, report, wait_for_abandoned
-from ..algorithms.cluster import current_scheduler, scheduler_scope
-from ..algorithms.convert import INPUT_SCALES
-from ..algorithms.deps import MissingDependencyError
-from ..algorithms.raster_io import (
-    Cancelled,
+from ..algorithms.common.cancel import Cancelled, cancel_scope, progress_scope, report, wait_for_abandoned
+from ..algorithms.common.deps import MissingDependencyError
+from ..algorithms.io.cluster import current_scheduler, scheduler_scope
+from ..algorithms.io.outputs import (
     check_writable,
     output_transaction,
     place_file,
-    raster_info,
     remove_stale_temporaries,
-    resolve_raster_scale,
     temporary_path,
 )
-from ..algorithms.vectorize import polygonize
+from ..algorithms.io.raster import raster_info, resolve_raster_scale
+from ..algorithms.io.vectorize import polygonize
+from ..algorithms.sar.convert import INPUT_SCALES
 from . import settings
 from .provider import group_icon
 

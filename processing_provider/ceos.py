@@ -12,8 +12,9 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
-from ..algorithms import ceos
-from ..algorithms.raster_io import Cancelled, RasterWriter
+from ..algorithms.common.cancel import Cancelled
+from ..algorithms.io.outputs import RasterWriter
+from ..algorithms.readers import ceos
 from .base import SarAlgorithm
 
 WGS84_WKT = (

@@ -21,13 +21,17 @@ from qgis.core import (
 )
 from qgis.PyQt.QtCore import QVariant
 
-from ..algorithms import change, change_io, change_report, change_stats
-from ..algorithms.align import aligned
-from ..algorithms.cancel import interruptible, phase
-from ..algorithms.convert import TO_POWER, resolve_scale
-from ..algorithms.despeckle import METHODS as DESPECKLE_METHODS
-from ..algorithms.raster_io import Cancelled, RasterWriter, raster_info, read_band, write_text
-from ..algorithms.segmentation import MAX_SIGMA_PX
+from ..algorithms.common.cancel import Cancelled, interruptible, phase
+from ..algorithms.io.align import aligned
+from ..algorithms.io.outputs import RasterWriter, write_text
+from ..algorithms.io.raster import raster_info, read_band
+from ..algorithms.reports import change as change_report
+from ..algorithms.sar import change
+from ..algorithms.sar.change import stats as change_stats
+from ..algorithms.sar.convert import TO_POWER, resolve_scale
+from ..algorithms.sar.despeckle import METHODS as DESPECKLE_METHODS
+from ..algorithms.sar.segmentation import MAX_SIGMA_PX
+from ..algorithms.workflows import change as change_io
 from .base import SarAlgorithm
 
 #: METHOD choices: the automatic decision first (the default), then the methods of :mod:`change`.

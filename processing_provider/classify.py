@@ -23,13 +23,14 @@ from qgis.core import (
 )
 from qgis.PyQt.QtCore import QVariant
 
-from ..algorithms import classify
-from ..algorithms.align import aligned
-from ..algorithms.cancel import interruptible, phase
-from ..algorithms.classify_io import CLASS_COLOURS, class_counts, kmeans_rasters
-from ..algorithms.convert import power_to_db
-from ..algorithms.raster_io import RasterWriter, open_raster, raster_info, read_window
-from ..algorithms.segmentation import MAX_SIGMA_PX, felzenszwalb, scale_features, segment_mean_std
+from ..algorithms.common.cancel import interruptible, phase
+from ..algorithms.io.align import aligned
+from ..algorithms.io.outputs import RasterWriter
+from ..algorithms.io.raster import open_raster, raster_info, read_window
+from ..algorithms.sar import classify
+from ..algorithms.sar.convert import power_to_db
+from ..algorithms.sar.segmentation import MAX_SIGMA_PX, felzenszwalb, scale_features, segment_mean_std
+from ..algorithms.workflows.classify import CLASS_COLOURS, class_counts, kmeans_rasters
 from .base import SarAlgorithm
 
 

@@ -8,8 +8,8 @@ from qgis.core import (
     QgsProcessingParameterRasterLayer,
 )
 
-from ..algorithms.despeckle import METHODS
-from ..algorithms.despeckle_io import despeckle_raster
+from ..algorithms.sar.despeckle import METHODS
+from ..algorithms.workflows.despeckle import despeckle_raster
 from . import settings
 from .base import SarAlgorithm
 

@@ -11,9 +11,10 @@ from qgis.core import (
     QgsProcessingParameterRasterLayer,
 )
 
-from ..algorithms import elevation
-from ..algorithms.elevation_io import DIRECTIONS, FILTERS, INPUT_SCALES, elevation_change_rasters
-from ..algorithms.raster_io import open_raster, raster_info, set_metadata
+from ..algorithms.io.outputs import set_metadata
+from ..algorithms.io.raster import open_raster, raster_info
+from ..algorithms.sar import elevation
+from ..algorithms.workflows.elevation import DIRECTIONS, FILTERS, INPUT_SCALES, elevation_change_rasters
 from . import settings
 from .base import SarAlgorithm
 

@@ -14,10 +14,11 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
-from ..algorithms import interferometry as ifm
-from ..algorithms.align import same_grid
-from ..algorithms.interferometry_io import differential_files, process_pair_files
-from ..algorithms.raster_io import open_raster, set_metadata
+from ..algorithms.io.align import same_grid
+from ..algorithms.io.outputs import set_metadata
+from ..algorithms.io.raster import open_raster
+from ..algorithms.sar import interferometry as ifm
+from ..algorithms.workflows.interferometry import differential_files, process_pair_files
 from . import settings
 from .base import SarAlgorithm, tr
 

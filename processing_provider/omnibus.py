@@ -18,10 +18,11 @@ from qgis.core import (
 )
 from qgis.PyQt.QtCore import QVariant
 
-from ..algorithms.cancel import phase
-from ..algorithms.omnibus import html_report as omnibus_report
-from ..algorithms.omnibus_io import omnibus_rasters, regions_from_rasters
-from ..algorithms.raster_io import raster_info, set_metadata, write_text
+from ..algorithms.common.cancel import phase
+from ..algorithms.io.outputs import set_metadata, write_text
+from ..algorithms.io.raster import raster_info
+from ..algorithms.reports.omnibus import html_report as omnibus_report
+from ..algorithms.workflows.omnibus import omnibus_rasters, regions_from_rasters
 from . import settings
 from .base import SarAlgorithm, tr
 

@@ -6,8 +6,9 @@ from qgis.core import (
     QgsProcessingParameterRasterLayer,
 )
 
-from ..algorithms import overlay
-from ..algorithms.align import RESAMPLING
+from ..algorithms.io.align import RESAMPLING
+from ..algorithms.sar import overlay as overlay_maths
+from ..algorithms.workflows import overlay
 from .base import SarAlgorithm
 
 
@@ -73,8 +74,8 @@ class OverlayAlgorithm(SarAlgorithm):
                 255,
             )
         )
-        self.addParameter(self.input_scale_parameter(options=("auto",) + overlay.INPUT_SCALES))
-        self.addParameter(self.enum_parameter(self.SCALING, "Scaling to 0-255", overlay.SCALINGS, "percentile"))
+        self.addParameter(self.input_scale_parameter(options=("auto",) + overlay_maths.INPUT_SCALES))
+        self.addParameter(self.enum_parameter(self.SCALING, "Scaling to 0-255", overlay_maths.SCALINGS, "percentile"))
         double = QgsProcessingParameterNumber.Double
         self.addParameter(QgsProcessingParameterNumber(self.DB_MIN, self.tr("dB range: minimum (dB)"), double, -25.0))
         self.addParameter(QgsProcessingParameterNumber(self.DB_MAX, self.tr("dB range: maximum (dB)"), double, 0.0))

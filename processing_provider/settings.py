@@ -2,7 +2,7 @@
 
 from qgis.core import QgsSettings
 
-from ..algorithms import tellus
+from ..algorithms.readers import tellus
 
 PREFIX = "sar_change/"
 DEFAULTS = {

@@ -5,7 +5,7 @@ from qgis.core import (
     QgsProcessingParameterRasterDestination,
 )
 
-from ..algorithms import simulate
+from ..algorithms.simulation import pair as simulate
 from .base import SarAlgorithm
 
 

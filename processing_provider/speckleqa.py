@@ -20,9 +20,11 @@ from qgis.core import (
 )
 from qgis.PyQt.QtCore import QVariant
 
-from ..algorithms import speckle_qa
-from ..algorithms.align import aligned
-from ..algorithms.raster_io import open_raster, read_window, write_text
+from ..algorithms.io.align import aligned
+from ..algorithms.io.outputs import write_text
+from ..algorithms.io.raster import open_raster, read_window
+from ..algorithms.reports.speckle import html_report
+from ..algorithms.sar import speckle_qa
 from .base import SarAlgorithm
 
 #: Largest window (pixels a side) read for the report; bigger rasters are assessed on their centre.
@@ -126,7 +128,7 @@ class SpeckleQaAlgorithm(SarAlgorithm):
         )
         feedback.setProgress(80)
         html_path = self.parameterAsFileOutput(parameters, self.OUTPUT_HTML, context)
-        html = speckle_qa.html_report(
+        html = html_report(
             qualities, blocks, noisy_enl, block=block, looks=looks, title=self.tr("Speckle filter quality")
         )
         write_text(html_path, html)

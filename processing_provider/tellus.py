@@ -26,8 +26,9 @@ from qgis.core import (
 )
 from qgis.PyQt.QtCore import QVariant
 
-from ..algorithms import tellus
-from ..algorithms.raster_io import Cancelled, write_array
+from ..algorithms.common.cancel import Cancelled
+from ..algorithms.io.outputs import write_array
+from ..algorithms.readers import tellus
 from .base import SarAlgorithm
 
 WGS84 = QgsCoordinateReferenceSystem("EPSG:4326")

@@ -7,8 +7,9 @@ from qgis.core import (
     QgsProcessingParameterRasterLayer,
 )
 
-from ..algorithms.convert import db_to_power, power_to_db, resolve_scale
-from ..algorithms.raster_io import process_blockwise, sample_band
+from ..algorithms.io.pipeline import process_blockwise
+from ..algorithms.io.raster import sample_band
+from ..algorithms.sar.convert import db_to_power, power_to_db, resolve_scale
 from .base import SarAlgorithm
 
 

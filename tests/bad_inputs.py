@@ -41,7 +41,7 @@ class Case:
 
 
 def _write(folder, name, array, *, nodata=None, geotransform=GEOTRANSFORM):
-    from sar_change.algorithms.raster_io import write_array
+    from sar_change.algorithms.io.outputs import write_array
 
     path = os.path.join(folder, name)
     write_array(path, np.asarray(array), geotransform=geotransform, crs_wkt=utm54_wkt(), nodata=nodata)
@@ -110,7 +110,7 @@ def cases(folder):
         made.append(Case(name, algorithm, parameters))
 
     intensity_bad = ["constant", "zeros", "all_nodata", "all_nan", "one_pixel", "two_by_three", "saturated_byte"]
-    from sar_change.algorithms import despeckle
+    from sar_change.algorithms.sar import despeckle
 
     for method in despeckle.METHODS:
         for bad in intensity_bad + ["db_values"]:
@@ -136,7 +136,7 @@ def cases(folder):
         ("saturated_byte", "saturated_byte"),
         ("constant_patch", "good2"),
     ]
-    from sar_change.algorithms import change, interferometry
+    from sar_change.algorithms.sar import change, interferometry
 
     for method in ("automatic",) + change.METHODS:
         for before, after in pairs:

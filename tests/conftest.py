@@ -24,7 +24,7 @@ def shared_data():
 @pytest.fixture
 def write_raster(tmp_path):
     """Write a 2-D (or bands-first 3-D) array as a GeoTIFF in ``tmp_path``; returns its path."""
-    from sar_change.algorithms.raster_io import write_array
+    from sar_change.algorithms.io.outputs import write_array
 
     def write(name, array, *, nodata=None, geotransform=GEOTRANSFORM, crs_wkt=None):
         path = str(tmp_path / name)
@@ -51,7 +51,7 @@ def dask_cluster():
 
     cluster = local_cluster(2)
     yield cluster
-    from sar_change.algorithms.cluster import close_clients
+    from sar_change.algorithms.io.cluster import close_clients
 
     close_clients()
     cluster.close()

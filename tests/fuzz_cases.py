@@ -104,7 +104,7 @@ def mutate_ceos(source_folder, folder, rng: random.Random) -> str:
 
 def read_ceos_like_readceos(image_path, extent=None):
     """What ``sarchange:readceos`` does with a product, without QGIS: every step, on every line."""
-    from sar_change.algorithms import ceos
+    from sar_change.algorithms.readers import ceos
 
     product = ceos.find_product(image_path)
     pol = product.polarisations[0]

@@ -3,7 +3,7 @@
 from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QPushButton, QSpinBox
 
-from ..algorithms import cluster
+from ..algorithms.io import cluster
 from ..processing_provider import settings
 
 

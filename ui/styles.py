@@ -19,9 +19,9 @@ from qgis.core import (
 from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QColor
 
-from ..algorithms.change import CLASS_RGB, GAIN, LOSS
+from ..algorithms.sar.change.pixel import CLASS_RGB, GAIN, LOSS
 
-#: The product's one colour code (see ``algorithms.change.CLASS_RGB``): gain red and loss blue, as
+#: The product's one colour code (see ``algorithms.sar.change.CLASS_RGB``): gain red and loss blue, as
 #: the two-date overlay shows them (before in blue, after in red).
 LOSS_COLOUR = QColor(*CLASS_RGB[LOSS])
 GAIN_COLOUR = QColor(*CLASS_RGB[GAIN])

@@ -54,7 +54,7 @@ def _outputs(parameters):
 def rasters(tmp_path_factory):
     from helpers import GEOTRANSFORM, utm54_wkt
 
-    from sar_change.algorithms.raster_io import write_array
+    from sar_change.algorithms.io.outputs import write_array
 
     folder = tmp_path_factory.mktemp("cancel")
 

@@ -7,8 +7,8 @@ import sys
 import numpy as np
 from helpers import REPO_ROOT
 
-from sar_change.algorithms import simulate
-from sar_change.algorithms.raster_io import read_band
+from sar_change.algorithms.io.raster import read_band
+from sar_change.algorithms.simulation import pair as simulate
 
 MODEL = os.path.join(REPO_ROOT, "processing_provider", "models", "change_detection_pipeline.model3")
 

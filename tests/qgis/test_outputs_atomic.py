@@ -100,7 +100,7 @@ def test_a_killed_qgis_process_leaves_no_output_and_the_next_run_cleans_up(qgis_
 
 
 def test_two_qgis_process_runs_writing_one_output_leave_one_whole_result(qgis_process, write_raster, tmp_path):
-    from sar_change.algorithms.raster_io import read_band
+    from sar_change.algorithms.io.raster import read_band
 
     rng = np.random.default_rng(1)
     a = write_raster("a.tif", rng.gamma(1.0, 0.1, (1200, 1200)).astype(np.float32))

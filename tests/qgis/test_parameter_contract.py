@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from sar_change.algorithms import simulate
-from sar_change.algorithms.raster_io import raster_info, read_band
+from sar_change.algorithms.io.raster import raster_info, read_band
+from sar_change.algorithms.simulation import pair as simulate
 
 
 @pytest.fixture(scope="module")

@@ -7,14 +7,14 @@ import numpy as np
 import pytest
 from ceos_writer import write_l11_product
 
-from sar_change.algorithms import despeckle
-from sar_change.algorithms import interferometry as ifm
-from sar_change.algorithms.raster_io import raster_info, read_band
+from sar_change.algorithms.io.raster import raster_info, read_band
+from sar_change.algorithms.sar import despeckle
+from sar_change.algorithms.sar import interferometry as ifm
 
 
 @pytest.fixture(scope="module")
 def speckled(tmp_path_factory):
-    from sar_change.algorithms.raster_io import write_array
+    from sar_change.algorithms.io.outputs import write_array
 
     folder = tmp_path_factory.mktemp("despeckle_contract")
     rng = np.random.default_rng(11)
@@ -54,7 +54,7 @@ def test_despeckle_band_and_input_scale(run_alg, speckled, tmp_path):
     path, band_1, band_2 = speckled
     second = run_despeckle(run_alg, tmp_path, path, "b2", METHOD="lee", BAND=2)
     np.testing.assert_array_equal(second, despeckle.lee(band_2, 7, 1))
-    from sar_change.algorithms.raster_io import write_array
+    from sar_change.algorithms.io.outputs import write_array
 
     db_path = str(tmp_path / "db.tif")
     write_array(db_path, 10 * np.log10(band_1), geotransform=(0, 10, 0, 0, 0, -10), crs_wkt="")
@@ -118,7 +118,7 @@ def test_readceos_polarisation_and_looks(run_alg, product, tmp_path):
 
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory):
-    from sar_change.algorithms.raster_io import write_array
+    from sar_change.algorithms.io.outputs import write_array
 
     folder = tmp_path_factory.mktemp("ifg_contract")
     rng = np.random.default_rng(13)
@@ -176,7 +176,7 @@ def test_the_displacement_needs_a_stated_wavelength_and_the_log_says_which(run_a
     """No silent L-band default: Sentinel-1 data without metadata once got displacements ~4x too large."""
     from qgis.core import QgsProcessingException, QgsProcessingFeedback
 
-    from sar_change.algorithms.raster_io import set_metadata
+    from sar_change.algorithms.io.outputs import set_metadata
 
     with pytest.raises(QgsProcessingException, match="WAVELENGTH_M: ref.tif states no radar wavelength"):
         run_alg(

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from ceos_writer import write_l11_product
 
-from sar_change.algorithms.raster_io import raster_info, read_band
+from sar_change.algorithms.io.raster import raster_info, read_band
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ import re
 import numpy as np
 import pytest
 
-from sar_change.algorithms import simulate
-from sar_change.algorithms.raster_io import raster_info, read_band
+from sar_change.algorithms.io.raster import raster_info, read_band
+from sar_change.algorithms.simulation import pair as simulate
 
 FIELDS = {"change", "mean_before_db", "mean_after_db", "change_db", "area_m2", "pixels", "p_value", "method"}
 
@@ -90,7 +90,7 @@ def test_no_change_pair_gives_almost_no_polygons(run_alg, tmp_path):
     scene = simulate.simulate_pair(256, 256, looks=1, seed=9, patches=[])
     from helpers import GEOTRANSFORM, utm54_wkt
 
-    from sar_change.algorithms.raster_io import write_array
+    from sar_change.algorithms.io.outputs import write_array
 
     for name in ("before", "after"):
         write_array(paths[name], scene[name], geotransform=GEOTRANSFORM, crs_wkt=utm54_wkt())

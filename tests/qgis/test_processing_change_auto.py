@@ -5,8 +5,8 @@ import os
 import numpy as np
 import pytest
 
-from sar_change.algorithms import simulate
-from sar_change.algorithms.raster_io import read_band
+from sar_change.algorithms.io.raster import read_band
+from sar_change.algorithms.simulation import pair as simulate
 
 
 class Log:

@@ -4,7 +4,7 @@ import os
 
 import numpy as np
 
-from sar_change.algorithms.raster_io import raster_info, read_band
+from sar_change.algorithms.io.raster import raster_info, read_band
 
 
 def test_qgis_process_superpixels_reproduces_gabon_reference_count(qgis_process, shared_data, tmp_path):

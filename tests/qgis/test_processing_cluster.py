@@ -6,15 +6,15 @@ import numpy as np
 import pytest
 from osgeo import gdal
 
-from sar_change.algorithms.cluster import SCHEDULER_ENV
+from sar_change.algorithms.io.cluster import SCHEDULER_ENV
 
 
 @pytest.fixture(scope="module")
 def scene(tmp_path_factory):
     from helpers import GEOTRANSFORM, utm54_wkt
 
-    from sar_change.algorithms import elevation_sim
-    from sar_change.algorithms.raster_io import write_array
+    from sar_change.algorithms.io.outputs import write_array
+    from sar_change.algorithms.simulation import volcano as elevation_sim
 
     folder = tmp_path_factory.mktemp("cluster")
     rng = np.random.default_rng(8)
@@ -155,7 +155,7 @@ def test_cluster_outputs_equal_local_outputs_bit_for_bit(
 
 def _count_cluster_runs(monkeypatch):
     """The scheduler addresses of the block pipelines that went to a cluster (filled as they run)."""
-    from sar_change.algorithms import cluster
+    from sar_change.algorithms.io import cluster
 
     calls = []
 
@@ -163,7 +163,7 @@ def _count_cluster_runs(monkeypatch):
         calls.append(address)
         return cluster.cluster_map(address, *args, **kwargs)
 
-    monkeypatch.setattr("sar_change.algorithms.raster_io.cluster_map", counted)
+    monkeypatch.setattr("sar_change.algorithms.io.pipeline.cluster_map", counted)
     return calls
 
 
@@ -185,7 +185,7 @@ def test_unreachable_scheduler_in_the_setting_fails_naming_it_and_writes_nothing
     pytest.importorskip("distributed", reason="dask.distributed not installed (python3-distributed)")
     from qgis.core import QgsProcessingException
 
-    from sar_change.algorithms import cluster
+    from sar_change.algorithms.io import cluster
     from sar_change.processing_provider import settings
 
     monkeypatch.delenv(SCHEDULER_ENV, raising=False)
@@ -228,7 +228,7 @@ def test_qgis_process_runs_on_the_scheduler_named_by_the_environment(qgis_proces
 
 
 def test_settings_dialog_saves_the_scheduler_and_tests_the_connection(plugin, dask_cluster, monkeypatch):
-    from sar_change.algorithms import cluster
+    from sar_change.algorithms.io import cluster
     from sar_change.processing_provider import settings
     from sar_change.ui.settings_dialog import SettingsDialog
 

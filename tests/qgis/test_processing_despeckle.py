@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-from sar_change.algorithms import despeckle, simulate
-from sar_change.algorithms.raster_io import raster_info, read_band
+from sar_change.algorithms.io.raster import raster_info, read_band
+from sar_change.algorithms.sar import despeckle
+from sar_change.algorithms.simulation import pair as simulate
 
 
 @pytest.fixture

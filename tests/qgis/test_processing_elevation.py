@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 from helpers import utm54_wkt
 
-from sar_change.algorithms import elevation_sim
-from sar_change.algorithms.raster_io import open_raster, write_array
+from sar_change.algorithms.io.outputs import write_array
+from sar_change.algorithms.io.raster import open_raster
+from sar_change.algorithms.simulation import volcano as elevation_sim
 
 VOLCANO = elevation_sim.Volcano(rows=160, cols=160, spacing_m=10.0, radius_m=700.0, height_m=380.0)
 GT = (500000.0, 10.0, 0.0, 4000000.0, 0.0, -10.0)
@@ -167,7 +168,7 @@ def test_runs_in_qgis_process(qgis_process, stack, tmp_path):
 def test_pixel_spacing_is_measured_on_the_ellipsoid_in_a_degree_crs(plugin, write_raster):
     from osgeo import osr
 
-    from sar_change.algorithms.raster_io import raster_info
+    from sar_change.algorithms.io.raster import raster_info
     from sar_change.processing_provider.elevation import ElevationChangeAlgorithm
 
     wgs84 = osr.SpatialReference()

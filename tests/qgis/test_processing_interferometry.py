@@ -5,8 +5,8 @@ import os
 import numpy as np
 import pytest
 
-from sar_change.algorithms import interferometry as ifm
-from sar_change.algorithms.raster_io import read_band
+from sar_change.algorithms.io.raster import read_band
+from sar_change.algorithms.sar import interferometry as ifm
 
 
 def test_qgis_process_amsterdam_coherence(qgis_process, shared_data, tmp_path):

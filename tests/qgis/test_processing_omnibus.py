@@ -5,7 +5,7 @@ import os
 import numpy as np
 import pytest
 
-from sar_change.algorithms.raster_io import read_band
+from sar_change.algorithms.io.raster import read_band
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ import os
 
 import numpy as np
 
-from sar_change.algorithms.raster_io import raster_info, read_band
+from sar_change.algorithms.io.raster import raster_info, read_band
 
 
 def test_simulatepair_then_overlay_in_process(run_alg, tmp_path):

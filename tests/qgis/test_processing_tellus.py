@@ -179,8 +179,8 @@ def png_tile(value, bands=3):
 
 
 def test_tiles_mosaic_is_on_the_tile_grid_and_cropped(run_alg, server, tmp_path, monkeypatch):
-    from sar_change.algorithms import tellus
-    from sar_change.algorithms.raster_io import raster_info, read_band
+    from sar_change.algorithms.io.raster import raster_info, read_band
+    from sar_change.algorithms.readers import tellus
 
     monkeypatch.setenv("SARCHANGE_TILE_CACHE", str(tmp_path / "cache"))
     tiles = tellus.tiles_for_bbox(139.70, 35.60, 139.80, 35.70, 12)

@@ -6,7 +6,7 @@ import os
 import numpy as np
 import pytest
 
-from sar_change.algorithms.raster_io import raster_info, read_band
+from sar_change.algorithms.io.raster import raster_info, read_band
 
 
 @pytest.fixture

@@ -28,7 +28,7 @@ class Recorder:
 def scene(tmp_path_factory):
     from helpers import GEOTRANSFORM, utm54_wkt
 
-    from sar_change.algorithms.raster_io import write_array
+    from sar_change.algorithms.io.outputs import write_array
 
     folder = tmp_path_factory.mktemp("progress")
     rng = np.random.default_rng(2)

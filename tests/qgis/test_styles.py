@@ -48,7 +48,7 @@ def test_run_and_load_results_styles_change_polygons_and_overlay(plugin, tmp_pat
     import processing
     from qgis.core import QgsCategorizedSymbolRenderer, QgsMultiBandColorRenderer, QgsProject
 
-    from sar_change.algorithms import simulate
+    from sar_change.algorithms.simulation import pair as simulate
 
     paths = simulate.write_pair(simulate.folder_paths(str(tmp_path)), 256, 256, seed=0)
     change = processing.runAndLoadResults(
@@ -78,8 +78,9 @@ def test_one_colour_code_gain_red_loss_blue_in_polygons_class_raster_report_and_
     import processing
     from osgeo import gdal
 
-    from sar_change.algorithms import change, simulate
-    from sar_change.algorithms.raster_io import read_band
+    from sar_change.algorithms.io.raster import read_band
+    from sar_change.algorithms.sar import change
+    from sar_change.algorithms.simulation import pair as simulate
     from sar_change.ui import styles
 
     red, blue = "#d7191c", "#2b83ba"
@@ -124,7 +125,7 @@ def test_omnibus_outputs_load_with_a_date_legend_and_a_count_legend(plugin, tmp_
     for i, image in enumerate(stack):
         from helpers import GEOTRANSFORM, utm54_wkt
 
-        from sar_change.algorithms.raster_io import write_array
+        from sar_change.algorithms.io.outputs import write_array
 
         paths.append(str(tmp_path / f"d{i}.tif"))
         write_array(paths[-1], image, geotransform=GEOTRANSFORM, crs_wkt=utm54_wkt())
@@ -158,7 +159,7 @@ def test_class_rasters_load_with_only_their_classes_named(plugin, tmp_path):
     import processing
     from qgis.core import QgsPalettedRasterRenderer, QgsProject
 
-    from sar_change.algorithms import simulate
+    from sar_change.algorithms.simulation import pair as simulate
 
     paths = simulate.write_pair(simulate.folder_paths(str(tmp_path)), 256, 256, seed=0)
     change = processing.runAndLoadResults(

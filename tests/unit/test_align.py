@@ -3,8 +3,8 @@ import os
 import numpy as np
 import pytest
 
-from sar_change.algorithms.align import aligned, same_grid
-from sar_change.algorithms.raster_io import open_raster, raster_info, read_band, read_window
+from sar_change.algorithms.io.align import aligned, same_grid
+from sar_change.algorithms.io.raster import open_raster, raster_info, read_band, read_window
 
 
 def test_same_grid_yields_the_input_itself(write_raster):

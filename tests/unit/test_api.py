@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from sar_change.algorithms import api
-from sar_change.algorithms import despeckle as despeckle_core
-from sar_change.algorithms.raster_io import read_band
+from sar_change.algorithms.io.raster import read_band
+from sar_change.algorithms.sar import despeckle as despeckle_core
 
 da = pytest.importorskip("dask.array", reason="dask not installed (python3-dask)")
 

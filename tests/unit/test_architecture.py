@@ -11,19 +11,31 @@ from helpers import REPO_ROOT
 ALGORITHMS = os.path.join(REPO_ROOT, "algorithms")
 
 
+def core_modules():
+    """Dotted names (below ``algorithms``) and paths of every module of the science core."""
+    found = []
+    for folder, subfolders, names in os.walk(ALGORITHMS):
+        subfolders[:] = sorted(d for d in subfolders if d != "__pycache__")
+        for name in sorted(names):
+            if name.endswith(".py"):
+                path = os.path.join(folder, name)
+                dotted = os.path.relpath(path, ALGORITHMS)[:-3].replace(os.sep, ".")
+                found.append((dotted.removesuffix("__init__").rstrip("."), path))
+    return found
+
+
 def test_algorithms_source_never_imports_qgis():
     offenders = []
-    for name in sorted(os.listdir(ALGORITHMS)):
-        if name.endswith(".py"):
-            with open(os.path.join(ALGORITHMS, name), encoding="utf-8") as handle:
-                for number, line in enumerate(handle, 1):
-                    if re.match(r"\s*(from|import)\s+qgis\b", line):
-                        offenders.append(f"{name}:{number}")
-    assert offenders == []
+    for name, path in core_modules():
+        with open(path, encoding="utf-8") as handle:
+            for number, line in enumerate(handle, 1):
+                if re.match(r"\s*(from|import)\s+qgis\b", line):
+                    offenders.append(f"{name}:{number}")
+    assert len(core_modules()) > 40 and offenders == []
 
 
 def test_every_algorithms_module_imports_with_qgis_blocked():
-    modules = [n[:-3] for n in os.listdir(ALGORITHMS) if n.endswith(".py") and n != "__init__.py"]
+    modules = [name for name, _ in core_modules() if name]
     code = (
         "import sys, importlib, importlib.util\n"
         "sys.modules['qgis'] = None\n"  # any 'import qgis' now raises ImportError
@@ -69,8 +81,81 @@ def test_metadata_is_complete_and_parses():
 def test_missing_dependency_message_names_the_package():
     import pytest
 
-    from sar_change.algorithms.deps import MissingDependencyError, require
+    from sar_change.algorithms.common.deps import MissingDependencyError, require
 
     with pytest.raises(MissingDependencyError, match="python3-skimage|scikit-image") as info:
         require("skimage.this_module_does_not_exist")
     assert "scikit-image" in str(info.value) and "apt-get install python3-skimage" in str(info.value)
+
+
+#: The layers of the core and the layers each may import (docs/ARCHITECTURE.md).
+LAYERS = {
+    "common": set(),
+    "sar": {"common"},
+    "io": {"common", "sar"},
+    "reports": {"common", "sar"},
+    "readers": {"common", "io"},
+    "simulation": {"common", "sar", "io"},
+    "workflows": {"common", "sar", "io", "reports", "readers"},
+    "api": {"common", "sar", "io", "workflows"},
+}
+
+
+def core_imports():
+    """(importing layer, imported layer, where) of every relative import inside the core."""
+    import ast
+
+    found = []
+    for name, path in core_modules():
+        parts = name.split(".") if name else []
+        package = parts if path.endswith("__init__.py") else parts[:-1]
+        with open(path, encoding="utf-8") as handle:
+            tree = ast.parse(handle.read())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                base = package[: len(package) - (node.level - 1)]
+                target = base + (node.module.split(".") if node.module else [node.names[0].name])
+                found.append((parts[0] if parts else "", target[0] if target else "", f"{name}:{node.lineno}"))
+    return found
+
+
+def test_each_layer_of_the_core_imports_only_the_layers_below_it():
+    imports = core_imports()
+    layers = {source for source, _, _ in imports}
+    assert layers <= set(LAYERS) | {""}, f"a new layer needs a rule: {layers - set(LAYERS)}"
+    wrong = [where for source, target, where in imports if target != source and target not in LAYERS.get(source, ())]
+    assert len(imports) > 100 and wrong == []
+
+
+def test_the_maths_layer_never_touches_gdal_or_files():
+    offenders = []
+    for name, path in core_modules():
+        if name.startswith("sar"):
+            with open(path, encoding="utf-8") as handle:
+                text = handle.read()
+            if re.search(r"\bosgeo\b|\bgdal\b|\bopen\(", text):
+                offenders.append(name)
+    assert offenders == []
+
+
+def test_every_package_says_what_it_holds_and_what_it_may_import():
+    packages = [(name, path) for name, path in core_modules() if path.endswith("__init__.py") and name.count(".") == 0]
+    assert len(packages) == len(LAYERS)  # the root, and one per layer except the api module
+    for name, path in packages:
+        with open(path, encoding="utf-8") as handle:
+            doc = handle.read().split('"""')[1]
+        assert len(doc.split()) > 25, name
+        assert "May import" in doc or name == "", name
+
+
+def test_no_module_is_longer_than_about_400_lines():
+    roots = [ALGORITHMS]
+    long = []
+    for root in roots:
+        for folder, _, names in os.walk(root):
+            for name in names:
+                if name.endswith(".py"):
+                    with open(os.path.join(folder, name), encoding="utf-8") as handle:
+                        if sum(1 for _ in handle) > 420:
+                            long.append(os.path.relpath(os.path.join(folder, name), REPO_ROOT))
+    assert long == []

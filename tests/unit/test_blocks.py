@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from sar_change.algorithms.blocks import apply_blockwise, count_blocks, iter_blocks
+from sar_change.algorithms.common.blocks import apply_blockwise, count_blocks, iter_blocks
 
 
 def test_blocks_cover_every_pixel_exactly_once():

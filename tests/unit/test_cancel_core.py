@@ -5,8 +5,9 @@ import time
 
 import pytest
 
-from sar_change.algorithms import cancel
-from sar_change.algorithms.raster_io import Cancelled, _ordered_map
+from sar_change.algorithms.common import cancel
+from sar_change.algorithms.common.cancel import Cancelled
+from sar_change.algorithms.io.pipeline import _ordered_map
 
 
 def _cancel_after(seconds):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from ceos_writer import write_l11_product
 
-from sar_change.algorithms import ceos
+from sar_change.algorithms.readers import ceos
 
 
 def test_real_l15_headers(shared_data):
@@ -134,7 +134,7 @@ sys.path.insert(0, {tests!r})
 from helpers import register_package
 register_package()
 import numpy as np
-from sar_change.algorithms import ceos
+from sar_change.algorithms.readers import ceos
 path = {path!r}
 image = ceos.read_image_descriptor(path)
 poly = ceos.read_leader(ceos.find_product(path).leader).polynomial

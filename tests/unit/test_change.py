@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from sar_change.algorithms import change, simulate
+from sar_change.algorithms.sar import change
+from sar_change.algorithms.simulation import pair as simulate
 
 
 def f1(classes, truth):
@@ -159,7 +160,7 @@ def test_negative_min_pixels_raises():
 def test_polygons_are_valid_and_cover_region_areas():
     from osgeo import ogr
 
-    from sar_change.algorithms.vectorize import polygonize
+    from sar_change.algorithms.io.vectorize import polygonize
 
     labels = np.zeros((20, 20), np.int32)
     labels[2:6, 2:6] = 1

@@ -5,10 +5,13 @@ import os
 import numpy as np
 import pytest
 
-from sar_change.algorithms import change_auto, change_io, change_stats, simulate
-from sar_change.algorithms.change import GAIN, LOSS, NODATA
-from sar_change.algorithms.convert import TO_POWER, resolve_scale
-from sar_change.algorithms.raster_io import read_band
+from sar_change.algorithms.io.raster import read_band
+from sar_change.algorithms.sar.change import auto as change_auto
+from sar_change.algorithms.sar.change import stats as change_stats
+from sar_change.algorithms.sar.change.pixel import GAIN, LOSS, NODATA
+from sar_change.algorithms.sar.convert import TO_POWER, resolve_scale
+from sar_change.algorithms.simulation import pair as simulate
+from sar_change.algorithms.workflows import change as change_io
 
 
 def gamma_pair(shape, looks, seed=0):
@@ -263,7 +266,7 @@ def test_bern_flood_with_defaults_beats_pca_kmeans_baseline(shared_data, tmp_pat
 
 # -- superpixel k-means ------------------------------------------------------------------------------
 def test_superpixel_kmeans_calls_nothing_change_on_a_stable_scene():
-    from sar_change.algorithms import change
+    from sar_change.algorithms.sar import change
 
     scene = simulate.simulate_pair(256, 256, looks=4, seed=3, patches=[])
     result = change.detect_change(scene["before"], scene["after"], "superpixel_kmeans", despeckle="lee", looks=4)
@@ -272,7 +275,7 @@ def test_superpixel_kmeans_calls_nothing_change_on_a_stable_scene():
 
 @pytest.mark.parametrize("statistic", ["log_ratio", "difference"])
 def test_superpixel_kmeans_finds_a_clearly_separated_loss(statistic):
-    from sar_change.algorithms import change
+    from sar_change.algorithms.sar import change
 
     before, after, truth = changed_pair(looks=4, step_db=-10.0)
     result = change.detect_change(before, after, "superpixel_kmeans", despeckle="lee", looks=4, statistic=statistic)
@@ -298,7 +301,7 @@ import re, sys
 sys.path.insert(0, {tests!r})
 from helpers import register_package
 register_package()
-from sar_change.algorithms import change_io
+from sar_change.algorithms.workflows import change as change_io
 run = change_io.detect_change_rasters({before!r}, {after!r}, {out!r}, block_size=512)
 peak_kb = int(re.search(r"VmHWM:\\s+(\\d+)", open("/proc/self/status").read()).group(1))
 print(run.model.window, peak_kb // 1024)
@@ -346,7 +349,7 @@ def test_a_6144_square_pair_classifies_in_bounded_memory(write_raster, tmp_path)
 
 
 def test_superpixel_kmeans_on_bern_flags_the_flood_not_half_the_scene(shared_data):
-    from sar_change.algorithms import change
+    from sar_change.algorithms.sar import change
 
     folder = os.path.join(shared_data, "bern_ers2")
     before, after = (TO_POWER["display"](read_band(os.path.join(folder, f"bern_1999-0{m}.bmp"))) for m in (4, 5))

@@ -5,7 +5,7 @@ import os
 import numpy as np
 import pytest
 
-from sar_change.algorithms import classify, segmentation
+from sar_change.algorithms.sar import classify, segmentation
 
 
 def three_class_scene(seed=0, shape=(120, 120), looks=4):
@@ -87,8 +87,8 @@ def test_gabon_rgb_gives_the_reference_segment_count(shared_data):
 
 
 def test_gabon_three_classes_separate_water_by_low_hv(shared_data, tmp_path):
-    from sar_change.algorithms.classify_io import kmeans_rasters
-    from sar_change.algorithms.raster_io import read_band
+    from sar_change.algorithms.io.raster import read_band
+    from sar_change.algorithms.workflows.classify import kmeans_rasters
 
     folder = os.path.join(shared_data, "gabon_mondah", "aligned")
     paths = [os.path.join(folder, f"alos_{n}.tif") for n in ("backscatter_hh", "backscatter_hv", "coh_hh", "coh_hv")]

@@ -10,12 +10,13 @@ import numpy as np
 import pytest
 from helpers import local_cluster
 
-from sar_change.algorithms import cluster
-from sar_change.algorithms.cancel import Cancelled, cancel_scope, interruptible
-from sar_change.algorithms.deps import MissingDependencyError
-from sar_change.algorithms.despeckle_io import despeckle_raster
-from sar_change.algorithms.overlay import overlay_rasters
-from sar_change.algorithms.raster_io import process_blockwise, read_band
+from sar_change.algorithms.common.cancel import Cancelled, cancel_scope, interruptible
+from sar_change.algorithms.common.deps import MissingDependencyError
+from sar_change.algorithms.io import cluster
+from sar_change.algorithms.io.pipeline import process_blockwise
+from sar_change.algorithms.io.raster import read_band
+from sar_change.algorithms.workflows.despeckle import despeckle_raster
+from sar_change.algorithms.workflows.overlay import overlay_rasters
 
 
 @pytest.fixture
@@ -30,9 +31,9 @@ def scene(write_raster):
 @pytest.fixture
 def one_block_per_task(monkeypatch):
     """Cluster tasks of one block each (small test rasters would otherwise be one task)."""
-    from sar_change.algorithms import raster_io
+    from sar_change.algorithms.io import pipeline
 
-    monkeypatch.setattr(raster_io, "CLUSTER_TASK_PIXELS", 1)
+    monkeypatch.setattr(pipeline, "CLUSTER_TASK_PIXELS", 1)
 
 
 def _read_all(path):
@@ -179,7 +180,7 @@ def test_an_error_in_a_block_reaches_the_caller_and_writes_nothing(dask_cluster,
 
 
 def test_tasks_group_small_blocks_and_keep_their_order(dask_cluster, scene, tmp_path, monkeypatch):
-    from sar_change.algorithms import raster_io
+    from sar_change.algorithms.io import pipeline
 
     seen = []
     real = cluster.cluster_map
@@ -188,10 +189,10 @@ def test_tasks_group_small_blocks_and_keep_their_order(dask_cluster, scene, tmp_
         seen.append(args[-1])  # the batch
         return real(*args)
 
-    monkeypatch.setattr(raster_io, "cluster_map", spy)
+    monkeypatch.setattr(pipeline, "cluster_map", spy)
     with cluster.scheduler_scope(dask_cluster.scheduler_address):
         grouped = process_blockwise(scene[0], str(tmp_path / "grouped.tif"), np.sqrt, block_size=64)
-    assert seen == [raster_io.CLUSTER_TASK_PIXELS // 64**2]
+    assert seen == [pipeline.CLUSTER_TASK_PIXELS // 64**2]
     np.testing.assert_array_equal(read_band(grouped), np.sqrt(read_band(scene[0])))
 
 
@@ -219,7 +220,7 @@ def test_workers_keep_freed_memory_for_the_next_block(scene, tmp_path, one_block
 
     def tuned(address):
         return cluster.client(address).run(
-            lambda: __import__("sar_change.algorithms.cluster", fromlist=["_TUNED"])._TUNED
+            lambda: __import__("sar_change.algorithms.io.cluster", fromlist=["_TUNED"])._TUNED
         )
 
     with local_cluster(2) as own:
@@ -233,7 +234,7 @@ def test_workers_keep_freed_memory_for_the_next_block(scene, tmp_path, one_block
 
 def test_blocks_run_blas_on_one_thread_and_restore_it_after(scene, tmp_path):
     threadpoolctl = pytest.importorskip("threadpoolctl", reason="threadpoolctl not installed")
-    from sar_change.algorithms import raster_io
+    from sar_change.algorithms.io import pipeline
 
     def blas_threads():
         counts = [lib["num_threads"] for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas"]
@@ -248,7 +249,7 @@ def test_blocks_run_blas_on_one_thread_and_restore_it_after(scene, tmp_path):
         seen.append(blas_threads())
         return values
 
-    raster_io.process_blockwise(scene[0], str(tmp_path / "o.tif"), record, block_size=256)
+    pipeline.process_blockwise(scene[0], str(tmp_path / "o.tif"), record, block_size=256)
     assert seen and set(seen) == {1}  # the same sums as a dask worker (OPENBLAS_NUM_THREADS=1)
     assert blas_threads() == before
 
@@ -265,5 +266,5 @@ def test_workers_forget_another_code_version_and_import_this_one(dask_cluster, s
         again = despeckle_raster(scene[0], str(tmp_path / "b.tif"), "lee", input_scale="linear")
     np.testing.assert_array_equal(read_band(again), read_band(first))
     # and what they import again comes from the zip the caller sent, not from elsewhere
-    files = made.run(lambda: __import__("sar_change.algorithms.despeckle", fromlist=["x"]).__file__)
+    files = made.run(lambda: __import__("sar_change.algorithms.sar.despeckle", fromlist=["x"]).__file__)
     assert all(".zip" in path for path in files.values())

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from sar_change.algorithms.convert import db_to_power, power_to_db, to_power
+from sar_change.algorithms.sar.convert import db_to_power, power_to_db, to_power
 
 
 def test_power_to_db_matches_ten_log10():

@@ -4,7 +4,7 @@ wrong, or a documented result; never a silent NaN/inf that turns into an empty a
 import numpy as np
 import pytest
 
-from sar_change.algorithms import classify, convert, despeckle, interferometry, segmentation, speckle_qa
+from sar_change.algorithms.sar import classify, convert, despeckle, interferometry, segmentation, speckle_qa
 
 
 def _speckle(shape, seed=0, looks=1.0):
@@ -102,8 +102,8 @@ def test_superpixel_smoothing_has_an_upper_bound():
 def test_aligning_rasters_of_different_places_is_an_error_not_an_all_nodata_raster(write_raster):
     from helpers import GEOTRANSFORM
 
-    from sar_change.algorithms.align import aligned
-    from sar_change.algorithms.raster_io import raster_info
+    from sar_change.algorithms.io.align import aligned
+    from sar_change.algorithms.io.raster import raster_info
 
     here = write_raster("here.tif", np.ones((16, 16), np.float32))
     far = write_raster(

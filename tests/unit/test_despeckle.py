@@ -7,9 +7,10 @@ import subprocess
 import numpy as np
 import pytest
 
-from sar_change.algorithms import despeckle as d
-from sar_change.algorithms.despeckle_io import despeckle_raster
-from sar_change.algorithms.raster_io import read_band
+from sar_change.algorithms.io.raster import read_band
+from sar_change.algorithms.sar import despeckle as d
+from sar_change.algorithms.sar.despeckle import moments
+from sar_change.algorithms.workflows.despeckle import despeckle_raster
 
 LINEAR_METHODS = ["boxcar", "lee", "kuan", "frost", "gamma_map", "refined_lee", "lee_sigma"]
 
@@ -136,7 +137,7 @@ OTB = shutil.which("otbcli_Despeckle")
     ],
 )
 def test_matches_orfeo_toolbox(method, otb_args, tmp_path, write_raster):
-    from sar_change.algorithms import simulate
+    from sar_change.algorithms.simulation import pair as simulate
 
     image = simulate.simulate_pair(150, 130, looks=2, seed=4)["before"]
     src = write_raster("in.tif", image)
@@ -222,9 +223,9 @@ def test_in_memory_blocks_equal_the_whole_image(method):
 def test_work_arrays_are_kept_for_blocks_but_not_for_whole_images():
     small = np.random.default_rng(10).gamma(1, 1, (64, 64)).astype(np.float32)
     d.lee(small, 7)
-    kept = dict(d._scratch_local.__dict__)
+    kept = dict(moments._scratch_local.__dict__)
     assert kept and all(array.size == 64 * 64 for array in kept.values())
-    d._scratch_local.__dict__.clear()
+    moments._scratch_local.__dict__.clear()
     large = np.ones((1500, 1500), np.float32)
     np.testing.assert_allclose(d.lee(large, 7), 1.0)
-    assert not d._scratch_local.__dict__  # an image-sized array is not held after the call
+    assert not moments._scratch_local.__dict__  # an image-sized array is not held after the call

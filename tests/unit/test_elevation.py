@@ -3,8 +3,11 @@
 import numpy as np
 import pytest
 
-from sar_change.algorithms import elevation, elevation_io, elevation_sim
-from sar_change.algorithms.raster_io import open_raster
+from sar_change.algorithms.io.raster import open_raster
+from sar_change.algorithms.sar import elevation
+from sar_change.algorithms.sar.elevation import geometry
+from sar_change.algorithms.simulation import volcano as elevation_sim
+from sar_change.algorithms.workflows import elevation as elevation_io
 
 SMALL = elevation_sim.Volcano(rows=160, cols=160, spacing_m=10.0, radius_m=700.0, height_m=380.0)
 
@@ -29,7 +32,7 @@ def test_a_slope_facing_the_radar_at_the_incidence_angle_is_seen_head_on():
 
 def test_cos_derivatives_match_finite_differences():
     p, q, h = np.array([0.2, -0.3]), np.array([0.1, 0.4]), 1e-6
-    dp, dq = elevation._cos_derivatives(p, q, 30.0)
+    dp, dq = geometry._cos_derivatives(p, q, 30.0)
     f = elevation.local_incidence_cos
     assert np.allclose(dp, (f(p + h, q, 30.0) - f(p - h, q, 30.0)) / (2 * h), atol=1e-7)
     assert np.allclose(dq, (f(p, q + h, 30.0) - f(p, q - h, 30.0)) / (2 * h), atol=1e-7)
@@ -196,7 +199,7 @@ def test_surface_bad_parameters_are_named(deepening, kwargs, match):
 def small_stack(tmp_path_factory):
     from helpers import utm54_wkt
 
-    from sar_change.algorithms.raster_io import write_array
+    from sar_change.algorithms.io.outputs import write_array
 
     folder = tmp_path_factory.mktemp("volcano")
     volcano = elevation_sim.Volcano(rows=96, cols=96, spacing_m=20.0, crater_sigma_m=100.0, radius_m=900.0)

@@ -23,7 +23,7 @@ from fuzz_cases import (  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from sar_change.algorithms import ceos, tellus  # noqa: E402
+from sar_change.algorithms.readers import ceos, tellus  # noqa: E402
 
 FUZZ = settings(
     max_examples=int(os.environ.get("SARCHANGE_FUZZ_EXAMPLES", "300")),

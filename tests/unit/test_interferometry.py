@@ -6,7 +6,7 @@ import os
 import numpy as np
 import pytest
 
-from sar_change.algorithms import interferometry as ifm
+from sar_change.algorithms.sar import interferometry as ifm
 
 WAVELENGTH = ifm.WAVELENGTH_L_BAND_M
 INNER = (slice(24, -24), slice(24, -24))  # the resampled secondary's border (16-tap kernel + shift) is no data
@@ -46,7 +46,7 @@ def simulated():
 
 
 def test_amsterdam_coherence_matches_reference_figures(shared_data):
-    from sar_change.algorithms.raster_io import read_band
+    from sar_change.algorithms.io.raster import read_band
 
     folder = os.path.join(shared_data, "amsterdam_s1_slc")
     a = read_band(os.path.join(folder, "s1_iw_vv_20230319_slc.tif"), dtype=np.complex64)
@@ -170,8 +170,8 @@ def test_ramp_from_windows_of_a_scene_equals_the_ramp_of_the_whole():
 
 @pytest.mark.parametrize("alpha", [0.0, 0.6])
 def test_blockwise_files_give_the_in_memory_chain(simulated, write_raster, tmp_path, alpha):
-    from sar_change.algorithms.interferometry_io import process_pair_files
-    from sar_change.algorithms.raster_io import read_band
+    from sar_change.algorithms.io.raster import read_band
+    from sar_change.algorithms.workflows.interferometry import process_pair_files
 
     reference, secondary = simulated["reference"][:200, :170], simulated["secondary"][:200, :170]
     outputs = {k: str(tmp_path / f"{k}.tif") for k in ("phase", "coherence", "displacement")}
@@ -196,7 +196,7 @@ def test_blockwise_files_give_the_in_memory_chain(simulated, write_raster, tmp_p
 
 
 def test_files_of_different_size_or_real_type_are_refused(write_raster, tmp_path):
-    from sar_change.algorithms.interferometry_io import process_pair_files
+    from sar_change.algorithms.workflows.interferometry import process_pair_files
 
     z = np.ones((32, 32), np.complex64)
     out = {k: str(tmp_path / f"{k}.tif") for k in ("phase_path", "coherence_path", "displacement_path")}
@@ -222,8 +222,8 @@ def test_differential_fits_both_ramps_on_the_pixels_valid_in_both():
 
 
 def test_blockwise_differential_files_give_the_in_memory_difference(write_raster, tmp_path):
-    from sar_change.algorithms.interferometry_io import differential_files
-    from sar_change.algorithms.raster_io import read_band
+    from sar_change.algorithms.io.raster import read_band
+    from sar_change.algorithms.workflows.interferometry import differential_files
 
     rng = np.random.default_rng(6)
     rows, cols = np.mgrid[:120, :90]
@@ -239,7 +239,7 @@ def test_blockwise_differential_files_give_the_in_memory_difference(write_raster
 
 
 def test_ramp_windows_cover_a_large_scene_with_a_three_by_three_grid():
-    from sar_change.algorithms.interferometry_io import ramp_windows
+    from sar_change.algorithms.workflows.interferometry import ramp_windows
 
     assert ramp_windows(1000, 800) == [(slice(0, 1000), slice(0, 800))]
     windows = ramp_windows(20000, 30000)

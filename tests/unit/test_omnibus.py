@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from sar_change.algorithms import omnibus
+from sar_change.algorithms.sar.change import omnibus
 
 
 def gamma_stack(means, looks, shape=(200, 200), seed=0):
@@ -79,8 +79,8 @@ def test_first_change_regions_group_by_date_and_drop_small_ones():
 
 
 def test_blockwise_rasters_and_their_regions_equal_the_in_memory_test(write_raster, tmp_path):
-    from sar_change.algorithms.omnibus_io import omnibus_rasters, regions_from_rasters
-    from sar_change.algorithms.raster_io import open_raster
+    from sar_change.algorithms.io.raster import open_raster
+    from sar_change.algorithms.workflows.omnibus import omnibus_rasters, regions_from_rasters
 
     means = np.ones((4, 90, 70))
     means[2:, 10:40, 5:30] = 0.25
@@ -159,9 +159,9 @@ def test_the_stack_model_of_a_real_stack_does_not_depend_on_the_sample(shared_da
     """Four 256-pixel windows once gave other gains and looks than the whole scene (26 % vs 5 % changed)."""
     import os
 
-    from sar_change.algorithms.convert import palsar_dn_to_power
-    from sar_change.algorithms.omnibus_io import FIT_PIXELS, FIT_WINDOW
-    from sar_change.algorithms.raster_io import read_band, sample_band
+    from sar_change.algorithms.io.raster import read_band, sample_band
+    from sar_change.algorithms.sar.convert import palsar_dn_to_power
+    from sar_change.algorithms.workflows.omnibus import FIT_PIXELS, FIT_WINDOW
 
     folder = os.path.join(shared_data, "malaysia_jaxa_mosaics", "hv")
     paths = [os.path.join(folder, f"N05E100_{y}_sl_HV.tif") for y in ("07", "08", "09", "10", "15", "16", "17", "18")]

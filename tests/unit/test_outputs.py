@@ -9,14 +9,9 @@ import threading
 import numpy as np
 import pytest
 
-from sar_change.algorithms.raster_io import (
-    check_writable,
-    output_transaction,
-    read_band,
-    remove_stale_temporaries,
-    write_text,
-)
-from sar_change.algorithms.raster_io import write_array as _write_array
+from sar_change.algorithms.io.outputs import check_writable, output_transaction, remove_stale_temporaries, write_text
+from sar_change.algorithms.io.outputs import write_array as _write_array
+from sar_change.algorithms.io.raster import read_band
 
 
 def write_array(path, array):

@@ -3,8 +3,9 @@ import os
 import numpy as np
 import pytest
 
-from sar_change.algorithms import overlay
-from sar_change.algorithms.raster_io import raster_info, read_band
+from sar_change.algorithms.io.raster import raster_info, read_band
+from sar_change.algorithms.sar import overlay
+from sar_change.algorithms.workflows.overlay import overlay_rasters, rgb_composite_rasters
 
 
 def test_unchanged_pixels_are_grey_at_the_after_level():
@@ -50,10 +51,10 @@ def test_scale_levels_clips_and_marks_nan():
 
 
 def test_overlay_raster_of_a_pair_colours_simulated_change(tmp_path):
-    from sar_change.algorithms import simulate
+    from sar_change.algorithms.simulation import pair as simulate
 
     paths = simulate.write_pair(simulate.folder_paths(str(tmp_path)), 256, 256, looks=100, seed=0)
-    out = overlay.overlay_rasters((paths["before"], 1), (paths["after"], 1), str(tmp_path / "ov.tif"))
+    out = overlay_rasters((paths["before"], 1), (paths["after"], 1), str(tmp_path / "ov.tif"))
     rgb = np.stack([read_band(out, b) for b in (1, 2, 3)])
     truth = read_band(paths["truth"])
     coloured = rgb[1] != rgb[0]
@@ -66,7 +67,7 @@ def test_overlay_raster_of_a_pair_colours_simulated_change(tmp_path):
 
 def test_gabon_rgb_composite_equals_reference_exactly(shared_data, tmp_path):
     folder = os.path.join(shared_data, "gabon_mondah", "aligned")
-    out = overlay.rgb_composite_rasters(
+    out = rgb_composite_rasters(
         (os.path.join(folder, "alos_hh_tv.tif"), 1),
         (os.path.join(folder, "alos_hv_tv.tif"), 1),
         str(tmp_path / "rgb.tif"),
@@ -82,7 +83,7 @@ def test_gabon_rgb_composite_equals_reference_exactly(shared_data, tmp_path):
 def test_gabon_overlay_across_crs_lands_on_backscatter_grid(shared_data, tmp_path):
     grids = os.path.join(shared_data, "gabon_mondah", "original_grids")
     before = os.path.join(grids, "alos_backscatter_hh.tif")
-    out = overlay.overlay_rasters(
+    out = overlay_rasters(
         (before, 1),
         (os.path.join(grids, "alos_coh_hh.tif"), 1),
         str(tmp_path / "ov.tif"),
@@ -99,7 +100,7 @@ def test_rgb_composite_byte_output_spans_full_range(tmp_path, write_raster):
     rng = np.random.default_rng(0)
     hh = write_raster("hh.tif", rng.gamma(1, 0.2, (64, 64)).astype(np.float32))
     hv = write_raster("hv.tif", rng.gamma(1, 0.05, (64, 64)).astype(np.float32))
-    out = overlay.rgb_composite_rasters((hh, 1), (hv, 1), str(tmp_path / "c.tif"), output_type="byte")
+    out = rgb_composite_rasters((hh, 1), (hv, 1), str(tmp_path / "c.tif"), output_type="byte")
     for band in (1, 2, 3):
         values = read_band(out, band)
         assert values.min() == 0 and values.max() == 255
@@ -122,7 +123,7 @@ def test_png_tiles_without_georeference_are_valid_inputs(tmp_path):
         path = str(tmp_path / name)
         gdal.GetDriverByName("PNG").CreateCopy(path, mem)
         paths.append(path)
-    out = overlay.overlay_rasters(
+    out = overlay_rasters(
         (paths[0], 1), (paths[1], 1), str(tmp_path / "ov.tif"), input_scale="display", scaling="minmax"
     )
     rgb = np.stack([read_band(out, b) for b in (1, 2, 3)])
@@ -133,7 +134,7 @@ def test_png_tiles_without_georeference_are_valid_inputs(tmp_path):
 def test_auto_input_scale_reads_bytes_as_display_levels(write_raster, tmp_path):
     rng = np.random.default_rng(3)
     tiles = [write_raster(f"{n}.tif", rng.integers(0, 256, (40, 50)).astype(np.uint8)) for n in "ba"]
-    auto = overlay.overlay_rasters((tiles[0], 1), (tiles[1], 1), str(tmp_path / "auto.tif"))
-    named = overlay.overlay_rasters((tiles[0], 1), (tiles[1], 1), str(tmp_path / "d.tif"), input_scale="display")
+    auto = overlay_rasters((tiles[0], 1), (tiles[1], 1), str(tmp_path / "auto.tif"))
+    named = overlay_rasters((tiles[0], 1), (tiles[1], 1), str(tmp_path / "d.tif"), input_scale="display")
     for band in (1, 2, 3):
         np.testing.assert_array_equal(read_band(auto, band), read_band(named, band))

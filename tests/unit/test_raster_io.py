@@ -4,15 +4,10 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from sar_change.algorithms.raster_io import (
-    Cancelled,
-    RasterWriter,
-    process_blocks,
-    process_blockwise,
-    raster_info,
-    read_band,
-    sample_band,
-)
+from sar_change.algorithms.common.cancel import Cancelled
+from sar_change.algorithms.io.outputs import RasterWriter
+from sar_change.algorithms.io.pipeline import process_blocks, process_blockwise
+from sar_change.algorithms.io.raster import raster_info, read_band, sample_band
 
 
 def test_write_then_read_keeps_values_grid_crs_and_nodata(write_raster):
@@ -102,9 +97,9 @@ def test_sample_band_reads_even_windows_of_large_rasters(write_raster):
 
 def test_opencv_runs_single_threaded_inside_blocks_and_is_restored(write_raster, tmp_path, monkeypatch):
     cv2 = pytest.importorskip("cv2")
-    from sar_change.algorithms import raster_io
+    from sar_change.algorithms.io import pipeline
 
-    monkeypatch.setattr(raster_io, "WORKERS", 2)
+    monkeypatch.setattr(pipeline, "WORKERS", 2)
     src = write_raster("in.tif", np.ones((64, 64), np.float32))
     before = cv2.getNumThreads()
     seen = []
@@ -119,7 +114,7 @@ def test_opencv_runs_single_threaded_inside_blocks_and_is_restored(write_raster,
 
 
 def test_workers_may_run_ahead_of_the_writer_by_the_lookahead_budget(write_raster, tmp_path, monkeypatch):
-    from sar_change.algorithms import raster_io
+    from sar_change.algorithms.io import pipeline
 
     pulled = []
 
@@ -128,28 +123,28 @@ def test_workers_may_run_ahead_of_the_writer_by_the_lookahead_budget(write_raste
             pulled.append(i)
             yield i
 
-    results = raster_io._ordered_map(lambda i: i * i, items(), ahead=8)
+    results = pipeline._ordered_map(lambda i: i * i, items(), ahead=8)
     assert next(results) == 0 and len(pulled) == 8  # eight submitted before the first is handed over
     assert list(results) == [i * i for i in range(1, 20)]
 
     budgets = []
-    real_map = raster_io._ordered_map
-    monkeypatch.setattr(raster_io, "_ordered_map", lambda *a: budgets.append(a[3]) or real_map(*a))
-    monkeypatch.setattr(raster_io, "LOOKAHEAD_BYTES", 8 * 16 * 16 * 4)
+    real_map = pipeline._ordered_map
+    monkeypatch.setattr(pipeline, "_ordered_map", lambda *a: budgets.append(a[3]) or real_map(*a))
+    monkeypatch.setattr(pipeline, "LOOKAHEAD_BYTES", 8 * 16 * 16 * 4)
     src = write_raster("in.tif", np.ones((64, 64), np.float32))
     process_blockwise(src, str(tmp_path / "out.tif"), lambda a: a, block_size=16)
     assert budgets == [8]  # eight 16 x 16 float32 blocks fit the budget
 
 
 def test_block_cache_holds_the_workers_reads_and_a_row_of_output_within_bounds(monkeypatch):
-    from sar_change.algorithms import raster_io
+    from sar_change.algorithms.io import pipeline
 
-    monkeypatch.setattr(raster_io, "WORKERS", 2)
+    monkeypatch.setattr(pipeline, "WORKERS", 2)
     mib = 1024 * 1024
     # Lee on 8192 columns: two 1030-pixel float32 read windows, a 512 x 8192 float32 row of output
-    assert raster_io.block_cache_bytes(512, 3, [4], 512 * 8192 * 4) == 2 * 1030 * 1030 * 4 + 16 * mib
-    assert raster_io.block_cache_bytes(64, 0, [4], 64 * 100 * 4) == raster_io.GDAL_CACHE_MIN_BYTES
-    assert raster_io.block_cache_bytes(1024, 32, [8, 8], 1024 * 20000 * 12) == raster_io.GDAL_CACHE_BYTES
+    assert pipeline.block_cache_bytes(512, 3, [4], 512 * 8192 * 4) == 2 * 1030 * 1030 * 4 + 16 * mib
+    assert pipeline.block_cache_bytes(64, 0, [4], 64 * 100 * 4) == pipeline.GDAL_CACHE_MIN_BYTES
+    assert pipeline.block_cache_bytes(1024, 32, [8, 8], 1024 * 20000 * 12) == pipeline.GDAL_CACHE_BYTES
 
 
 def test_cancel_midway_leaves_none_of_several_outputs(write_raster, tmp_path):
@@ -193,7 +188,7 @@ def test_several_outputs_get_their_own_type_and_nodata(write_raster, tmp_path):
 def test_overlapping_jobs_restore_the_gdal_cache_once_the_last_one_ends():
     from osgeo import gdal
 
-    from sar_change.algorithms.raster_io import bounded_gdal_cache
+    from sar_change.algorithms.io.pipeline import bounded_gdal_cache
 
     original = gdal.GetCacheMax()
     first, second = bounded_gdal_cache(32 * 2**20), bounded_gdal_cache(16 * 2**20)

@@ -3,7 +3,7 @@
 import numpy as np
 from skimage import segmentation as sk
 
-from sar_change.algorithms.segmentation import felzenszwalb
+from sar_change.algorithms.sar.segmentation import felzenszwalb
 
 
 def blocks_image(rng, shape):
@@ -32,7 +32,7 @@ def test_tiled_labels_are_a_compact_partition_cut_at_tile_edges():
 
 
 def test_label_counts_in_bands_of_rows_equal_bincount():
-    from sar_change.algorithms.segmentation import label_counts
+    from sar_change.algorithms.sar.segmentation import label_counts
 
     labels = np.random.default_rng(0).integers(0, 50, (257, 33)).astype(np.int32)
     np.testing.assert_array_equal(label_counts(labels, 60, rows=10), np.bincount(labels.ravel(), minlength=60))

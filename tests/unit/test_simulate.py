@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from sar_change.algorithms import simulate
-from sar_change.algorithms.raster_io import raster_info, read_band
+from sar_change.algorithms.io.raster import raster_info, read_band
+from sar_change.algorithms.simulation import pair as simulate
 
 
 def test_same_seed_gives_identical_scene_and_other_seed_differs():

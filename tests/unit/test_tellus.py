@@ -5,7 +5,7 @@ import os
 import pytest
 from fake_tellus import FakeTellus
 
-from sar_change.algorithms import tellus
+from sar_change.algorithms.readers import tellus
 
 TOKEN = "s3cr3t-t0ken-value"
 

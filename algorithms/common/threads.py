@@ -1,0 +1,96 @@
+"""Threads of this process: how many block workers, and process-wide library settings
+(OpenCV and BLAS threads, GDAL's cache) lowered for the duration of a run and restored by the last
+run to finish, whichever thread it is on.
+"""
+
+import contextlib
+import os
+import threading
+from typing import Dict
+
+from .deps import has, require
+
+#: Worker threads reading and computing blocks while the main thread writes (numpy and GDAL
+#: release the GIL). At most WORKERS + 1 blocks are in flight, so memory stays bounded.
+WORKERS = max(1, min(4, os.cpu_count() or 1))
+
+
+class _ProcessSetting:
+    """A process-wide library setting changed while any job runs and restored after the last one.
+
+    Jobs may overlap (QGIS runs Processing tasks in background threads): the first to enter saves
+    the original value, every job may only lower it, and the last to leave restores it.
+    """
+
+    def __init__(self, get, put):
+        self._get, self._put = get, put
+        self._lock = threading.Lock()
+        self._users = 0
+        self._original = None
+
+    @contextlib.contextmanager
+    def lowered_to(self, value):
+        with self._lock:
+            if self._users == 0:
+                self._original = self._get()
+            self._users += 1
+            if value < self._get():
+                self._put(value)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._users -= 1
+                if self._users == 0 and self._get() != self._original:
+                    self._put(self._original)
+
+
+_settings: Dict[str, _ProcessSetting] = {}
+_settings_lock = threading.Lock()
+
+
+def _process_setting(name: str, get, put) -> _ProcessSetting:
+    with _settings_lock:
+        if name not in _settings:
+            _settings[name] = _ProcessSetting(get, put)
+        return _settings[name]
+
+
+@contextlib.contextmanager
+def opencv_single_threaded():
+    """Run OpenCV on one thread for the duration (our block workers already use every core;
+    OpenCV's own thread pool on top of them makes its filters about 1.5x slower), then restore."""
+    if WORKERS == 1 or not has("cv2"):
+        yield
+        return
+    cv2 = require("cv2")
+    with _process_setting("opencv threads", cv2.getNumThreads, cv2.setNumThreads).lowered_to(1):
+        yield
+
+
+def _blas_threads() -> int:
+    from threadpoolctl import threadpool_info
+
+    counts = [lib["num_threads"] for lib in threadpool_info() if lib.get("user_api") == "blas"]
+    return min(counts) if counts else 1
+
+
+def _set_blas_threads(count: int) -> None:
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(int(count), user_api="blas")
+
+
+@contextlib.contextmanager
+def blas_single_threaded():
+    """Run BLAS (OpenBLAS, MKL) on one thread for the duration, then restore.
+
+    Our block workers already use every core. One BLAS thread also gives the same sums, in the
+    same order, as the workers of a dask cluster (started with ``OPENBLAS_NUM_THREADS=1``): a
+    sparse LU factorisation of the elevation-change model differed in the last bits otherwise.
+    """
+    if not has("threadpoolctl"):
+        yield
+        return
+    with _process_setting("blas threads", _blas_threads, _set_blas_threads).lowered_to(1):
+        yield

@@ -1,0 +1,25 @@
+"""The multi-date change report: changed area per first-change date and the gains removed."""
+
+from ..sar.change.omnibus import StackModel
+
+
+def html_report(model: StackModel, labels, first_area_m2, *, alpha: float, min_change_db: float, regions: int) -> str:
+    """The omnibus report: changed area per first-change date (bar chart), the gains removed per date,
+    the looks and the noise floor used, and the parameters."""
+    from .html import escape, page, svg_bars
+
+    rows = "\n".join(
+        f"<tr><td>{escape(label)}</td><td>{gain:+.2f}</td><td>{area / 1e4:.4g}</td></tr>"
+        for label, gain, area in zip(labels, model.gains_db, first_area_m2)
+    )
+    floor = "none" if model.floor is None else f"{model.floor_db:.2f} dB"
+    body = f"""<p>Looks of the date-to-date variation: <b>{model.looks:.2f}</b>. Noise floor: <b>{floor}</b>.
+ALPHA = {alpha:g}; a change must also move the mean level by at least {min_change_db:g} dB.
+{regions} changed regions kept.</p>
+<h2>Changed area by date of first change (ha)</h2>
+{svg_bars([(str(label), area / 1e4) for label, area in zip(labels[1:], first_area_m2[1:])], y_label="hectares")}
+<h2>Dates</h2>
+<table><tr><th>date</th><th>gain removed (dB)</th><th>first changed here (ha)</th></tr>
+{rows}
+</table>"""
+    return page("Multi-date change report", body)

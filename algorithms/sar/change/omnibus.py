@@ -1,0 +1,297 @@
+"""Multi-date change: the omnibus test of Conradsen et al. (2016) and its sequential factorisation.
+
+For single-polarisation intensities (``p = 1``) of ``n`` looks at ``k`` dates,
+``x_1 .. x_k``, the likelihood-ratio test of "no change in the whole series" is
+
+    ln Q = n (k ln k + sum ln x_i - k ln sum x_i),
+
+with ``-2 rho ln Q`` approximately chi-square with ``k - 1`` degrees of
+freedom (plus the second-order term ``omega_2``). It factors into
+``R_2 .. R_k``, ``R_j`` testing "date j equals dates 1..j-1 given those are
+equal":
+
+    ln R_j = n (j ln j - (j-1) ln(j-1) + (j-1) ln S_{j-1} + ln x_j - j ln S_j),
+
+``S_j = x_1 + .. + x_j``, with ``-2 rho_j ln R_j`` approximately chi-square
+with 1 degree of freedom. The sequential procedure (Conradsen et al. 2016;
+Canty, Nielsen, Conradsen & Skriver, Remote Sensing 12(1), 2020): a pixel
+whose omnibus test from its current start is significant is tested with
+``R_j`` for ``j`` = start + 1, ...; the first significant ``R_j`` is a change
+at date ``j``, the series restarts at ``j`` and the omnibus test is repeated
+on the rest.
+
+Reference: K. Conradsen, A. A. Nielsen, H. Skriver, "Determining the points
+of change in time series of polarimetric SAR data", IEEE TGRS 54(5), 2016,
+3007-3024 (equations for p = 1).
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ...common.cancel import checkpoint
+from ...common.deps import require
+
+
+def _chi2_cdf_corrected(z, f, rho, omega2):
+    stats = require("scipy.stats")
+    base = stats.chi2.cdf(rho * z, f)
+    return base + omega2 * (stats.chi2.cdf(rho * z, f + 4) - base)
+
+
+def omnibus_pvalue(ln_q: np.ndarray, k, looks: float) -> np.ndarray:
+    """p-value of the omnibus statistic ``ln Q`` for ``k`` dates (scalar or array) of ``looks`` looks."""
+    k = np.asarray(k, dtype=np.float64)
+    n = float(looks)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f = k - 1
+        rho = 1 - (k / n - 1 / (n * k)) / (6 * (k - 1))
+        omega2 = -(k - 1) / 4 * (1 - 1 / rho) ** 2
+        p = 1 - _chi2_cdf_corrected(-2 * ln_q, f, rho, omega2)
+    return np.where(k >= 2, np.clip(p, 0, 1), 1.0)
+
+
+def sequential_pvalue(ln_r: np.ndarray, j, looks: float) -> np.ndarray:
+    """p-value of ``ln R_j`` (date ``j`` of a series of ``j`` dates, j >= 2) with ``looks`` looks."""
+    j = np.asarray(j, dtype=np.float64)
+    n = float(looks)
+    rho = 1 - (1 / n + 1 / (n * j * (j - 1))) / 6
+    omega2 = -0.25 * (1 - 1 / rho) ** 2
+    return np.clip(1 - _chi2_cdf_corrected(-2 * ln_r, 1, rho, omega2), 0, 1)
+
+
+@dataclass
+class OmnibusResult:
+    """Per-pixel outcome of :func:`omnibus_changes`.
+
+    Attributes
+    ----------
+    changes : uint8 (rows, cols)
+        Number of changes found.
+    first, last : int16 (rows, cols)
+        0-based index of the date of the first and last change (the later
+        date of the changed pair), -1 where none.
+    changed_at : bool (k, rows, cols)
+        True at date ``j`` where a change into date ``j`` was found.
+    p_omnibus : float32 (rows, cols)
+        p-value of "no change over the whole series".
+    valid : bool (rows, cols)
+        Pixels valid at every date.
+    """
+
+    changes: np.ndarray
+    first: np.ndarray
+    last: np.ndarray
+    changed_at: np.ndarray
+    p_omnibus: np.ndarray
+    valid: np.ndarray
+
+
+def omnibus_changes(
+    stack: np.ndarray,
+    looks: float = 1.0,
+    alpha: float = 0.01,
+    *,
+    min_change_db: float = 0.0,
+    floor: float = None,
+) -> OmnibusResult:
+    """Find when each pixel of a ``(k, rows, cols)`` intensity stack changed.
+
+    Parameters
+    ----------
+    stack : (k, rows, cols) ndarray
+        Linear intensities at ``k >= 3`` dates in time order; NaN or
+        non-positive is no data (such pixels are not tested).
+    looks : float
+        Equivalent number of looks of each date.
+    alpha : float
+        Significance level of every test (the omnibus ones and each ``R_j``).
+    min_change_db : float
+        Effect size: a change at date ``j`` also needs the mean of the dates from ``j`` on and the
+        mean of the dates since the last change to differ by at least this (dB). 0: the test alone.
+    floor : float, optional
+        Noise floor (linear intensity): a candidate change with both of those means below it is
+        not a change (open water and shadow fluctuate at the floor).
+    """
+    stack = np.asarray(stack, dtype=np.float64)
+    if stack.ndim != 3 or stack.shape[0] < 3:
+        raise ValueError(f"the omnibus test needs a stack of at least 3 dates, got shape {stack.shape}")
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be in (0, 1), got alpha={alpha!r}")
+    if not looks > 0:
+        raise ValueError(f"looks must be > 0, got looks={looks!r}")
+    if not 0 <= min_change_db < 100:
+        raise ValueError(f"min_change_db must be in [0, 100) dB, got min_change_db={min_change_db!r}")
+    if floor is not None and not (np.isfinite(floor) and floor > 0):
+        raise ValueError(f"floor must be a positive intensity, got floor={floor!r}")
+    k, rows, cols = stack.shape
+    valid = np.all(np.isfinite(stack) & (stack > 0), axis=0)
+    x = np.where(valid, stack, 1.0)
+    logs = np.log(x)
+    zeros = np.zeros((1, rows, cols))
+    prefix = np.concatenate([zeros, np.cumsum(x, axis=0)])  # prefix[i] = x_0 + .. + x_{i-1}
+    prefix_log = np.concatenate([zeros, np.cumsum(logs, axis=0)])
+
+    def take(a, index):
+        return np.take_along_axis(a, index[None], axis=0)[0]
+
+    def omnibus_from(start, prefix, prefix_log):
+        m = (k - start).astype(np.float64)
+        total = prefix[k] - take(prefix, start)
+        log_sum = prefix_log[k] - take(prefix_log, start)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ln_q = looks * (m * np.log(m) + log_sum - m * np.log(total))
+        return omnibus_pvalue(ln_q, m, looks)
+
+    p_omnibus = omnibus_from(np.zeros((rows, cols), np.int64), prefix, prefix_log)
+    # the sequential tests only on the pixels the omnibus test finds changed (few on real stacks):
+    # the same arithmetic on a (dates, pixels) subset
+    where = np.nonzero(valid & (p_omnibus < alpha))
+    x, logs = x[(slice(None),) + where], logs[(slice(None),) + where]
+    prefix, prefix_log = prefix[(slice(None),) + where], prefix_log[(slice(None),) + where]
+    start = np.zeros(x.shape[1], np.int64)
+    alive = np.ones(x.shape[1], bool)
+    changed_sub = np.zeros((k, x.shape[1]), bool)
+    for j in range(1, k):
+        testing = alive & (start < j)
+        if not testing.any():
+            continue
+        m = (j - start + 1).astype(np.float64)  # dates start..j
+        previous = prefix[j] - take(prefix, start)
+        current = previous + x[j]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ln_r = looks * (
+                m * np.log(m) - (m - 1) * np.log(m - 1) + (m - 1) * np.log(previous) + logs[j] - m * np.log(current)
+            )
+        p = sequential_pvalue(ln_r, np.maximum(m, 2), looks)
+        changed = testing & (p < alpha)
+        if min_change_db > 0 or floor is not None:
+            before_mean = previous / (m - 1)
+            after_mean = (prefix[k] - prefix[j]) / (k - j)
+            if min_change_db > 0:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    effect = np.abs(10 * np.log10(after_mean / before_mean))
+                changed &= effect >= min_change_db
+            if floor is not None:
+                changed &= (before_mean >= floor) | (after_mean >= floor)
+        changed_sub[j] = changed
+        start = np.where(changed, j, start)
+        if changed.any():
+            alive = np.where(changed, omnibus_from(start, prefix, prefix_log) < alpha, alive)
+    changed_at = np.zeros((k, rows, cols), bool)
+    changed_at[(slice(None),) + where] = changed_sub
+    changes = changed_at.sum(axis=0).astype(np.uint8)
+    index = np.arange(k)[:, None, None]
+    first = np.where(changes > 0, np.where(changed_at, index, k).min(axis=0), -1).astype(np.int16)
+    last = np.where(changes > 0, np.where(changed_at, index, -1).max(axis=0), -1).astype(np.int16)
+    p_out = np.where(valid, p_omnibus, np.nan).astype(np.float32)
+    return OmnibusResult(changes, first, last, changed_at, p_out, valid)
+
+
+@dataclass
+class StackModel:
+    """What a real stack needs before the test: see :func:`fit_stack`.
+
+    Attributes
+    ----------
+    looks : float
+        Equivalent looks of the date-to-date variation (speckle, texture, sensor noise).
+    gains_db : (k,) ndarray
+        Gain of each date against the stack (dB), removed before testing (zeros without
+        normalisation).
+    floor : float or None
+        Noise floor (linear intensity), or None when not estimated.
+    """
+
+    looks: float
+    gains_db: np.ndarray
+    floor: float = None
+
+    @property
+    def floor_db(self):
+        return None if self.floor is None else float(10 * np.log10(self.floor))
+
+
+def fit_stack(samples: np.ndarray, *, normalise: bool = True, looks: float = 0.0, floor_db=None) -> StackModel:
+    """Gains, looks and noise floor of a stack from ``(k, n)`` samples (the same pixels at each date).
+
+    - Gains: per date, the median of ``ln I_t - ln median_t(I)`` over pixels valid at every
+      date: a calibration step between sensors (ALOS to ALOS-2) is a gain of whole dates, not a
+      change of the ground.
+    - Looks (when ``looks`` <= 0): from the robust spread of the log-ratio of consecutive dates
+      (after the gains), solved for L as in the two-date test (:func:`.change_stats.looks_from_log_ratio_sd`),
+      the median over the pairs. This is the variation the test must accept as no change: speckle
+      and texture of multi-looked mosaics and the noise of each date, which the ENL of
+      homogeneous blocks of one date underestimates.
+    - Floor: the top of the dark population of the pixels' mean over the dates (open water,
+      shadow; :func:`.change_auto.noise_floor`), or ``floor_db`` when given (``-inf``: none).
+    """
+    from .auto import noise_floor
+    from .stats import looks_from_log_ratio_sd, robust_centre_scale
+
+    samples = np.asarray(samples, np.float64)
+    k = samples.shape[0]
+    good = np.all(np.isfinite(samples) & (samples > 0), axis=0)
+    logs = np.log(samples[:, good])
+    gains = np.zeros(k)
+    if normalise:
+        # the median: with few dates the per-pixel median is often the date itself (no spread to
+        # trim); iterated, since a step between two halves of the dates puts the first reference
+        # between them
+        for _ in range(4):
+            step = np.median(logs - np.median(logs, axis=0)[None], axis=1)
+            step -= np.median(step)  # relative to the typical date: the stack keeps its level
+            gains, logs = gains + step, logs - step[:, None]
+    if not looks > 0:
+        spreads, problems = [], []
+        for t in range(k - 1):  # a pair without spread (the same image given twice) is left out
+            try:
+                spreads.append(robust_centre_scale(logs[t + 1] - logs[t], f"log-ratio of dates {t + 1} and {t + 2}")[1])
+            except ValueError as exc:
+                problems.append(str(exc))
+        if not spreads:
+            raise ValueError(problems[0])
+        looks = looks_from_log_ratio_sd(float(np.median(spreads)))
+    if floor_db is None:
+        floor_db = noise_floor(10 * np.log10(np.exp(logs).mean(axis=0)))
+    floor = None if np.isneginf(floor_db) else float(10 ** (floor_db / 10))  # -inf: no floor
+    return StackModel(float(looks), 10 * np.log10(np.e) * gains, floor)
+
+
+def first_change_regions(result: OmnibusResult, min_pixels: int = 1):
+    """8-connected regions of equal first-change date with at least ``min_pixels`` pixels.
+
+    Returns ``(labels, attributes)``: int32 region ids (0 outside), and per id the tuple (first
+    date index, most frequent last date index, most frequent number of changes, pixels).
+    Vectorised with bincount: no per-region pass over the image.
+    """
+    return regions_of_first_change(result.first, result.last, result.changes, result.changed_at.shape[0], min_pixels)
+
+
+def regions_of_first_change(first_index, last_index, changes, k: int, min_pixels: int = 1):
+    """:func:`first_change_regions` from the three rasters alone: 0-based first and last change
+    date indices (-1 where none), number of changes, and the number of dates ``k``."""
+    from ..segmentation import label_regions
+
+    first_index = np.asarray(first_index)
+    labels = np.zeros(first_index.shape, np.int32)
+    next_id = 0
+    for date in np.unique(first_index[first_index >= 0]):
+        checkpoint()
+        ids, kept = label_regions(first_index == date, min_pixels, next_id + 1)
+        labels = np.where(ids > 0, ids, labels)
+        next_id += kept
+    inside = labels > 0
+    flat = labels[inside]
+    n = next_id + 1
+    pixels = np.bincount(flat, minlength=n)
+    first = np.bincount(flat, weights=first_index[inside], minlength=n) / np.maximum(pixels, 1)
+    last_votes = np.zeros((n, k), np.int64)
+    np.add.at(last_votes, (flat, np.asarray(last_index)[inside].astype(np.int64)), 1)
+    change_votes = np.zeros((n, k), np.int64)
+    np.add.at(change_votes, (flat, np.asarray(changes)[inside].astype(np.int64)), 1)
+    attributes = {
+        i: (int(round(first[i])), int(last_votes[i].argmax()), int(change_votes[i].argmax()), int(pixels[i]))
+        for i in range(1, n)
+    }
+    return labels, attributes

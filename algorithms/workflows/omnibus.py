@@ -1,0 +1,118 @@
+"""The omnibus change test on raster files, blockwise (the file-level side of :mod:`.omnibus`).
+
+The test is per pixel, so blocks need no halo: a scene of any size and any number of dates is
+read one block of every date at a time. Only the region polygons need whole rasters, and they are
+built from the three compact outputs (int32 and uint8), not from the stack of dates.
+"""
+
+import contextlib
+from typing import Sequence
+
+import numpy as np
+
+from ..io.align import aligned
+from ..io.pipeline import process_blocks
+from ..io.raster import open_raster, raster_info, resolve_raster_scale, sample_band
+from ..sar.change import omnibus
+from ..sar.convert import TO_POWER
+
+#: Nodata of the number-of-changes (uint8) and the date-code (int32) rasters; the date code of a
+#: valid pixel that never changed.
+CHANGES_NODATA, DATE_NODATA, NO_CHANGE = 255, -1, 0
+#: Largest block side (pixels) of the test: a block holds every date and a dozen float64 arrays
+#: of them, so 256 x 256 keeps a worker near 50 MB for 8 dates.
+MAX_BLOCK = 256
+#: Pixels of each date sampled to fit the gains, looks and noise floor (:func:`.omnibus.fit_stack`),
+#: in windows of FIT_WINDOW pixels a side spread evenly over the scene.
+FIT_PIXELS, FIT_WINDOW = 500_000, 64
+
+
+def omnibus_rasters(
+    paths: Sequence[str],
+    *,
+    band: int = 1,
+    input_scale: str = "auto",
+    looks: float = 0.0,
+    alpha: float = 0.01,
+    normalise: bool = True,
+    min_change_db: float = 2.0,
+    noise_floor_db: float = None,
+    codes: Sequence[int] = None,
+    changes_path: str,
+    first_path: str,
+    last_path: str,
+    block_size: int = 512,
+    progress=None,
+    is_cancelled=None,
+) -> omnibus.StackModel:
+    """Write the number of changes, and the codes of the first and last change dates, per pixel.
+
+    ``paths`` are the dates in time order, aligned onto the first one's grid on the fly; ``codes``
+    (default 1..k, never 0) are written for the dates (0-based index ``i`` becomes ``codes[i]``;
+    0 where a valid pixel never changed, -1 where a date has no data). The gains of the dates
+    (``normalise``), the looks (``looks`` <= 0) and the noise floor (``noise_floor_db`` None) are
+    fitted on the same sample of every date (:func:`.omnibus.fit_stack`); a change must also be
+    ``min_change_db`` large and not under the floor on both sides. Returns the fitted model.
+    """
+    if len(paths) < 3:
+        raise ValueError(f"the omnibus test needs at least 3 dates, got {len(paths)}")
+    input_scale = resolve_raster_scale(paths[0], band, input_scale)  # auto: decided on the first date
+    codes = list(range(1, len(paths) + 1)) if codes is None else list(codes)
+    if len(codes) != len(paths) or NO_CHANGE in codes or DATE_NODATA in codes:
+        raise ValueError(f"codes must give one code per date ({len(paths)}), none 0 or -1, got codes={codes!r}")
+    to_power = TO_POWER[input_scale]
+    reference = raster_info(paths[0])
+    code_of = np.asarray([NO_CHANGE] + codes, dtype=np.int64)  # index -1 (no change) -> 0
+
+    def block_test(*windows):
+        stack = np.stack([to_power(w) for w in windows]) / scale
+        result = omnibus.omnibus_changes(
+            stack, looks=model.looks, alpha=alpha, min_change_db=min_change_db, floor=model.floor
+        )
+        changes = np.where(result.valid, result.changes, CHANGES_NODATA)
+        first = np.where(result.valid, code_of[result.first.astype(np.int64) + 1], DATE_NODATA)
+        last = np.where(result.valid, code_of[result.last.astype(np.int64) + 1], DATE_NODATA)
+        return np.stack([changes, first, last]).astype(np.int32)
+
+    with contextlib.ExitStack() as stack:
+        sources = [(stack.enter_context(aligned(path, reference)), band) for path in paths]
+        # the same windows of every date, small and many so that the sample covers the scene: four
+        # 256-pixel windows of the Malaysia stack gave 26 % changed pixels, the whole image 5.1 %
+        samples = np.stack(
+            [to_power(sample_band(path, b, max_pixels=FIT_PIXELS, window=FIT_WINDOW)).ravel() for path, b in sources]
+        )
+        model = omnibus.fit_stack(samples, normalise=normalise, looks=looks, floor_db=noise_floor_db)
+        scale = (10 ** (model.gains_db / 10))[:, None, None]
+        process_blocks(
+            sources,
+            [changes_path, first_path, last_path],
+            block_test,
+            block_size=min(block_size, MAX_BLOCK),
+            out_dtype=[np.uint8, np.int32, np.int32],
+            nodata=[CHANGES_NODATA, DATE_NODATA, DATE_NODATA],
+            progress=progress,
+            is_cancelled=is_cancelled,
+        )
+    return model
+
+
+def _whole(path: str) -> np.ndarray:
+    dataset = open_raster(path)
+    return dataset.GetRasterBand(1).ReadAsArray()
+
+
+def regions_from_rasters(changes_path: str, first_path: str, last_path: str, codes: Sequence[int], min_pixels: int):
+    """:func:`.omnibus.regions_of_first_change` from the rasters :func:`omnibus_rasters` wrote."""
+    codes = np.asarray(codes, dtype=np.int64)
+    order = np.argsort(codes)
+
+    def index_of(values):
+        values = values.astype(np.int64)
+        found = order[np.clip(np.searchsorted(codes, values, sorter=order), 0, len(codes) - 1)]
+        return np.where(codes[found] == values, found, -1)  # no change (0) and nodata (-1) -> -1
+
+    changes = _whole(changes_path)
+    first = index_of(_whole(first_path))
+    last = index_of(_whole(last_path))
+    changes = np.where(changes == CHANGES_NODATA, 0, changes)
+    return omnibus.regions_of_first_change(first, last, changes, len(codes), min_pixels)

@@ -5,7 +5,8 @@ from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 from qgis.PyQt.QtWidgets import QAction
 
-from .processing_provider.provider import ICON, SarChangeProvider
+from .processing_provider.icons import ICON
+from .processing_provider.provider import SarChangeProvider
 
 MENU = "SAR Change Toolkit"
 

@@ -5,11 +5,7 @@ import os
 import numpy as np
 from qgis.core import (
     QgsCoordinateReferenceSystem,
-    QgsProcessingParameterExtent,
     QgsProcessingParameterFile,
-    QgsProcessingParameterNumber,
-    QgsProcessingParameterRasterDestination,
-    QgsProcessingParameterString,
 )
 
 from ..algorithms.common.cancel import Cancelled
@@ -68,22 +64,14 @@ class ReadCeosAlgorithm(SarAlgorithm):
         )
 
     def initAlgorithm(self, config=None):  # noqa: N802
-        integer = QgsProcessingParameterNumber.Integer
         self.addParameter(QgsProcessingParameterFile(self.INPUT, self.tr("IMG- file of the product")))
-        self.addParameter(QgsProcessingParameterExtent(self.EXTENT, self.tr("Crop to extent (any CRS)"), optional=True))
-        self.addParameter(QgsProcessingParameterString(self.POLARISATION, self.tr("Polarisation"), optional=True))
-        self.addParameter(
-            QgsProcessingParameterNumber(self.LOOKS_RANGE, self.tr("Looks in range"), integer, 1, False, 1)
-        )
-        self.addParameter(
-            QgsProcessingParameterNumber(self.LOOKS_AZIMUTH, self.tr("Looks in azimuth"), integer, 1, False, 1)
-        )
-        for name, label in (
-            (self.OUTPUT_INTENSITY, "Sigma0 (dB)"),
-            (self.OUTPUT_PHASE, "Phase (radians)"),
-            (self.OUTPUT_COMPLEX, "Complex (CFloat32)"),
-        ):
-            self.addParameter(QgsProcessingParameterRasterDestination(name, self.tr(label), optional=True))
+        self.add_extent(self.EXTENT, "Crop to extent (any CRS)", optional=True)
+        self.add_text(self.POLARISATION, "Polarisation", optional=True)
+        self.add_number(self.LOOKS_RANGE, "Looks in range", 1, 1, integer=True)
+        self.add_number(self.LOOKS_AZIMUTH, "Looks in azimuth", 1, 1, integer=True)
+        self.add_raster_output(self.OUTPUT_INTENSITY, "Sigma0 (dB)", optional=True, style="db")
+        self.add_raster_output(self.OUTPUT_PHASE, "Phase (radians)", optional=True, style="phase")
+        self.add_raster_output(self.OUTPUT_COMPLEX, "Complex (CFloat32)", optional=True)
 
     def compute(self, parameters, context, feedback):
         path = self.parameterAsFile(parameters, self.INPUT, context)
@@ -190,8 +178,4 @@ class ReadCeosAlgorithm(SarAlgorithm):
             outputs[key] = target
         if not outputs:
             raise self.error("choose at least one of OUTPUT_INTENSITY, OUTPUT_PHASE, OUTPUT_COMPLEX")
-        if self.OUTPUT_INTENSITY in outputs:
-            self.style_output(context, outputs[self.OUTPUT_INTENSITY], "db")
-        if self.OUTPUT_PHASE in outputs:
-            self.style_output(context, outputs[self.OUTPUT_PHASE], "phase")
         return outputs

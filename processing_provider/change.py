@@ -1,46 +1,18 @@
 """``sarchange:changedetection``: two dates to change polygons with statistics."""
 
 import math
-import os
-import shutil
-import tempfile
 from types import SimpleNamespace
 
-from qgis.core import (
-    QgsField,
-    QgsFields,
-    QgsProcessing,
-    QgsProcessingParameterBoolean,
-    QgsProcessingParameterDefinition,
-    QgsProcessingParameterFeatureSink,
-    QgsProcessingParameterFileDestination,
-    QgsProcessingParameterNumber,
-    QgsProcessingParameterRasterDestination,
-    QgsProcessingParameterRasterLayer,
-    QgsProcessingUtils,
-)
-from qgis.PyQt.QtCore import QVariant
-
-from ..algorithms.common.cancel import Cancelled, interruptible, phase
-from ..algorithms.io.align import aligned
-from ..algorithms.io.outputs import RasterWriter, write_text
-from ..algorithms.io.raster import raster_info, read_band
+from ..algorithms.io.outputs import write_text
 from ..algorithms.reports import change as change_report
 from ..algorithms.sar import change
-from ..algorithms.sar.change import stats as change_stats
-from ..algorithms.sar.convert import TO_POWER, resolve_scale
 from ..algorithms.sar.despeckle import METHODS as DESPECKLE_METHODS
 from ..algorithms.sar.segmentation import MAX_SIGMA_PX
-from ..algorithms.workflows import change as change_io
 from .base import SarAlgorithm
-
-#: METHOD choices: the automatic decision first (the default), then the methods of :mod:`change`.
-METHODS = ("automatic",) + change.METHODS
-#: Class raster colours: no change grey, loss blue, gain red (the product's code, ``change.CLASS_RGB``).
-CLASS_COLOURS = [change.CLASS_RGB[value] for value in (change.NO_CHANGE, change.LOSS, change.GAIN)]
+from .change_methods import METHODS, ChangeMethods
 
 
-class ChangeDetectionAlgorithm(SarAlgorithm):
+class ChangeDetectionAlgorithm(ChangeMethods, SarAlgorithm):
     BEFORE = "BEFORE"
     AFTER = "AFTER"
     BAND_BEFORE = "BAND_BEFORE"
@@ -129,114 +101,43 @@ class ChangeDetectionAlgorithm(SarAlgorithm):
         )
 
     def initAlgorithm(self, config=None):  # noqa: N802
-        double, integer = QgsProcessingParameterNumber.Double, QgsProcessingParameterNumber.Integer
-
-        self.addParameter(QgsProcessingParameterRasterLayer(self.BEFORE, self.tr("Before")))
-        self.addParameter(self.band_parameter(self.BAND_BEFORE, self.tr("Band of before"), self.BEFORE))
-        self.addParameter(QgsProcessingParameterRasterLayer(self.AFTER, self.tr("After")))
-        self.addParameter(self.band_parameter(self.BAND_AFTER, self.tr("Band of after"), self.AFTER))
-        self.addParameter(self.input_scale_parameter())
-        self.addParameter(
-            QgsProcessingParameterBoolean(self.JOINT_BANDS, self.tr("Joint test of every band (e.g. HH+HV)"), False)
-        )
-        self.addParameter(self.enum_parameter(self.METHOD, "Method", METHODS, "automatic"))
-        self.addParameter(self.enum_parameter(self.NORMALISE, "Radiometric normalisation", ("auto", "none"), "auto"))
-        self.addParameter(
-            QgsProcessingParameterNumber(
-                self.MIN_CHANGE_DB,
-                self.tr("Minimum change (dB; automatic, superpixel k-means)"),
-                double,
-                2.0,
-                False,
-                0.0,
-                60.0,
-            )
-        )
-        self.addParameter(
-            QgsProcessingParameterNumber(
-                self.NOISE_FLOOR_DB, self.tr("Noise floor (dB; empty = estimated)"), double, None, True
-            )
-        )
-        self.addParameter(
-            self.enum_parameter(
-                self.DESPECKLE,
-                "Despeckle first (threshold, likelihood ratio, superpixel k-means)",
-                ("none",) + DESPECKLE_METHODS,
-                "refined_lee",
-            )
-        )
-        self.addParameter(
-            QgsProcessingParameterNumber(
-                self.LOOKS, self.tr("Number of looks (0 = estimated)"), double, 0.0, False, 0.0, 1e5
-            )
-        )
-        self.addParameter(
-            QgsProcessingParameterNumber(
-                self.ALPHA, self.tr("False-alarm rate (automatic, likelihood ratio)"), double, 0.01, False, 0.0, 1.0
-            )
-        )
-        self.addParameter(self.enum_parameter(self.UNIT, "Test unit (likelihood ratio)", change.UNITS, "superpixel"))
+        self.add_raster(self.BEFORE, "Before", band=self.BAND_BEFORE, band_description="Band of before")
+        self.add_raster(self.AFTER, "After", band=self.BAND_AFTER, band_description="Band of after")
+        self.add_input_scale()
+        self.add_flag(self.JOINT_BANDS, "Joint test of every band (e.g. HH+HV)", False)
+        self.add_enum(self.METHOD, "Method", METHODS, "automatic")
+        self.add_enum(self.NORMALISE, "Radiometric normalisation", ("auto", "none"), "auto")
+        self.add_number(self.MIN_CHANGE_DB, "Minimum change (dB; automatic, superpixel k-means)", 2.0, 0.0, 60.0)
+        self.add_number(self.NOISE_FLOOR_DB, "Noise floor (dB; empty = estimated)", optional=True)
         # what only the other methods use goes under "Advanced parameters", labelled by method, so
         # the form of the default (automatic) method lists what it uses
-        self.addParameter(
-            self.enum_parameter(
-                self.STATISTIC, "Statistic (threshold, superpixel k-means)", change.STATISTICS, "log_ratio"
-            )
+        despeckle = ("none",) + DESPECKLE_METHODS
+        self.add_enum(
+            self.DESPECKLE,
+            "Despeckle first (threshold, likelihood ratio, superpixel k-means)",
+            despeckle,
+            "refined_lee",
+            advanced=True,
         )
-        self.addParameter(
-            QgsProcessingParameterNumber(
-                self.THRESHOLD_LOSS, self.tr("Loss threshold (threshold; dB for log ratio)"), double, -3.0
-            )
-        )
-        self.addParameter(
-            QgsProcessingParameterNumber(
-                self.THRESHOLD_GAIN, self.tr("Gain threshold (threshold; dB for log ratio)"), double, 3.0
-            )
-        )
-        self.addParameter(
-            QgsProcessingParameterNumber(
-                self.CLASSES, self.tr("Classes (superpixel k-means)"), integer, 3, False, 2, 20
-            )
-        )
-        self.addParameter(QgsProcessingParameterNumber(self.MIN_AREA, self.tr("Minimum area (m²)"), double, 0.0))
-        for name in (self.DESPECKLE, self.UNIT, self.STATISTIC, self.THRESHOLD_LOSS, self.THRESHOLD_GAIN, self.CLASSES):
-            definition = self.parameterDefinition(name)
-            definition.setFlags(definition.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
-        advanced = [
-            QgsProcessingParameterNumber(
-                self.WINDOW, self.tr("Despeckle window (pixels; with Despeckle first)"), integer, 7, False, 3, 51
-            ),
-            QgsProcessingParameterNumber(
-                self.SCALE, self.tr("Superpixel scale (superpixel methods)"), double, 1.0, False, 1e-6
-            ),
-            QgsProcessingParameterNumber(
-                self.SIGMA, self.tr("Superpixel smoothing sigma (pixels)"), double, 0.8, False, 0.0, MAX_SIGMA_PX
-            ),
-            QgsProcessingParameterNumber(
-                self.MIN_SIZE, self.tr("Superpixel minimum size (pixels)"), integer, 20, False, 1
-            ),
-            QgsProcessingParameterNumber(self.SEED, self.tr("Random seed (k-means)"), integer, 0, False, 0),
-        ]
-        for parameter in advanced:
-            parameter.setFlags(parameter.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
-            self.addParameter(parameter)
-        self.addParameter(
-            QgsProcessingParameterFeatureSink(self.OUTPUT, self.tr("Change polygons"), QgsProcessing.TypeVectorPolygon)
-        )
-        self.addParameter(
-            QgsProcessingParameterRasterDestination(
-                self.OUTPUT_RASTER, self.tr("Change classes"), optional=True, createByDefault=True
-            )
-        )
-        self.addParameter(
-            QgsProcessingParameterFileDestination(
-                self.OUTPUT_HTML,
-                self.tr("Change report"),
-                self.tr("HTML files (*.html)"),
-                optional=True,
-                createByDefault=True,  # the report is what says what was decided: on in the dialog
-            )
-        )
+        self.add_looks(description="Number of looks (0 = estimated)", maximum=1e5)
+        self.add_number(self.ALPHA, "False-alarm rate (automatic, likelihood ratio)", 0.01, 0.0, 1.0)
+        self.add_enum(self.UNIT, "Test unit (likelihood ratio)", change.UNITS, "superpixel", advanced=True)
+        statistic = "Statistic (threshold, superpixel k-means)"
+        self.add_enum(self.STATISTIC, statistic, change.STATISTICS, "log_ratio", advanced=True)
+        self.add_number(self.THRESHOLD_LOSS, "Loss threshold (threshold; dB for log ratio)", -3.0, advanced=True)
+        self.add_number(self.THRESHOLD_GAIN, "Gain threshold (threshold; dB for log ratio)", 3.0, advanced=True)
+        self.add_number(self.CLASSES, "Classes (superpixel k-means)", 3, 2, 20, integer=True, advanced=True)
+        self.add_number(self.MIN_AREA, "Minimum area (m²)", 0.0)
+        window = "Despeckle window (pixels; with Despeckle first)"
+        self.add_number(self.WINDOW, window, 7, 3, 51, integer=True, advanced=True)
+        self.add_number(self.SCALE, "Superpixel scale (superpixel methods)", 1.0, 1e-6, advanced=True)
+        sigma = "Superpixel smoothing sigma (pixels)"
+        self.add_number(self.SIGMA, sigma, 0.8, 0.0, MAX_SIGMA_PX, advanced=True)
+        self.add_number(self.MIN_SIZE, "Superpixel minimum size (pixels)", 20, 1, integer=True, advanced=True)
+        self.add_number(self.SEED, "Random seed (k-means)", 0, 0, integer=True, advanced=True)
+        self.add_polygons_output(self.OUTPUT, "Change polygons", style="change_polygons")
+        self.add_raster_output(self.OUTPUT_RASTER, "Change classes", optional=True)
+        self.add_html_output(self.OUTPUT_HTML, "Change report")
 
     def checkParameterValues(self, parameters, context):  # noqa: N802
         min_area = self.parameterAsDouble(parameters, self.MIN_AREA, context)
@@ -327,206 +228,3 @@ class ChangeDetectionAlgorithm(SarAlgorithm):
             write_text(html_out, html)
             results[self.OUTPUT_HTML] = html_out
         return results
-
-    def _automatic(self, parameters, context, feedback, job):
-        used, bands_before, bands_after = job.used, job.bands_before, job.bands_after
-        folder = tempfile.mkdtemp(prefix="sarchange_", dir=QgsProcessingUtils.tempFolder())
-        try:
-            classes_path = os.path.join(folder, "classes.tif")
-            run = change_io.detect_change_rasters(
-                job.before_path,
-                job.after_path,
-                classes_path,
-                bands_before=bands_before,
-                bands_after=bands_after,
-                input_scale=used["INPUT_SCALE"],
-                looks=job.looks,
-                alpha=used["ALPHA"],
-                min_change_db=used["MIN_CHANGE_DB"],
-                noise_floor_db=job.floor,
-                normalise=job.normalise,
-                progress=self.progress_fn(feedback, 2, 60),
-                is_cancelled=feedback.isCanceled,
-            )
-            model = run.model
-            feedback.pushInfo(self.tr("Input scale: before {}, after {}").format(run.scale_before, run.scale_after))
-            for c in range(model.channels):
-                feedback.pushInfo(
-                    self.tr(
-                        "Channel {}: looks {:.2f} per pixel ({} with LOOKS=0), {:.1f} in the {} x {} window; "
-                        "gain after/before {:+.2f} dB (removed: {}); noise floor {:.2f} dB"
-                    ).format(
-                        c + 1,
-                        model.pixel_looks[c],
-                        "given" if job.looks > 0 else "estimated",
-                        model.window_looks[c],
-                        model.window,
-                        model.window,
-                        model.gain_db[c],
-                        "yes" if job.normalise else "no",
-                        model.noise_floor_db[c],
-                    )
-                )
-            feedback.pushInfo(
-                self.tr(
-                    "Thresholds (Kittler-Illingworth): loss {}, gain {}; boundaries at {} x {}: loss {}, gain {}"
-                ).format(
-                    _db(model.loss.threshold),
-                    _db(model.gain.threshold),
-                    model.fine_window or model.window,
-                    model.fine_window or model.window,
-                    _db(model.boundary_threshold(change.LOSS) if model.fine_window else None),
-                    _db(model.boundary_threshold(change.GAIN) if model.fine_window else None),
-                )
-            )
-            for note in model.notes:
-                feedback.pushInfo(note)
-            feedback.setProgress(62)
-            regions = change_io.regions_from_class_raster(
-                classes_path,
-                job.before_path,
-                job.after_path,
-                band_before=bands_before[0],
-                band_after=bands_after[0],
-                scale_before=run.scale_before,
-                scale_after=run.scale_after,
-                gain_db=model.gain_db[0],
-                looks_per_pixel=model.window_looks[0] / model.window**2,
-                min_pixels=job.min_pixels,
-                is_cancelled=feedback.isCanceled,
-            )
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
-        return regions, run
-
-    def _in_memory(self, parameters, context, feedback, job):
-        info, method, used = job.info, job.method, job.used
-        band_before, band_after = job.bands_before[0], job.bands_after[0]
-        before = read_band(job.before_path, band_before)
-        with aligned(job.after_path, info) as path:
-            after = read_band(path, band_after)
-            after_dtype = raster_info(path).dtypes[band_after - 1]
-        scale_b = resolve_scale(job.input_scale, info.dtypes[band_before - 1], before, "BEFORE")
-        scale_a = resolve_scale(job.input_scale, after_dtype, after, "AFTER (on the grid of BEFORE)")
-        feedback.pushInfo(self.tr("Input scale: before {}, after {}").format(scale_b, scale_a))
-        before, after = TO_POWER[scale_b](before), TO_POWER[scale_a](after)
-        given = job.looks
-        after, looks, gain_db = interruptible(
-            change_stats.prepare_pair, before, after, normalise=job.normalise, looks=given
-        )
-        if job.normalise:
-            feedback.pushInfo(self.tr("Gain after/before {:+.2f} dB removed").format(gain_db))
-        if given <= 0:
-            feedback.pushInfo(self.tr("Looks estimated from the log-ratio spread: {:.2f}").format(looks))
-        used["LOOKS"] = round(looks, 3)
-        feedback.setProgress(10)
-        if feedback.isCanceled():
-            raise Cancelled("cancelled by the user")
-        options = dict(
-            statistic=self.parameterAsEnumString(parameters, self.STATISTIC, context),
-            loss_threshold=self.parameterAsDouble(parameters, self.THRESHOLD_LOSS, context),
-            gain_threshold=self.parameterAsDouble(parameters, self.THRESHOLD_GAIN, context),
-            alpha=self.parameterAsDouble(parameters, self.ALPHA, context),
-            unit=self.parameterAsEnumString(parameters, self.UNIT, context),
-            classes=self.parameterAsInt(parameters, self.CLASSES, context),
-            despeckle=self.parameterAsEnumString(parameters, self.DESPECKLE, context),
-            min_change_db=self.parameterAsDouble(parameters, self.MIN_CHANGE_DB, context),
-        )
-        used.update({name: options[option] for name, option in _PARAMETERS_OF[method]})
-        with phase(0.10, 0.60):  # the method reports its own steps (despeckling, segmentation...)
-            result = interruptible(  # the whole in-memory method: a cancel returns within a poll
-                change.detect_change,
-                before,
-                after,
-                method,
-                looks=looks,
-                scale=self.parameterAsDouble(parameters, self.SCALE, context),
-                sigma=self.parameterAsDouble(parameters, self.SIGMA, context),
-                min_size=self.parameterAsInt(parameters, self.MIN_SIZE, context),
-                seed=self.parameterAsInt(parameters, self.SEED, context),
-                window=self.parameterAsInt(parameters, self.WINDOW, context),
-                **options,
-            )
-        if result.looks_efficiency is not None:
-            feedback.pushInfo(self.tr("Speckle correlation efficiency eta = {:.3f}").format(result.looks_efficiency))
-        feedback.setProgress(60)
-        regions = interruptible(
-            change.change_regions,
-            result.classes,
-            before,
-            after,
-            min_pixels=job.min_pixels,
-            looks=looks,
-            looks_efficiency=result.looks_efficiency or 1.0,
-        )
-        return result, regions
-
-    def _write_outputs(self, parameters, context, feedback, info, method, regions):
-        fields = QgsFields()
-        fields.append(QgsField("change", QVariant.String))
-        for name in ("mean_before_db", "mean_after_db", "change_db", "area_m2"):
-            fields.append(QgsField(name, QVariant.Double))
-        fields.append(QgsField("pixels", QVariant.Int))
-        fields.append(QgsField("p_value", QVariant.Double))
-        fields.append(QgsField("method", QVariant.String))
-        has_p = method in ("likelihood_ratio", "automatic")
-
-        def attributes(label):
-            i = label - 1
-            return [
-                regions.change[i],
-                float(regions.mean_before_db[i]),
-                float(regions.mean_after_db[i]),
-                float(regions.change_db[i]),
-                None,  # area_m2: measured on the ellipsoid by write_regions
-                int(regions.pixels[i]),
-                float(regions.p_value[i]) if has_p else None,
-                method,
-            ]
-
-        with phase(0.62, 0.90):
-            dest_id = self.write_regions(
-                parameters, self.OUTPUT, context, feedback, fields, regions.labels, info, attributes, "area_m2"
-            )
-        self.style_output(context, dest_id, "change_polygons")
-        results = {self.OUTPUT: dest_id}
-        feedback.setProgress(90)
-        raster_out = self.parameterAsOutputLayer(parameters, self.OUTPUT_RASTER, context)
-        if raster_out:
-            with RasterWriter.like(info, raster_out, dtype="uint8", nodata=change.NODATA) as writer:
-                writer.write(regions.classes)
-                writer.set_color_table(CLASS_COLOURS)
-                writer.set_band_description(1, "change: 0 none, 1 loss, 2 gain")
-            named = [
-                (change.NO_CHANGE, "No change"),
-                (change.LOSS, "Loss of backscatter"),
-                (change.GAIN, "Gain of backscatter"),
-            ]
-            self.style_output(
-                context, raster_out, "classes", classes=[(v, change.CLASS_RGB[v], self.tr(label)) for v, label in named]
-            )
-            results[self.OUTPUT_RASTER] = raster_out
-        return results
-
-
-def _db(value):
-    return "none" if value is None else f"{value:+.2f} dB"
-
-
-#: The parameters each in-memory method uses (for the report), with the option of
-#: :func:`change.detect_change` each one sets.
-_PARAMETERS_OF = {
-    "threshold": (
-        ("STATISTIC", "statistic"),
-        ("THRESHOLD_LOSS", "loss_threshold"),
-        ("THRESHOLD_GAIN", "gain_threshold"),
-        ("DESPECKLE", "despeckle"),
-    ),
-    "likelihood_ratio": (("ALPHA", "alpha"), ("UNIT", "unit"), ("DESPECKLE", "despeckle")),
-    "superpixel_kmeans": (
-        ("STATISTIC", "statistic"),
-        ("CLASSES", "classes"),
-        ("MIN_CHANGE_DB", "min_change_db"),
-        ("DESPECKLE", "despeckle"),
-    ),
-}

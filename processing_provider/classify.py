@@ -9,16 +9,8 @@ from qgis.core import (
     QgsFeatureSink,
     QgsField,
     QgsFields,
-    QgsProcessing,
     QgsProcessingException,
     QgsProcessingOutputNumber,
-    QgsProcessingParameterBoolean,
-    QgsProcessingParameterDefinition,
-    QgsProcessingParameterEnum,
-    QgsProcessingParameterFeatureSink,
-    QgsProcessingParameterMultipleLayers,
-    QgsProcessingParameterNumber,
-    QgsProcessingParameterRasterDestination,
     QgsWkbTypes,
 )
 from qgis.PyQt.QtCore import QVariant
@@ -34,15 +26,11 @@ from ..algorithms.workflows.classify import CLASS_COLOURS, class_counts, kmeans_
 from .base import SarAlgorithm
 
 
-def _segmentation_parameters(alg):
-    double, integer = QgsProcessingParameterNumber.Double, QgsProcessingParameterNumber.Integer
-    return [
-        QgsProcessingParameterNumber(alg.SCALE, alg.tr("Scale (higher: larger segments)"), double, 1.0, False, 1e-9),
-        QgsProcessingParameterNumber(
-            alg.SIGMA, alg.tr("Smoothing sigma (pixels)"), double, 0.8, False, 0.0, MAX_SIGMA_PX
-        ),
-        QgsProcessingParameterNumber(alg.MIN_SIZE, alg.tr("Minimum segment size (pixels)"), integer, 20, False, 1),
-    ]
+def _add_segmentation_parameters(alg, advanced=False):
+    """The Felzenszwalb parameters both superpixel algorithms share."""
+    alg.add_number(alg.SCALE, "Scale (higher: larger segments)", 1.0, 1e-9, advanced=advanced)
+    alg.add_number(alg.SIGMA, "Smoothing sigma (pixels)", 0.8, 0.0, MAX_SIGMA_PX, advanced=advanced)
+    alg.add_number(alg.MIN_SIZE, "Minimum segment size (pixels)", 20, 1, integer=True, advanced=advanced)
 
 
 class SuperpixelsAlgorithm(SarAlgorithm):
@@ -84,26 +72,11 @@ class SuperpixelsAlgorithm(SarAlgorithm):
         )
 
     def initAlgorithm(self, config=None):  # noqa: N802
-        self.addParameter(
-            QgsProcessingParameterMultipleLayers(self.INPUTS, self.tr("Rasters"), QgsProcessing.TypeRaster)
-        )
-        for parameter in _segmentation_parameters(self):
-            self.addParameter(parameter)
-        self.addParameter(
-            QgsProcessingParameterEnum(
-                self.INPUT_SCALE,
-                self.tr("Input values"),
-                options=["linear", "db"],
-                defaultValue="linear",
-                usesStaticStrings=True,
-            )
-        )
-        self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT_LABELS, self.tr("Segment labels")))
-        self.addParameter(
-            QgsProcessingParameterFeatureSink(
-                self.OUTPUT_POLYGONS, self.tr("Segment polygons"), QgsProcessing.TypeVectorPolygon, optional=True
-            )
-        )
+        self.add_rasters(self.INPUTS, "Rasters")
+        _add_segmentation_parameters(self)
+        self.add_enum(self.INPUT_SCALE, "Input values", ["linear", "db"], "linear")
+        self.add_raster_output(self.OUTPUT_LABELS, "Segment labels")
+        self.add_polygons_output(self.OUTPUT_POLYGONS, "Segment polygons", optional=True)
         self.addOutput(QgsProcessingOutputNumber(self.SEGMENTS, self.tr("Number of segments")))
 
     def compute(self, parameters, context, feedback):
@@ -213,48 +186,17 @@ class KMeansAlgorithm(SarAlgorithm):
         )
 
     def initAlgorithm(self, config=None):  # noqa: N802
-        integer = QgsProcessingParameterNumber.Integer
-        self.addParameter(
-            QgsProcessingParameterMultipleLayers(
-                self.BACKSCATTER, self.tr("Backscatter (linear power)"), QgsProcessing.TypeRaster
-            )
-        )
-        self.addParameter(
-            QgsProcessingParameterMultipleLayers(
-                self.COHERENCE, self.tr("Coherence (0-1)"), QgsProcessing.TypeRaster, optional=True
-            )
-        )
-        self.addParameter(QgsProcessingParameterNumber(self.CLASSES, self.tr("Classes"), integer, 3, False, 2, 10))
-        self.addParameter(QgsProcessingParameterBoolean(self.FEATURES_DB, self.tr("Backscatter in dB"), True))
-        self.addParameter(
-            QgsProcessingParameterEnum(
-                self.NORMALISE,
-                self.tr("Normalisation"),
-                options=list(classify.NORMALISATIONS),
-                defaultValue="standard",
-                usesStaticStrings=True,
-            )
-        )
-        self.addParameter(
-            QgsProcessingParameterEnum(
-                self.UNIT, self.tr("Unit"), options=list(classify.UNITS), defaultValue="pixel", usesStaticStrings=True
-            )
-        )
-        self.addParameter(QgsProcessingParameterNumber(self.SEED, self.tr("Random seed"), integer, 0, False, 0))
-        advanced = _segmentation_parameters(self) + [
-            QgsProcessingParameterNumber(
-                self.SAMPLE_SIZE, self.tr("Sample size (pixels, pixel unit)"), integer, 200000, False, 10
-            ),
-        ]
-        for parameter in advanced:
-            parameter.setFlags(parameter.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
-            self.addParameter(parameter)
-        self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT, self.tr("Classes")))
-        self.addParameter(
-            QgsProcessingParameterFeatureSink(
-                self.OUTPUT_CENTRES, self.tr("Class centres"), QgsProcessing.TypeVector, optional=True
-            )
-        )
+        self.add_rasters(self.BACKSCATTER, "Backscatter (linear power)")
+        self.add_rasters(self.COHERENCE, "Coherence (0-1)", optional=True)
+        self.add_number(self.CLASSES, "Classes", 3, 2, 10, integer=True)
+        self.add_flag(self.FEATURES_DB, "Backscatter in dB", True)
+        self.add_enum(self.NORMALISE, "Normalisation", list(classify.NORMALISATIONS), "standard")
+        self.add_enum(self.UNIT, "Unit", list(classify.UNITS), "pixel")
+        self.add_number(self.SEED, "Random seed", 0, 0, integer=True)
+        _add_segmentation_parameters(self, advanced=True)
+        self.add_number(self.SAMPLE_SIZE, "Sample size (pixels, pixel unit)", 200000, 10, integer=True, advanced=True)
+        self.add_raster_output(self.OUTPUT, "Classes")
+        self.add_table_output(self.OUTPUT_CENTRES, "Class centres", optional=True)
 
     def compute(self, parameters, context, feedback):
         backscatter = self.layer_paths(parameters, self.BACKSCATTER, context)

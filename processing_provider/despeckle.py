@@ -1,13 +1,5 @@
 """``sarchange:despeckle``: the speckle filter family."""
 
-from qgis.core import (
-    QgsProcessingParameterDefinition,
-    QgsProcessingParameterEnum,
-    QgsProcessingParameterNumber,
-    QgsProcessingParameterRasterDestination,
-    QgsProcessingParameterRasterLayer,
-)
-
 from ..algorithms.sar.despeckle import METHODS
 from ..algorithms.workflows.despeckle import despeckle_raster
 from . import settings
@@ -70,39 +62,19 @@ class DespeckleAlgorithm(SarAlgorithm):
         )
 
     def initAlgorithm(self, config=None):  # noqa: N802
-        integer, double = QgsProcessingParameterNumber.Integer, QgsProcessingParameterNumber.Double
-        self.addParameter(QgsProcessingParameterRasterLayer(self.INPUT, self.tr("Input raster (intensity)")))
-        self.addParameter(self.band_parameter(self.BAND, self.tr("Band"), self.INPUT))
-        self.addParameter(
-            QgsProcessingParameterEnum(
-                self.METHOD, self.tr("Method"), options=list(METHODS), defaultValue="lee", usesStaticStrings=True
-            )
-        )
-        self.addParameter(
-            QgsProcessingParameterNumber(self.WINDOW, self.tr("Window (pixels, odd)"), integer, 7, False, 3, 101)
-        )
-        self.addParameter(
-            QgsProcessingParameterNumber(self.LOOKS, self.tr("Number of looks"), double, 1.0, False, 0.01)
-        )
-        self.addParameter(self.input_scale_parameter())
-        advanced = [
-            QgsProcessingParameterNumber(self.DAMPING, self.tr("Frost damping"), double, 0.1, False, 0.0),
-            QgsProcessingParameterNumber(self.SIGMA, self.tr("Lee sigma: sigma"), double, 0.9, False, 0.5, 0.9),
-            QgsProcessingParameterNumber(self.WEIGHT, self.tr("TV weight"), double, 0.5, False, 1e-6),
-            QgsProcessingParameterNumber(
-                self.H, self.tr("Non-local means strength h (dB; 0 = from LOOKS)"), double, 0.0, False, 0.0
-            ),
-            QgsProcessingParameterNumber(
-                self.PATCH_SIZE, self.tr("Non-local means patch size"), integer, 5, False, 1, 21
-            ),
-            QgsProcessingParameterNumber(
-                self.PATCH_DISTANCE, self.tr("Non-local means search distance"), integer, 6, False, 1, 50
-            ),
-        ]
-        for parameter in advanced:
-            parameter.setFlags(parameter.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
-            self.addParameter(parameter)
-        self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT, self.tr("Despeckled")))
+        self.add_raster(self.INPUT, "Input raster (intensity)", band=self.BAND)
+        self.add_enum(self.METHOD, "Method", list(METHODS), "lee")
+        self.add_number(self.WINDOW, "Window (pixels, odd)", 7, 3, 101, integer=True)
+        self.add_number(self.LOOKS, "Number of looks", 1.0, 0.01)
+        self.add_input_scale()
+        self.add_number(self.DAMPING, "Frost damping", 0.1, 0.0, advanced=True)
+        self.add_number(self.SIGMA, "Lee sigma: sigma", 0.9, 0.5, 0.9, advanced=True)
+        self.add_number(self.WEIGHT, "TV weight", 0.5, 1e-6, advanced=True)
+        self.add_number(self.H, "Non-local means strength h (dB; 0 = from LOOKS)", 0.0, 0.0, advanced=True)
+        self.add_number(self.PATCH_SIZE, "Non-local means patch size", 5, 1, 21, integer=True, advanced=True)
+        distance = "Non-local means search distance"
+        self.add_number(self.PATCH_DISTANCE, distance, 6, 1, 50, integer=True, advanced=True)
+        self.add_raster_output(self.OUTPUT, "Despeckled", style="db")  # a 2-98 % stretch suits linear power too
 
     def compute(self, parameters, context, feedback):
         path, info = self.raster_source(parameters, self.INPUT, context)
@@ -126,5 +98,4 @@ class DespeckleAlgorithm(SarAlgorithm):
             progress=self.progress_fn(feedback),
             is_cancelled=self.cancel_fn(feedback),
         )
-        self.style_output(context, output, "db")  # a 2-98 % stretch suits linear power too
         return {self.OUTPUT: output}

@@ -2,15 +2,6 @@
 
 import os
 
-from qgis.core import (
-    QgsProcessing,
-    QgsProcessingParameterBand,
-    QgsProcessingParameterMultipleLayers,
-    QgsProcessingParameterNumber,
-    QgsProcessingParameterRasterDestination,
-    QgsProcessingParameterRasterLayer,
-)
-
 from ..algorithms.io.outputs import set_metadata
 from ..algorithms.io.raster import open_raster, raster_info
 from ..algorithms.sar import elevation
@@ -97,66 +88,24 @@ class ElevationChangeAlgorithm(SarAlgorithm):
         )
 
     def initAlgorithm(self, config=None):  # noqa: N802
-        double = QgsProcessingParameterNumber.Double
-        self.addParameter(
-            QgsProcessingParameterMultipleLayers(
-                self.AMPLITUDES, self.tr("Amplitude images in time order"), QgsProcessing.TypeRaster
-            )
-        )
-        self.addParameter(QgsProcessingParameterBand(self.BAND, self.tr("Band"), 1, None, optional=True))
-        self.addParameter(QgsProcessingParameterRasterLayer(self.DEM, self.tr("Reference DEM (m)")))
-        self.addParameter(
-            QgsProcessingParameterNumber(
-                self.REFERENCE, self.tr("Reference date (1-based)"), QgsProcessingParameterNumber.Integer, 1, False, 1
-            )
-        )
-        self.addParameter(self.input_scale_parameter(self.INPUT_SCALE, INPUT_SCALES, "amplitude"))
-        self.addParameter(self.enum_parameter(self.MODEL, "Model", elevation.MODELS, "surface"))
-        self.addParameter(self.enum_parameter(self.FILTER, "Speckle filter", FILTERS, "auto"))
-        self.addParameter(
-            QgsProcessingParameterRasterLayer(self.WATER_MASK, self.tr("Water mask (non-zero = water)"), optional=True)
-        )
-        self.addParameter(
-            QgsProcessingParameterNumber(
-                self.INCIDENCE_DEG,
-                self.tr("Incidence angle (degrees; 0 = from metadata)"),
-                double,
-                0.0,
-                False,
-                0.0,
-                89.9,
-            )
-        )
-        self.addParameter(self.enum_parameter(self.RANGE_DIRECTION, "Range direction", DIRECTIONS, "left_to_right"))
-        for key, label in (
-            (self.RANGE_SPACING_M, "Range pixel spacing (m; 0 = from the grid)"),
-            (self.AZIMUTH_SPACING_M, "Azimuth pixel spacing (m; 0 = from the grid)"),
-        ):
-            self.addParameter(QgsProcessingParameterNumber(key, self.tr(label), double, 0.0, False, 0.0))
-        self.addParameter(
-            QgsProcessingParameterNumber(self.LOOKS, self.tr("Number of looks (0 = estimate)"), double, 0.0, False, 0.0)
-        )
-        self.addParameter(
-            QgsProcessingParameterNumber(
-                self.SMOOTHNESS, self.tr("Smoothness (surface model)"), double, elevation.SMOOTHNESS, False, 1e-6
-            )
-        )
-        self.addParameter(
-            QgsProcessingParameterNumber(
-                self.DETREND_PX, self.tr("Detrending scale (pixels; 0 = none)"), double, elevation.DETREND_PX, False, 0
-            )
-        )
-        self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT_DEMS, self.tr("Elevation of each date")))
-        self.addParameter(
-            QgsProcessingParameterRasterDestination(
-                self.OUTPUT_CHANGE, self.tr("Elevation change against the reference")
-            )
-        )
-        self.addParameter(
-            QgsProcessingParameterRasterDestination(
-                self.OUTPUT_STDERR, self.tr("Standard error of the change"), optional=True, createByDefault=True
-            )
-        )
+        self.add_rasters(self.AMPLITUDES, "Amplitude images in time order")
+        self.add_band(self.BAND, "Band")
+        self.add_raster(self.DEM, "Reference DEM (m)")
+        self.add_number(self.REFERENCE, "Reference date (1-based)", 1, 1, integer=True)
+        self.add_input_scale(self.INPUT_SCALE, INPUT_SCALES, "amplitude")
+        self.add_enum(self.MODEL, "Model", elevation.MODELS, "surface")
+        self.add_enum(self.FILTER, "Speckle filter", FILTERS, "auto")
+        self.add_raster(self.WATER_MASK, "Water mask (non-zero = water)", optional=True)
+        self.add_number(self.INCIDENCE_DEG, "Incidence angle (degrees; 0 = from metadata)", 0.0, 0.0, 89.9)
+        self.add_enum(self.RANGE_DIRECTION, "Range direction", DIRECTIONS, "left_to_right")
+        self.add_number(self.RANGE_SPACING_M, "Range pixel spacing (m; 0 = from the grid)", 0.0, 0.0)
+        self.add_number(self.AZIMUTH_SPACING_M, "Azimuth pixel spacing (m; 0 = from the grid)", 0.0, 0.0)
+        self.add_looks()
+        self.add_number(self.SMOOTHNESS, "Smoothness (surface model)", elevation.SMOOTHNESS, 1e-6)
+        self.add_number(self.DETREND_PX, "Detrending scale (pixels; 0 = none)", elevation.DETREND_PX, 0)
+        self.add_raster_output(self.OUTPUT_DEMS, "Elevation of each date")
+        self.add_raster_output(self.OUTPUT_CHANGE, "Elevation change against the reference")
+        self.add_raster_output(self.OUTPUT_STDERR, "Standard error of the change", optional=True)
 
     @staticmethod
     def incidence_from_metadata(path):

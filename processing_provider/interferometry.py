@@ -6,12 +6,6 @@ import re
 from qgis.core import (
     QgsProcessingException,
     QgsProcessingOutputNumber,
-    QgsProcessingParameterBoolean,
-    QgsProcessingParameterEnum,
-    QgsProcessingParameterNumber,
-    QgsProcessingParameterRasterDestination,
-    QgsProcessingParameterRasterLayer,
-    QgsProcessingParameterString,
 )
 
 from ..algorithms.io.align import same_grid
@@ -106,46 +100,17 @@ class InterferogramAlgorithm(SarAlgorithm):
         )
 
     def initAlgorithm(self, config=None):  # noqa: N802
-        double = QgsProcessingParameterNumber.Double
-        self.addParameter(QgsProcessingParameterRasterLayer(self.REFERENCE, self.tr("Reference (complex)")))
-        self.addParameter(QgsProcessingParameterRasterLayer(self.SECONDARY, self.tr("Secondary (complex)")))
-        self.addParameter(
-            QgsProcessingParameterEnum(
-                self.COREGISTER,
-                self.tr("Coregistration"),
-                options=list(ifm.COREGISTRATION),
-                defaultValue="subpixel",
-                usesStaticStrings=True,
-            )
-        )
-        self.addParameter(
-            QgsProcessingParameterString(self.COHERENCE_WINDOW, self.tr("Coherence window (rows,cols)"), "5,5")
-        )
-        self.addParameter(QgsProcessingParameterBoolean(self.REMOVE_RAMP, self.tr("Remove the phase ramp"), True))
-        self.addParameter(
-            QgsProcessingParameterEnum(
-                self.FILTER,
-                self.tr("Phase filter"),
-                options=["none", "goldstein"],
-                defaultValue="none",
-                usesStaticStrings=True,
-            )
-        )
-        self.addParameter(
-            QgsProcessingParameterNumber(self.ALPHA, self.tr("Goldstein alpha"), double, 0.5, False, 0, 1)
-        )
-        self.addParameter(
-            QgsProcessingParameterNumber(
-                self.WAVELENGTH_M, self.tr("Wavelength (m; 0 = metadata)"), double, 0.0, False, 0.0
-            )
-        )
-        self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT_PHASE, self.tr("Wrapped phase")))
-        self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT_COHERENCE, self.tr("Coherence")))
-        self.addParameter(
-            QgsProcessingParameterRasterDestination(
-                self.OUTPUT_DISPLACEMENT, self.tr("LOS displacement (m, wrapped)"), optional=True, createByDefault=True
-            )
-        )
+        self.add_raster(self.REFERENCE, "Reference (complex)")
+        self.add_raster(self.SECONDARY, "Secondary (complex)")
+        self.add_enum(self.COREGISTER, "Coregistration", list(ifm.COREGISTRATION), "subpixel")
+        self.add_text(self.COHERENCE_WINDOW, "Coherence window (rows,cols)", "5,5")
+        self.add_flag(self.REMOVE_RAMP, "Remove the phase ramp", True)
+        self.add_enum(self.FILTER, "Phase filter", ["none", "goldstein"], "none")
+        self.add_number(self.ALPHA, "Goldstein alpha", 0.5, 0, 1)
+        self.add_number(self.WAVELENGTH_M, "Wavelength (m; 0 = metadata)", 0.0, 0.0)
+        self.add_raster_output(self.OUTPUT_PHASE, "Wrapped phase", style="phase")
+        self.add_raster_output(self.OUTPUT_COHERENCE, "Coherence", style="coherence")
+        self.add_raster_output(self.OUTPUT_DISPLACEMENT, "LOS displacement (m, wrapped)", optional=True)
         for name, label in (
             ("SHIFT_ROWS", "Shift applied (rows)"),
             ("SHIFT_COLS", "Shift applied (columns)"),
@@ -216,8 +181,6 @@ class InterferogramAlgorithm(SarAlgorithm):
             items["WAVELENGTH_M"] = wavelength
         for path in paths.values():
             set_metadata(path, items)
-        self.style_output(context, paths[self.OUTPUT_PHASE], "phase")
-        self.style_output(context, paths[self.OUTPUT_COHERENCE], "coherence")
         outputs = dict(paths)
         feedback.pushInfo(
             self.tr("Shift (rows, cols): {:.2f}, {:.2f} px; ramp a, b, c: {:.4f}, {:.5f}, {:.5f}").format(
@@ -266,10 +229,10 @@ class DifferentialInterferogramAlgorithm(SarAlgorithm):
         )
 
     def initAlgorithm(self, config=None):  # noqa: N802
-        self.addParameter(QgsProcessingParameterRasterLayer(self.INTERFEROGRAM_A, self.tr("Interferogram A (phase)")))
-        self.addParameter(QgsProcessingParameterRasterLayer(self.INTERFEROGRAM_B, self.tr("Interferogram B (phase)")))
-        self.addParameter(QgsProcessingParameterBoolean(self.REMOVE_RAMP, self.tr("Remove each ramp first"), True))
-        self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT, self.tr("Differential phase")))
+        self.add_raster(self.INTERFEROGRAM_A, "Interferogram A (phase)")
+        self.add_raster(self.INTERFEROGRAM_B, "Interferogram B (phase)")
+        self.add_flag(self.REMOVE_RAMP, "Remove each ramp first", True)
+        self.add_raster_output(self.OUTPUT, "Differential phase", style="phase")
 
     def compute(self, parameters, context, feedback):
         a_path, a_info = self.raster_source(parameters, self.INTERFEROGRAM_A, context)
@@ -286,5 +249,4 @@ class DifferentialInterferogramAlgorithm(SarAlgorithm):
             progress=self.progress_fn(feedback),
             is_cancelled=self.cancel_fn(feedback),
         )
-        self.style_output(context, path, "phase")
         return {self.OUTPUT: path}

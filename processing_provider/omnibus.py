@@ -6,15 +6,7 @@ import re
 from qgis.core import (
     QgsField,
     QgsFields,
-    QgsProcessing,
     QgsProcessingException,
-    QgsProcessingParameterBand,
-    QgsProcessingParameterFeatureSink,
-    QgsProcessingParameterFileDestination,
-    QgsProcessingParameterMultipleLayers,
-    QgsProcessingParameterNumber,
-    QgsProcessingParameterRasterDestination,
-    QgsProcessingParameterString,
 )
 from qgis.PyQt.QtCore import QVariant
 
@@ -111,50 +103,21 @@ class OmnibusAlgorithm(SarAlgorithm):
         )
 
     def initAlgorithm(self, config=None):  # noqa: N802
-        double = QgsProcessingParameterNumber.Double
-        self.addParameter(
-            QgsProcessingParameterMultipleLayers(self.INPUTS, self.tr("Images in time order"), QgsProcessing.TypeRaster)
-        )
-        self.addParameter(QgsProcessingParameterBand(self.BAND, self.tr("Band"), 1, None, optional=True))
-        self.addParameter(QgsProcessingParameterString(self.DATES, self.tr("Dates (comma-separated)"), optional=True))
-        self.addParameter(self.input_scale_parameter())
-        self.addParameter(
-            QgsProcessingParameterNumber(self.LOOKS, self.tr("Number of looks (0 = estimate)"), double, 0.0, False, 0.0)
-        )
-        self.addParameter(
-            QgsProcessingParameterNumber(self.ALPHA, self.tr("Significance level"), double, 0.01, False, 0.0, 1.0)
-        )
-        self.addParameter(
-            QgsProcessingParameterNumber(
-                self.MIN_AREA, self.tr("Minimum area (m²; default 1 ha)"), double, 10000.0, False, 0.0
-            )
-        )
-        self.addParameter(self.enum_parameter(self.NORMALISE, "Radiometric normalisation", ("auto", "none"), "auto"))
-        self.addParameter(
-            QgsProcessingParameterNumber(
-                self.MIN_CHANGE_DB, self.tr("Minimum change (dB)"), double, 2.0, False, 0.0, 60.0
-            )
-        )
-        self.addParameter(
-            QgsProcessingParameterNumber(
-                self.NOISE_FLOOR_DB, self.tr("Noise floor (dB; empty = estimated)"), double, None, True
-            )
-        )
-        self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT_CHANGES, self.tr("Number of changes")))
-        self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT_FIRST, self.tr("Date of first change")))
-        self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT_LAST, self.tr("Date of last change")))
-        self.addParameter(
-            QgsProcessingParameterFeatureSink(self.OUTPUT, self.tr("Changed regions"), QgsProcessing.TypeVectorPolygon)
-        )
-        self.addParameter(
-            QgsProcessingParameterFileDestination(
-                self.OUTPUT_HTML,
-                self.tr("Report"),
-                self.tr("HTML files (*.html)"),
-                optional=True,
-                createByDefault=True,
-            )
-        )
+        self.add_rasters(self.INPUTS, "Images in time order")
+        self.add_band(self.BAND, "Band")
+        self.add_text(self.DATES, "Dates (comma-separated)", optional=True)
+        self.add_input_scale()
+        self.add_looks()
+        self.add_number(self.ALPHA, "Significance level", 0.01, 0.0, 1.0)
+        self.add_number(self.MIN_AREA, "Minimum area (m²; default 1 ha)", 10000.0, 0.0)
+        self.add_enum(self.NORMALISE, "Radiometric normalisation", ("auto", "none"), "auto")
+        self.add_number(self.MIN_CHANGE_DB, "Minimum change (dB)", 2.0, 0.0, 60.0)
+        self.add_number(self.NOISE_FLOOR_DB, "Noise floor (dB; empty = estimated)", optional=True)
+        self.add_raster_output(self.OUTPUT_CHANGES, "Number of changes")
+        self.add_raster_output(self.OUTPUT_FIRST, "Date of first change")
+        self.add_raster_output(self.OUTPUT_LAST, "Date of last change")
+        self.add_polygons_output(self.OUTPUT, "Changed regions")
+        self.add_html_output(self.OUTPUT_HTML, "Report")
 
     def compute(self, parameters, context, feedback):
         paths = self.layer_paths(parameters, self.INPUTS, context)

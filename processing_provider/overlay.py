@@ -1,11 +1,5 @@
 """``sarchange:overlay`` and ``sarchange:rgbcomposite``: visual composites."""
 
-from qgis.core import (
-    QgsProcessingParameterNumber,
-    QgsProcessingParameterRasterDestination,
-    QgsProcessingParameterRasterLayer,
-)
-
 from ..algorithms.io.align import RESAMPLING
 from ..algorithms.sar import overlay as overlay_maths
 from ..algorithms.workflows import overlay
@@ -59,28 +53,15 @@ class OverlayAlgorithm(SarAlgorithm):
         )
 
     def initAlgorithm(self, config=None):  # noqa: N802
-        self.addParameter(QgsProcessingParameterRasterLayer(self.BEFORE, self.tr("Before (earlier date)")))
-        self.addParameter(self.band_parameter(self.BAND_BEFORE, self.tr("Band of before"), self.BEFORE))
-        self.addParameter(QgsProcessingParameterRasterLayer(self.AFTER, self.tr("After (later date)")))
-        self.addParameter(self.band_parameter(self.BAND_AFTER, self.tr("Band of after"), self.AFTER))
-        self.addParameter(
-            QgsProcessingParameterNumber(
-                self.TOLERANCE,
-                self.tr("Tolerance (display levels)"),
-                QgsProcessingParameterNumber.Integer,
-                30,
-                False,
-                0,
-                255,
-            )
-        )
-        self.addParameter(self.input_scale_parameter(options=("auto",) + overlay_maths.INPUT_SCALES))
-        self.addParameter(self.enum_parameter(self.SCALING, "Scaling to 0-255", overlay_maths.SCALINGS, "percentile"))
-        double = QgsProcessingParameterNumber.Double
-        self.addParameter(QgsProcessingParameterNumber(self.DB_MIN, self.tr("dB range: minimum (dB)"), double, -25.0))
-        self.addParameter(QgsProcessingParameterNumber(self.DB_MAX, self.tr("dB range: maximum (dB)"), double, 0.0))
-        self.addParameter(self.enum_parameter(self.RESAMPLING, "Resampling of AFTER", RESAMPLING, "bilinear"))
-        self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT, self.tr("Overlay (RGB)")))
+        self.add_raster(self.BEFORE, "Before (earlier date)", band=self.BAND_BEFORE, band_description="Band of before")
+        self.add_raster(self.AFTER, "After (later date)", band=self.BAND_AFTER, band_description="Band of after")
+        self.add_number(self.TOLERANCE, "Tolerance (display levels)", 30, 0, 255, integer=True)
+        self.add_input_scale(options=("auto",) + overlay_maths.INPUT_SCALES)
+        self.add_enum(self.SCALING, "Scaling to 0-255", overlay_maths.SCALINGS, "percentile")
+        self.add_number(self.DB_MIN, "dB range: minimum (dB)", -25.0)
+        self.add_number(self.DB_MAX, "dB range: maximum (dB)", 0.0)
+        self.add_enum(self.RESAMPLING, "Resampling of AFTER", RESAMPLING, "bilinear")
+        self.add_raster_output(self.OUTPUT, "Overlay (RGB)", style="rgb")
 
     def compute(self, parameters, context, feedback):
         before, before_info = self.raster_source(parameters, self.BEFORE, context)
@@ -103,7 +84,6 @@ class OverlayAlgorithm(SarAlgorithm):
             progress=self.progress_fn(feedback),
             is_cancelled=self.cancel_fn(feedback),
         )
-        self.style_output(context, output, "rgb")
         return {self.OUTPUT: output}
 
 
@@ -143,14 +123,12 @@ class RgbCompositeAlgorithm(SarAlgorithm):
         )
 
     def initAlgorithm(self, config=None):  # noqa: N802
-        self.addParameter(QgsProcessingParameterRasterLayer(self.HH, self.tr("HH (linear power)")))
-        self.addParameter(self.band_parameter(self.BAND_HH, self.tr("Band of HH"), self.HH))
-        self.addParameter(QgsProcessingParameterRasterLayer(self.HV, self.tr("HV (linear power)")))
-        self.addParameter(self.band_parameter(self.BAND_HV, self.tr("Band of HV"), self.HV))
-        self.addParameter(self.enum_parameter(self.SCALING, "Scaling", ("minmax", "percentile"), "minmax"))
-        self.addParameter(self.enum_parameter(self.OUTPUT_TYPE, "Output type", ("float", "byte"), "float"))
-        self.addParameter(self.enum_parameter(self.RESAMPLING, "Resampling of HV", RESAMPLING, "bilinear"))
-        self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT, self.tr("Composite (RGB)")))
+        self.add_raster(self.HH, "HH (linear power)", band=self.BAND_HH, band_description="Band of HH")
+        self.add_raster(self.HV, "HV (linear power)", band=self.BAND_HV, band_description="Band of HV")
+        self.add_enum(self.SCALING, "Scaling", ("minmax", "percentile"), "minmax")
+        self.add_enum(self.OUTPUT_TYPE, "Output type", ("float", "byte"), "float")
+        self.add_enum(self.RESAMPLING, "Resampling of HV", RESAMPLING, "bilinear")
+        self.add_raster_output(self.OUTPUT, "Composite (RGB)", style="rgb")
 
     def compute(self, parameters, context, feedback):
         hh, hh_info = self.raster_source(parameters, self.HH, context)
@@ -168,5 +146,4 @@ class RgbCompositeAlgorithm(SarAlgorithm):
             progress=self.progress_fn(feedback),
             is_cancelled=self.cancel_fn(feedback),
         )
-        self.style_output(context, output, "rgb")
         return {self.OUTPUT: output}

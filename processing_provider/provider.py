@@ -6,13 +6,7 @@ from qgis.core import QgsProcessingProvider
 from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 
-ICON = os.path.join(os.path.dirname(os.path.dirname(__file__)), "ui", "icons", "sarchange.svg")
-
-
-def group_icon(group_id: str) -> str:
-    """Path of the SVG icon of a toolbox group (``ui/icons/<group_id>.svg``), or the plugin's icon."""
-    path = os.path.join(os.path.dirname(ICON), f"{group_id}.svg")
-    return path if os.path.isfile(path) else ICON
+from .icons import ICON
 
 
 def algorithm_classes():
@@ -27,12 +21,8 @@ def algorithm_classes():
     from .overlay import OverlayAlgorithm, RgbCompositeAlgorithm
     from .simulate import SimulatePairAlgorithm
     from .speckleqa import SpeckleQaAlgorithm
-    from .tellus import (
-        TellusDownloadAlgorithm,
-        TellusPairsAlgorithm,
-        TellusSearchAlgorithm,
-        TellusTilesAlgorithm,
-    )
+    from .tellus import TellusPairsAlgorithm, TellusSearchAlgorithm
+    from .tellus_download import TellusDownloadAlgorithm, TellusTilesAlgorithm
     from .todb import ToDbAlgorithm
 
     return [

@@ -1,10 +1,5 @@
 """``sarchange:simulatepair``: the built-in demo scene pair."""
 
-from qgis.core import (
-    QgsProcessingParameterNumber,
-    QgsProcessingParameterRasterDestination,
-)
-
 from ..algorithms.simulation import pair as simulate
 from .base import SarAlgorithm
 
@@ -45,22 +40,13 @@ class SimulatePairAlgorithm(SarAlgorithm):
         )
 
     def initAlgorithm(self, config=None):  # noqa: N802
-        integer = QgsProcessingParameterNumber.Integer
-        self.addParameter(
-            QgsProcessingParameterNumber(self.ROWS, self.tr("Rows (pixels)"), integer, 512, False, 32, 8192)
-        )
-        self.addParameter(
-            QgsProcessingParameterNumber(self.COLS, self.tr("Columns (pixels)"), integer, 512, False, 32, 8192)
-        )
-        self.addParameter(
-            QgsProcessingParameterNumber(
-                self.LOOKS, self.tr("Number of looks"), QgsProcessingParameterNumber.Double, 1.0, False, 0.1, 1000
-            )
-        )
-        self.addParameter(QgsProcessingParameterNumber(self.SEED, self.tr("Random seed"), integer, 0, False, 0))
-        self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT_BEFORE, self.tr("Before (linear power)")))
-        self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT_AFTER, self.tr("After (linear power)")))
-        self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT_TRUTH, self.tr("Change truth")))
+        self.add_number(self.ROWS, "Rows (pixels)", 512, 32, 8192, integer=True)
+        self.add_number(self.COLS, "Columns (pixels)", 512, 32, 8192, integer=True)
+        self.add_number(self.LOOKS, "Number of looks", 1.0, 0.1, 1000)
+        self.add_number(self.SEED, "Random seed", 0, 0, integer=True)
+        self.add_raster_output(self.OUTPUT_BEFORE, "Before (linear power)")
+        self.add_raster_output(self.OUTPUT_AFTER, "After (linear power)")
+        self.add_raster_output(self.OUTPUT_TRUTH, "Change truth")
 
     def compute(self, parameters, context, feedback):
         rows = self.parameterAsInt(parameters, self.ROWS, context)

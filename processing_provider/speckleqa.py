@@ -9,13 +9,7 @@ from qgis.core import (
     QgsFeatureSink,
     QgsField,
     QgsFields,
-    QgsProcessing,
     QgsProcessingException,
-    QgsProcessingParameterFeatureSink,
-    QgsProcessingParameterFileDestination,
-    QgsProcessingParameterMultipleLayers,
-    QgsProcessingParameterNumber,
-    QgsProcessingParameterRasterLayer,
     QgsWkbTypes,
 )
 from qgis.PyQt.QtCore import QVariant
@@ -70,30 +64,14 @@ class SpeckleQaAlgorithm(SarAlgorithm):
         )
 
     def initAlgorithm(self, config=None):  # noqa: N802
-        self.addParameter(QgsProcessingParameterRasterLayer(self.INPUT, self.tr("Unfiltered intensity")))
-        self.addParameter(self.band_parameter(self.BAND, self.tr("Band"), self.INPUT))
-        self.addParameter(
-            QgsProcessingParameterMultipleLayers(self.FILTERED, self.tr("Filtered versions"), QgsProcessing.TypeRaster)
-        )
-        self.addParameter(
-            QgsProcessingParameterRasterLayer(self.REFERENCE, self.tr("Noise-free reference (optional)"), optional=True)
-        )
-        double, integer = QgsProcessingParameterNumber.Double, QgsProcessingParameterNumber.Integer
-        self.addParameter(
-            QgsProcessingParameterNumber(self.LOOKS, self.tr("Number of looks of INPUT"), double, 1.0, False, 0.01)
-        )
-        self.addParameter(
-            QgsProcessingParameterNumber(self.BLOCK, self.tr("Homogeneous block side (pixels)"), integer, 32, False, 4)
-        )
-        self.addParameter(
-            QgsProcessingParameterNumber(self.BLOCKS, self.tr("Number of homogeneous blocks"), integer, 10, False, 1)
-        )
-        self.addParameter(
-            QgsProcessingParameterFileDestination(self.OUTPUT_HTML, self.tr("Report"), self.tr("HTML files (*.html)"))
-        )
-        self.addParameter(
-            QgsProcessingParameterFeatureSink(self.OUTPUT_TABLE, self.tr("Quality table"), QgsProcessing.TypeVector)
-        )
+        self.add_raster(self.INPUT, "Unfiltered intensity", band=self.BAND)
+        self.add_rasters(self.FILTERED, "Filtered versions")
+        self.add_raster(self.REFERENCE, "Noise-free reference (optional)", optional=True)
+        self.add_number(self.LOOKS, "Number of looks of INPUT", 1.0, 0.01)
+        self.add_number(self.BLOCK, "Homogeneous block side (pixels)", 32, 4, integer=True)
+        self.add_number(self.BLOCKS, "Number of homogeneous blocks", 10, 1, integer=True)
+        self.add_html_output(self.OUTPUT_HTML, "Report", optional=False)
+        self.add_table_output(self.OUTPUT_TABLE, "Quality table")
 
     def compute(self, parameters, context, feedback):
         path, info = self.raster_source(parameters, self.INPUT, context)

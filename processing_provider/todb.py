@@ -1,11 +1,6 @@
 """``sarchange:todb``: linear power <-> dB."""
 
 import numpy as np
-from qgis.core import (
-    QgsProcessingParameterEnum,
-    QgsProcessingParameterRasterDestination,
-    QgsProcessingParameterRasterLayer,
-)
 
 from ..algorithms.io.pipeline import process_blockwise
 from ..algorithms.io.raster import sample_band
@@ -46,18 +41,9 @@ class ToDbAlgorithm(SarAlgorithm):
         )
 
     def initAlgorithm(self, config=None):  # noqa: N802
-        self.addParameter(QgsProcessingParameterRasterLayer(self.INPUT, self.tr("Input raster")))
-        self.addParameter(self.band_parameter(self.BAND, self.tr("Band"), self.INPUT))
-        self.addParameter(
-            QgsProcessingParameterEnum(
-                self.DIRECTION,
-                self.tr("Direction"),
-                options=self.DIRECTIONS,
-                defaultValue="to_db",
-                usesStaticStrings=True,
-            )
-        )
-        self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT, self.tr("Output")))
+        self.add_raster(self.INPUT, "Input raster", band=self.BAND)
+        self.add_enum(self.DIRECTION, "Direction", self.DIRECTIONS, "to_db")
+        self.add_raster_output(self.OUTPUT, "Output")
 
     def compute(self, parameters, context, feedback):
         path, info = self.raster_source(parameters, self.INPUT, context)

@@ -15,7 +15,9 @@ DEMO = os.environ["SARCHANGE_DEMO"]
 
 
 def load():
-    styles = __import__(type(plugins["sar_change"]).__module__.rsplit(".", 1)[0] + ".ui.styles", fromlist=["x"])
+    styles = __import__(
+        type(plugins["sar_change"]).__module__.rsplit(".", 1)[0] + ".processing_provider.styles", fromlist=["x"]
+    )
     overlay = QgsRasterLayer(os.path.join(DEMO, "overlay.tif"), "Overlay (before blue, after red)")
     styles.style_rgb(overlay)
     change = QgsVectorLayer(os.path.join(DEMO, "change.gpkg"), "Change polygons")

@@ -161,7 +161,7 @@ def test_qgis_process_writes_geopackage_and_report(qgis_process, pair, tmp_path)
 @pytest.mark.parametrize("method", ["threshold", "likelihood_ratio", "superpixel_kmeans"])
 def test_the_report_lists_the_values_the_method_used_and_no_other(run_alg, pair, tmp_path, method):
     """With defaults the report once said ALPHA = None and listed thresholds of methods that did not run."""
-    from sar_change.processing_provider.change import _PARAMETERS_OF
+    from sar_change.processing_provider.change_methods import _PARAMETERS_OF
 
     result = run_alg(
         "sarchange:changedetection",

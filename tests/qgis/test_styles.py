@@ -16,7 +16,7 @@ def test_style_functions_set_the_expected_renderers(write_raster, qgis_app):
         QgsVectorLayer,
     )
 
-    from sar_change.ui import styles
+    from sar_change.processing_provider import styles
 
     rgb = QgsRasterLayer(write_raster("rgb.tif", np.zeros((3, 8, 8), np.uint8)), "rgb")
     styles.style_rgb(rgb)
@@ -81,7 +81,7 @@ def test_one_colour_code_gain_red_loss_blue_in_polygons_class_raster_report_and_
     from sar_change.algorithms.io.raster import read_band
     from sar_change.algorithms.sar import change
     from sar_change.algorithms.simulation import pair as simulate
-    from sar_change.ui import styles
+    from sar_change.processing_provider import styles
 
     red, blue = "#d7191c", "#2b83ba"
     assert (styles.GAIN_COLOUR.name(), styles.LOSS_COLOUR.name()) == (red, blue)

@@ -149,7 +149,7 @@ def test_every_package_says_what_it_holds_and_what_it_may_import():
 
 
 def test_no_module_is_longer_than_about_400_lines():
-    roots = [ALGORITHMS]
+    roots = [ALGORITHMS, os.path.join(REPO_ROOT, "processing_provider"), os.path.join(REPO_ROOT, "ui")]
     long = []
     for root in roots:
         for folder, _, names in os.walk(root):
@@ -159,3 +159,56 @@ def test_no_module_is_longer_than_about_400_lines():
                         if sum(1 for _ in handle) > 420:
                             long.append(os.path.relpath(os.path.join(folder, name), REPO_ROOT))
     assert long == []
+
+
+def plugin_import_graph():
+    """{module: modules it imports} over the QGIS side (provider, shells, ui, plugin.py), relative
+    imports anywhere in a file (a lazy import inside a function closes a circle too)."""
+    import ast
+
+    graph = {}
+    for folder in ("processing_provider", "ui"):
+        for name in sorted(os.listdir(os.path.join(REPO_ROOT, folder))):
+            if name.endswith(".py"):
+                graph[f"{folder}.{name[:-3]}".removesuffix(".__init__")] = os.path.join(REPO_ROOT, folder, name)
+    graph["plugin"] = os.path.join(REPO_ROOT, "plugin.py")
+    edges = {}
+    for module, path in graph.items():
+        package = module.rsplit(".", 1)[0] if "." in module else ""
+        with open(path, encoding="utf-8") as handle:
+            tree = ast.parse(handle.read())
+        targets = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                base = package.split(".")[: len(package.split(".")) - (node.level - 1)] if package else []
+                stem = ".".join(base + ([node.module] if node.module else []))
+                for alias in node.names:
+                    for candidate in (f"{stem}.{alias.name}", stem):
+                        if candidate in graph:
+                            targets.add(candidate)
+                            break
+        edges[module] = targets - {module}
+    return edges
+
+
+def test_the_qgis_side_has_no_import_circle_and_never_climbs_into_the_ui():
+    edges = plugin_import_graph()
+    assert not [
+        m
+        for m, targets in edges.items()
+        if m.startswith("processing_provider") and any(t.startswith("ui") or t == "plugin" for t in targets)
+    ]
+    state = {}
+
+    def visit(module, path):
+        if state.get(module) == "open":
+            raise AssertionError(" -> ".join(path + [module]))
+        if state.get(module) != "done":
+            state[module] = "open"
+            for target in sorted(edges[module]):
+                visit(target, path + [module])
+            state[module] = "done"
+
+    for module in sorted(edges):
+        visit(module, [])
+    assert len(edges) > 20 and "processing_provider.styles" in edges["processing_provider.outputs"]

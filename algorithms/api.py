@@ -80,10 +80,10 @@ def to_power(values, scale: str):
 
 
 def despeckle(intensity, method: str = "lee", *, window: int = 7, looks: float = 1.0, **params):
-    """Despeckle a 2-D linear intensity with ``method`` (see :data:`.despeckle.METHODS`).
+    """Despeckle a 2-D linear intensity with ``method`` (see :data:`.sar.despeckle.METHODS`).
 
-    Parameters are those of :func:`.despeckle.despeckle`. A dask array is filtered chunk by
-    chunk with the method's halo (:func:`.despeckle.halo`): the local filters then equal the
+    Parameters are those of :func:`.sar.despeckle.despeckle`. A dask array is filtered chunk by
+    chunk with the method's halo (:func:`.sar.despeckle.halo`): the local filters then equal the
     whole-array result exactly; ``tv``'s 32-pixel halo leaves seams of at most 0.02 dB.
     """
     if method not in _despeckle.METHODS:
@@ -111,7 +111,7 @@ def change_classes(
 
     ``before`` and ``after`` are 2-D, or ``(channels, rows, cols)`` for a joint test (HH and HV),
     on one grid. The model (gain, looks, noise floor, class densities) is fitted on a sample as
-    in the QGIS algorithm (:func:`.change_auto.fit_pair_model`), then applied blockwise.
+    in the QGIS algorithm (:func:`.sar.change.auto.fit_pair_model`), then applied blockwise.
     """
     model = change_auto.fit_pair_model(
         change_auto._as_stack(_sample(before)),
@@ -154,7 +154,7 @@ def omnibus(
 
     Returns ``(changes, first, last)``: the number of changes (uint8) and the 0-based index of
     the date of the first and last change (int16, -1 where none); the gains, looks and noise
-    floor are fitted on a sample first (:func:`.omnibus.fit_stack`). Per pixel: dask chunks
+    floor are fitted on a sample first (:func:`.sar.change.omnibus.fit_stack`). Per pixel: dask chunks
     need no halo.
     """
     samples = _sample(stack)
@@ -214,7 +214,7 @@ def _on(scheduler: Optional[str]):
 
 
 def despeckle_file(src: str, dst: str, method: str = "lee", *, scheduler: Optional[str] = None, **kwargs) -> str:
-    """Despeckle a raster file (see :func:`.despeckle_io.despeckle_raster` for ``kwargs``)."""
+    """Despeckle a raster file (see :func:`.workflows.despeckle.despeckle_raster` for ``kwargs``)."""
     from .workflows.despeckle import despeckle_raster
 
     with _on(scheduler):
@@ -222,7 +222,7 @@ def despeckle_file(src: str, dst: str, method: str = "lee", *, scheduler: Option
 
 
 def change_file(before: str, after: str, dst: str, *, scheduler: Optional[str] = None, **kwargs):
-    """Change classes of two raster files (see :func:`.change_io.detect_change_rasters`)."""
+    """Change classes of two raster files (see :func:`.workflows.change.detect_change_rasters`)."""
     from .workflows.change import detect_change_rasters
 
     with _on(scheduler):
@@ -232,7 +232,7 @@ def change_file(before: str, after: str, dst: str, *, scheduler: Optional[str] =
 def omnibus_files(
     paths: Sequence[str], changes: str, first: str, last: str, *, scheduler: Optional[str] = None, **kwargs
 ):
-    """Omnibus change of a stack of raster files (see :func:`.omnibus_io.omnibus_rasters`)."""
+    """Omnibus change of a stack of raster files (see :func:`.workflows.omnibus.omnibus_rasters`)."""
     from .workflows.omnibus import omnibus_rasters
 
     with _on(scheduler):
@@ -240,7 +240,7 @@ def omnibus_files(
 
 
 def overlay_file(before: str, after: str, dst: str, *, scheduler: Optional[str] = None, **kwargs) -> str:
-    """Two-date overlay (before blue, after red) of raster files (see :func:`.overlay.overlay_rasters`)."""
+    """Two-date overlay (before blue, after red) of raster files (see :func:`.workflows.overlay.overlay_rasters`)."""
     from .workflows.overlay import overlay_rasters
 
     with _on(scheduler):

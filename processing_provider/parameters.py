@@ -73,7 +73,7 @@ class ParameterHelpers:
         )
 
     def add_input_scale(self, name="INPUT_SCALE", options=INPUT_SCALES, default="auto", *, advanced=False):
-        """The scale of the input values: ``auto`` (default) or one of :data:`.convert.TO_POWER`."""
+        """The scale of the input values: ``auto`` (default) or one of :data:`..algorithms.sar.convert.TO_POWER`."""
         return self._add(self.input_scale_parameter(name, options, default), advanced)
 
     def add_enum(self, name, description, options, default, *, advanced=False):
@@ -151,7 +151,7 @@ class ParameterHelpers:
         )
 
     def input_scale_parameter(self, name="INPUT_SCALE", options=INPUT_SCALES, default="auto"):
-        """The scale of the input values: ``auto`` (default) or one of :data:`.convert.TO_POWER`."""
+        """The scale of the input values: ``auto`` (default) or one of :data:`..algorithms.sar.convert.TO_POWER`."""
         return self.enum_parameter(name, "Input scale", options, default)
 
     @staticmethod

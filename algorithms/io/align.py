@@ -89,7 +89,7 @@ def aligned(src_path: str, reference: RasterInfo, *, resampling: str = "bilinear
     src_path : str
         Raster to align.
     reference : RasterInfo
-        Grid to align onto (from :func:`.raster_io.raster_info`).
+        Grid to align onto (from :func:`.raster.raster_info`).
     resampling : str
         One of :data:`RESAMPLING`. ``average`` suits power images brought to a
         coarser grid; ``nearest`` suits class rasters.

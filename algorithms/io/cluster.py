@@ -1,4 +1,4 @@
-"""Run the blocks of :func:`.raster_io.process_blocks` on a dask.distributed cluster.
+"""Run the blocks of :func:`.pipeline.process_blocks` on a dask.distributed cluster.
 
 A caller names a scheduler with :func:`scheduler_scope` (the Processing shells pass the setting
 ``sar_change/dask_scheduler``) or the environment variable :data:`SCHEDULER_ENV`; the blockwise
@@ -203,7 +203,7 @@ def run_blocks(token: str, payload: bytes, blocks):
     A job is unpickled once per worker process and kept (with the datasets it opened) for the
     next blocks of the same run. The first block tunes the worker's memory allocator
     (:func:`tune_worker_memory`); OpenCV and BLAS run on one thread, as in
-    :func:`.raster_io.process_blocks`.
+    :func:`.pipeline.process_blocks`.
     """
     from ..common.threads import blas_single_threaded, opencv_single_threaded
 

@@ -34,8 +34,8 @@ def _ordered_map(func, items, is_cancelled=None, ahead=None):
     """Yield ``func(item)`` in order, computed by :data:`WORKERS` threads with bounded look-ahead.
 
     At most ``ahead`` items (default ``2 * WORKERS``) are submitted and not yet
-    yielded. Polls ``is_cancelled`` (default: the open :func:`.cancel.cancel_scope`) before
-    submitting each item and every :data:`.cancel.POLL_S` seconds while waiting for one, and
+    yielded. Polls ``is_cancelled`` (default: the open :func:`..common.cancel.cancel_scope`) before
+    submitting each item and every :data:`..common.cancel.POLL_S` seconds while waiting for one, and
     raises :class:`Cancelled` at once: queued items are dropped and the blocks being computed
     finish in the background, their results unused.
     """
@@ -174,10 +174,10 @@ def process_blocks(
         path); all or none are written.
     func : callable
         Called with one float32 window per source (nodata as NaN, complex
-        sources as complex64), preceded by the :class:`.blocks.Block` when
+        sources as complex64), preceded by the :class:`..common.blocks.Block` when
         ``pass_block``; returns a 2-D array, or ``(out_bands, rows, cols)``.
     halo : int
-        Pixels of context ``func`` needs on each side, see :func:`.blocks.iter_blocks`.
+        Pixels of context ``func`` needs on each side, see :func:`..common.blocks.iter_blocks`.
     block_size : int
         Block side in pixels; memory is about ``(block_size + 2 * halo) ** 2``
         pixels times the arrays ``func`` holds.

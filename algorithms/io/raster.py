@@ -166,7 +166,7 @@ StopFn = Callable[[], bool]
 def resolve_raster_scale(path: str, band: int, input_scale: str) -> str:
     """The input scale of one band of a raster: ``input_scale``, or what ``auto`` stands for.
 
-    ``auto`` follows :func:`.convert.resolve_scale` (Byte = display amplitude, values with
+    ``auto`` follows :func:`..sar.convert.resolve_scale` (Byte = display amplitude, values with
     negatives = dB, else linear power) on the band's type and a sample of its values.
     """
     from ..sar.convert import resolve_scale

@@ -13,7 +13,7 @@ def polygonize(labels: np.ndarray, geotransform, crs_wkt: str = "") -> Iterator[
     """Yield ``(label, wkb)`` for every region of ``labels`` > 0, one (multi)polygon per label.
 
     Pixels of one label are 8-connected regions (see
-    :func:`.change.change_regions`); GDAL traces them with 8-connectedness and
+    :func:`..sar.change.regions.change_regions`); GDAL traces them with 8-connectedness and
     the pieces of one label are united, so every region comes out as one
     valid geometry in the raster's CRS.
     """

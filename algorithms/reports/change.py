@@ -32,7 +32,8 @@ def _class_rows(regions: ChangeRegions, pixel_area: float) -> str:
 def html_report(
     result: ChangeResult, regions: ChangeRegions, *, method: str, parameters: dict, pixel_area: float
 ) -> str:
-    """The report page for one run of :func:`.change.detect_change` and :func:`.change.change_regions`."""
+    """The report page for one run of :func:`..sar.change.detect.detect_change` and
+    :func:`..sar.change.regions.change_regions`."""
     stat = result.statistic_db[np.isfinite(result.statistic_db)]
     lo, hi = np.percentile(stat, [0.5, 99.5]) if stat.size else (-1.0, 1.0)
     lo, hi = min(lo, -6.0), max(hi, 6.0)
@@ -70,7 +71,7 @@ def html_report(
 
 
 def automatic_report(run, regions: ChangeRegions, *, parameters: dict, pixel_area: float) -> str:
-    """The report of an ``automatic`` run (:func:`.change_io.detect_change_rasters`).
+    """The report of an ``automatic`` run (:func:`..workflows.change.detect_change_rasters`).
 
     Shows the decision statistic's histogram (on the sample the model was fitted on) with the
     Kittler-Illingworth thresholds and the minimum change, the estimated looks, gain and noise

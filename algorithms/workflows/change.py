@@ -1,7 +1,7 @@
-"""Two-date change detection on raster files, blockwise (the file-level side of :mod:`.change_auto`).
+"""Two-date change detection on raster files, blockwise (the file-level side of :mod:`..sar.change.auto`).
 
-Pass 1 reads a sample of both dates (:func:`.raster_io.sample_band`: the whole raster up to
-4 Mpixel, else an even grid of windows) and fits the :class:`.change_auto.PairModel`. Pass 2
+Pass 1 reads a sample of both dates (:func:`..io.raster.sample_band`: the whole raster up to
+4 Mpixel, else an even grid of windows) and fits the :class:`..sar.change.auto.PairModel`. Pass 2
 classifies blocks with a halo into a Byte class raster, so memory does not grow with the
 scene. Regions are then labelled from the compact class raster and described by per-region
 sums accumulated block by block.
@@ -67,7 +67,7 @@ def detect_change_rasters(
 
     ``after_path`` is aligned onto the grid of ``before_path``. ``bands_before`` and
     ``bands_after`` pair up channels (e.g. HH and HV) for the joint test. See
-    :func:`.change_auto.fit_pair_model` for the other parameters.
+    :func:`..sar.change.auto.fit_pair_model` for the other parameters.
     """
     bands_before, bands_after = list(bands_before), list(bands_after)
     if not bands_before or len(bands_before) != len(bands_after):
@@ -134,7 +134,7 @@ def regions_from_class_raster(
     block_size: int = 1024,
     is_cancelled=None,
 ) -> ChangeRegions:
-    """:class:`.change.ChangeRegions` of a class raster; region sums read block by block.
+    """:class:`..sar.change.regions.ChangeRegions` of a class raster; region sums read block by block.
 
     The region means are of the linear intensities (after with the gain removed); the region
     p-value is the likelihood-ratio test of the region's sums with ``looks_per_pixel`` looks

@@ -24,8 +24,9 @@ def despeckle_raster(
     """Despeckle one band of a raster into a Float32 GeoTIFF on the same grid.
 
     The input is brought to linear power from ``input_scale`` (a scale of
-    :data:`.convert.TO_POWER`, or ``auto``: see :func:`.raster_io.resolve_raster_scale`), filtered with ``method`` (see
-    :func:`.despeckle.despeckle`; ``params`` are its method parameters), and
+    :data:`..sar.convert.TO_POWER`, or ``auto``: see :func:`..io.raster.resolve_raster_scale`),
+    filtered with ``method`` (see :func:`..sar.despeckle.despeckle`; ``params`` are its method
+    parameters), and
     written back in the input's scale. Blocks carry the method's halo.
     """
     if method not in METHODS:

@@ -142,8 +142,8 @@ def elevation_change_rasters(
         Raster whose non-zero pixels are water (aligned with nearest neighbour).
     auto_water : bool
         Also mask pixels whose local mean level is under the scene's noise floor
-        (:func:`.change_auto.noise_floor` of the levels) and whose DEM slope is under
-        :data:`.elevation.FLAT_SLOPE_DEG` (water is flat; dark steep slopes are not water).
+        (:func:`..sar.change.auto.noise_floor` of the levels) and whose DEM slope is under
+        :data:`..sar.elevation.geometry.FLAT_SLOPE_DEG` (water is flat; dark steep slopes are not water).
     looks : float
         Equivalent number of looks; <= 0 estimates it from the date-to-reference log-ratios.
     incidence_deg : float
@@ -153,7 +153,7 @@ def elevation_change_rasters(
     range_direction : {'left_to_right', 'right_to_left'}
         Whether range (distance from the radar) increases along columns or against them.
     smoothness, detrend_px
-        The surface model's prior and detrending scale, see :func:`.elevation.change_surface`.
+        The surface model's prior and detrending scale, see :func:`..sar.elevation.surface.change_surface`.
     """
     from ..sar.change.auto import noise_floor
 

@@ -3,8 +3,8 @@
 Three passes, none holding a whole scene: the shift is measured on the central 1024 x 1024
 window; the ramp is fitted on the whole pair when it has at most :data:`RAMP_SAMPLE_PIXELS` pixels,
 else on an even 3 x 3 grid of 512 x 512 windows (centre and edges); then blocks with a halo
-(:func:`.interferometry.pair_halo`) give phase, coherence and displacement equal to the in-memory
-:func:`.interferometry.process_pair`.
+(:func:`..sar.interferometry.pair.pair_halo`) give phase, coherence and displacement equal to the in-memory
+:func:`..sar.interferometry.pair.process_pair`.
 """
 
 from dataclasses import dataclass
@@ -93,7 +93,7 @@ def process_pair_files(
     progress=None,
     is_cancelled=None,
 ) -> PairSummary:
-    """:func:`.interferometry.process_pair` on two complex rasters of one size, blockwise.
+    """:func:`..sar.interferometry.pair.process_pair` on two complex rasters of one size, blockwise.
 
     Writes the wrapped phase (rad), coherence (0-1) and, when ``displacement_path`` is given, the
     line-of-sight displacement (m, wrapped; needs ``wavelength_m``, there is no default band) as
@@ -184,7 +184,7 @@ def differential_files(
     progress=None,
     is_cancelled=None,
 ) -> Tuple[Tuple[float, float, float], Tuple[float, float, float]]:
-    """:func:`.interferometry.differential_from_phases` on two phase rasters of one size,
+    """:func:`..sar.interferometry.pair.differential_from_phases` on two phase rasters of one size,
     blockwise; returns the two ramps removed (zeros without ``remove_ramp``)."""
     infos = [raster_info(path) for path in (phase_a_path, phase_b_path)]
     shape = (infos[0].rows, infos[0].cols)

@@ -22,7 +22,7 @@ CHANGES_NODATA, DATE_NODATA, NO_CHANGE = 255, -1, 0
 #: Largest block side (pixels) of the test: a block holds every date and a dozen float64 arrays
 #: of them, so 256 x 256 keeps a worker near 50 MB for 8 dates.
 MAX_BLOCK = 256
-#: Pixels of each date sampled to fit the gains, looks and noise floor (:func:`.omnibus.fit_stack`),
+#: Pixels of each date sampled to fit the gains, looks and noise floor (:func:`..sar.change.omnibus.fit_stack`),
 #: in windows of FIT_WINDOW pixels a side spread evenly over the scene.
 FIT_PIXELS, FIT_WINDOW = 500_000, 64
 
@@ -51,7 +51,7 @@ def omnibus_rasters(
     (default 1..k, never 0) are written for the dates (0-based index ``i`` becomes ``codes[i]``;
     0 where a valid pixel never changed, -1 where a date has no data). The gains of the dates
     (``normalise``), the looks (``looks`` <= 0) and the noise floor (``noise_floor_db`` None) are
-    fitted on the same sample of every date (:func:`.omnibus.fit_stack`); a change must also be
+    fitted on the same sample of every date (:func:`..sar.change.omnibus.fit_stack`); a change must also be
     ``min_change_db`` large and not under the floor on both sides. Returns the fitted model.
     """
     if len(paths) < 3:
@@ -102,7 +102,7 @@ def _whole(path: str) -> np.ndarray:
 
 
 def regions_from_rasters(changes_path: str, first_path: str, last_path: str, codes: Sequence[int], min_pixels: int):
-    """:func:`.omnibus.regions_of_first_change` from the rasters :func:`omnibus_rasters` wrote."""
+    """:func:`..sar.change.omnibus.regions_of_first_change` from the rasters :func:`omnibus_rasters` wrote."""
     codes = np.asarray(codes, dtype=np.int64)
     order = np.argsort(codes)
 

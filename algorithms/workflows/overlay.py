@@ -92,7 +92,7 @@ def overlay_rasters(
     levels 0-255 with its own limits (``scaling``) from values in dB
     (``input_scale='linear'`` converts linear power, ``'db'`` takes them as
     they are) or as given (``'display'``, e.g. 8-bit PNG tiles); ``'auto'`` chooses one of
-    these from ``before`` (:func:`.raster_io.resolve_raster_scale`). The output is a
+    these from ``before`` (:func:`..io.raster.resolve_raster_scale`). The output is a
     3-band Byte GeoTIFF (R, G, B) on the grid of ``before``.
     """
     from ..io.align import aligned

@@ -168,7 +168,7 @@ def fit_pair_model(
     Parameters
     ----------
     before, after : (rows, cols) or (channels, rows, cols) ndarray
-        Linear intensities (or a sample of them, e.g. :func:`.raster_io.sample_band`); NaN is no data.
+        Linear intensities (or a sample of them, e.g. :func:`...io.raster.sample_band`); NaN is no data.
     looks : float
         Looks of each date; 0 estimates them from the pixel log-ratio spread.
     alpha : float

@@ -127,7 +127,7 @@ def detect_change(
     scale, sigma, min_size : float, float, int
         Felzenszwalb parameters, on features scaled to [0, 1].
     despeckle : str
-        ``none`` or a method of :mod:`.despeckle` (with ``window`` and
+        ``none`` or a method of :mod:`..despeckle` (with ``window`` and
         ``looks``) applied first: to each date for the threshold statistic and
         the k-means segments, to the sum of the dates for the likelihood-ratio
         segments. The likelihood-ratio test itself always uses the original

@@ -219,12 +219,12 @@ def fit_stack(samples: np.ndarray, *, normalise: bool = True, looks: float = 0.0
       date: a calibration step between sensors (ALOS to ALOS-2) is a gain of whole dates, not a
       change of the ground.
     - Looks (when ``looks`` <= 0): from the robust spread of the log-ratio of consecutive dates
-      (after the gains), solved for L as in the two-date test (:func:`.change_stats.looks_from_log_ratio_sd`),
+      (after the gains), solved for L as in the two-date test (:func:`.stats.looks_from_log_ratio_sd`),
       the median over the pairs. This is the variation the test must accept as no change: speckle
       and texture of multi-looked mosaics and the noise of each date, which the ENL of
       homogeneous blocks of one date underestimates.
     - Floor: the top of the dark population of the pixels' mean over the dates (open water,
-      shadow; :func:`.change_auto.noise_floor`), or ``floor_db`` when given (``-inf``: none).
+      shadow; :func:`.auto.noise_floor`), or ``floor_db`` when given (``-inf``: none).
     """
     from .auto import noise_floor
     from .stats import looks_from_log_ratio_sd, robust_centre_scale

@@ -94,11 +94,11 @@ def looks_from_log_ratio_sd(sd_nat: float) -> float:
 
 
 def prepare_pair(before: np.ndarray, after: np.ndarray, *, normalise: bool = True, looks: float = 0.0):
-    """Gain and looks of an in-memory pair of linear intensities, for the methods of :mod:`.change`.
+    """Gain and looks of an in-memory pair of linear intensities, for the methods of :mod:`.detect`.
 
     Returns ``(after, looks, gain_db)``: ``after`` divided by the gain between the dates (the
     robust centre of the pixel log-ratio) when ``normalise``, and ``looks`` estimated from the
-    log-ratio spread (:func:`.change_stats.looks_from_log_ratio_sd`) when it is 0.
+    log-ratio spread (:func:`.stats.looks_from_log_ratio_sd`) when it is 0.
     """
     with np.errstate(invalid="ignore", divide="ignore"):
         log_ratio = np.log(after) - np.log(before)

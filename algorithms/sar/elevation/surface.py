@@ -100,7 +100,7 @@ def _operators(rows: int, cols: int, dx: float, dy: float):
     return gx, gy, fx, fy
 
 
-#: Models of :func:`.elevation_io.elevation_change_rasters`.
+#: Models of :func:`...workflows.elevation.elevation_change_rasters`.
 MODELS = ("surface", "seed_lines")
 
 

@@ -141,7 +141,7 @@ def process_pair(
 ) -> InterferogramResult:
     """Coregister, form the interferogram, estimate coherence, remove the ramp, filter, convert.
 
-    In memory; :func:`.interferometry_io.process_pair_files` does the same blockwise on files.
+    In memory; :func:`...workflows.interferometry.process_pair_files` does the same blockwise on files.
     The secondary is resampled with :func:`resample_shift` (its border, where the kernel leaves
     the image, becomes no data). The ramp is fitted by :func:`fit_ramp`.
     """
@@ -211,7 +211,7 @@ def differential_block(phase_a, phase_b, ramps=None, offset=(0, 0)) -> np.ndarra
 def differential_from_phases(phase_a: np.ndarray, phase_b: np.ndarray, *, remove_ramp: bool = True) -> np.ndarray:
     """:func:`differential` of two wrapped-phase images (radians), each first freed of its planar ramp
     when ``remove_ramp`` (see :func:`phase_ramps`). NaN in either input is NaN in the output.
-    :func:`.interferometry_io.differential_files` does the same blockwise on files."""
+    :func:`...workflows.interferometry.differential_files` does the same blockwise on files."""
     a = np.asarray(phase_a, dtype=np.float64)
     b = np.asarray(phase_b, dtype=np.float64)
     _check_same_shape(a, b)

@@ -55,6 +55,7 @@ def main(size):
             "REMOVE_RAMP=true",
             "FILTER=goldstein",
             "ALPHA=0.5",
+            "WAVELENGTH_M=0.2424",  # PALSAR-2: the displacement output needs a wavelength
             *(
                 f"{k}={os.path.join(tmp, k + '.tif')}"
                 for k in ("OUTPUT_PHASE", "OUTPUT_COHERENCE", "OUTPUT_DISPLACEMENT")

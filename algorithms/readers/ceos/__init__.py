@@ -18,14 +18,19 @@ without being loaded.
 """
 
 from .geolocation import gcps, geolocation_model, line_geolocation, window_for_extent
-from .image import Product, calibrated_sigma0_db, find_product, read_slc_window
-from .leader import LeaderInfo, PixelLinePolynomial, read_leader, read_pixel_line_polynomial, read_summary
+from .image import CALIBRATION_OFFSET_DB, Product, calibrated_sigma0_db, find_product, read_slc_window
+from .leader import (
+    LEADER_DESCRIPTOR_CODE,
+    LeaderInfo,
+    PixelLinePolynomial,
+    read_leader,
+    read_pixel_line_polynomial,
+    read_summary,
+)
 from .records import (
-    CALIBRATION_OFFSET_DB,
     DESCRIPTOR_BYTES,
     IMAGE_DESCRIPTOR_CODE,
     L11_PREFIX_BYTES,
-    LEADER_DESCRIPTOR_CODE,
     CeosError,
     ImageDescriptor,
     read_image_descriptor,

@@ -7,7 +7,9 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
-from .records import CALIBRATION_OFFSET_DB, DESCRIPTOR_BYTES, CeosError, ImageDescriptor
+from .records import DESCRIPTOR_BYTES, CeosError, ImageDescriptor
+
+CALIBRATION_OFFSET_DB = 32.0  # sigma0 = 10 log10(I^2 + Q^2) + CF - 32.0 (JAXA, Level 1.1)
 
 
 @dataclass

@@ -7,19 +7,11 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
-from .records import (
-    _POLY_FORWARD,
-    _POLY_INVERSE,
-    _POLY_ORIGIN,
-    _POLY_ORIGIN_LATLON,
-    DESCRIPTOR_BYTES,
-    LEADER_DESCRIPTOR_CODE,
-    CeosError,
-    _ascii,
-    _number,
-    _read_file,
-    walk_records,
-)
+from .records import DESCRIPTOR_BYTES, CeosError, _ascii, _number, _read_file, walk_records
+
+LEADER_DESCRIPTOR_CODE = b"\x0b\xc0\x12\x12"
+#: Facility-related data record 5: byte offsets of its 20-character coefficient fields.
+_POLY_FORWARD, _POLY_ORIGIN, _POLY_INVERSE, _POLY_ORIGIN_LATLON = 1024, 2024, 2064, 3064
 
 
 @dataclass

@@ -13,14 +13,8 @@ DESCRIPTOR_BYTES = 720
 L11_PREFIX_BYTES = 544
 
 
-CALIBRATION_OFFSET_DB = 32.0  # sigma0 = 10 log10(I^2 + Q^2) + CF - 32.0 (JAXA, Level 1.1)
-
-
 #: Record type codes (bytes 4-7) of the IMG and LED file descriptors.
 IMAGE_DESCRIPTOR_CODE = b"\x32\xc0\x12\x12"
-
-
-LEADER_DESCRIPTOR_CODE = b"\x0b\xc0\x12\x12"
 
 
 class CeosError(ValueError):
@@ -134,7 +128,3 @@ def read_image_descriptor(path: str, *, check_size: bool = True) -> ImageDescrip
             f"{descriptor.lines} lines of {descriptor.record_bytes} bytes need {expected}"
         )
     return descriptor
-
-
-#: Facility-related data record 5: byte offsets of its 20-character coefficient fields.
-_POLY_FORWARD, _POLY_ORIGIN, _POLY_INVERSE, _POLY_ORIGIN_LATLON = 1024, 2024, 2064, 3064

@@ -18,15 +18,13 @@ partial file is resumed with an HTTP Range request.
 """
 
 from ...common.cancel import Cancelled
-from .client import Client
+from .client import MAX_REDIRECTS, MAX_WAIT_S, Client
 from .common import (
     BEARER,
     DEFAULTS,
     ENV,
     FILE_API_URL,
     MAX_NAME_BYTES,
-    MAX_REDIRECTS,
-    MAX_WAIT_S,
     PALSAR2_L11_DATASET,
     TILE_FIELDS,
     TILE_URL,

@@ -8,7 +8,10 @@ from urllib.parse import urljoin, urlparse
 
 from ...common.cancel import Cancelled
 from ...common.deps import require
-from .common import MAX_REDIRECTS, MAX_WAIT_S, Settings, TellusError, _list_of_objects, check_url, redact, safe_filename
+from .common import Settings, TellusError, _list_of_objects, check_url, redact, safe_filename
+
+MAX_WAIT_S = 60.0  # the longest Retry-After honoured; longer, NaN or negative values fall back to backoff
+MAX_REDIRECTS = 5
 
 
 class Client:

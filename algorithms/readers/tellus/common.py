@@ -30,12 +30,6 @@ ENV = {
 DEFAULTS = {"api_url": TRAVELER_URL, "tile_url": TILE_URL, "file_api_url": FILE_API_URL}
 
 
-MAX_WAIT_S = 60.0  # the longest Retry-After honoured; longer, NaN or negative values fall back to backoff
-
-
-MAX_REDIRECTS = 5
-
-
 MAX_NAME_BYTES = 200  # server file names are cut to this many bytes (most file systems allow 255)
 
 

@@ -28,10 +28,6 @@ squares problem at each iteration, it also gives the standard error of every pix
 
 from .geometry import (
     FLAT_SLOPE_DEG,
-    ITERATIONS,
-    MULTILOOK,
-    MULTILOOK_UNDER_LOOKS,
-    SE_DRAWS,
     check_angle,
     check_spacing,
     flat_ground,
@@ -42,7 +38,11 @@ from .geometry import (
 from .seed import seed_change, seed_line_dems, seed_weights
 from .surface import (
     DETREND_PX,
+    ITERATIONS,
     MODELS,
+    MULTILOOK,
+    MULTILOOK_UNDER_LOOKS,
+    SE_DRAWS,
     SMOOTHNESS,
     BackscatterCurve,
     SurfaceModel,

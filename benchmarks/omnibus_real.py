@@ -101,9 +101,15 @@ def main(argv):
             "--MIN_CHANGE_DB=0",
             "--NOISE_FLOOR_DB=-1000",
             "--MIN_AREA=0",
+            "--WINDOW=1",
         ]
         rows = []
-        for name, extra in (("defaults", []), ("pure test (former defaults)", peer)):
+        variants = (
+            ("defaults", []),
+            ("WINDOW=0 (~45-look means)", ["--WINDOW=0"]),
+            ("pure test (former defaults)", peer),
+        )
+        for name, extra in variants:
             seconds, peak_mb = run(env, data, os.path.join(home, name.split()[0]), extra)
             rows.append((name, seconds, peak_mb, evaluate(os.path.join(home, name.split()[0]), data)))
     print("omnibus on the Malaysia HV stack, 8 dates x 1000 x 1000, whole qgis_process run:")

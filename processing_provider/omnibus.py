@@ -49,6 +49,7 @@ class OmnibusAlgorithm(SarAlgorithm):
     NORMALISE = "NORMALISE"
     MIN_CHANGE_DB = "MIN_CHANGE_DB"
     NOISE_FLOOR_DB = "NOISE_FLOOR_DB"
+    WINDOW = "WINDOW"
     OUTPUT_CHANGES = "OUTPUT_CHANGES"
     OUTPUT_FIRST = "OUTPUT_FIRST"
     OUTPUT_LAST = "OUTPUT_LAST"
@@ -85,6 +86,14 @@ class OmnibusAlgorithm(SarAlgorithm):
             "<b>LOOKS</b>: equivalent number of looks; 0 (default) estimates it from the spread of the "
             "log-ratio of consecutive dates (robust: the date-to-date variation of real mosaics, not the "
             "ENL of one date).\n"
+            "<b>WINDOW</b>: 1 (default) tests single pixels; an odd WINDOW compares the dates' means over "
+            "WINDOW x WINDOW pixels, whose looks are estimated from their own date-to-date spread (speckle "
+            "correlation included); 0 takes the smallest window holding about 45 looks (5 x 5 for 4-5-look "
+            "data). Window means find and date changes of fields that single pixels of few looks miss (a "
+            "simulated 4-look stack: 93 % of changed pixels found, 95 % dated right, against 19 % and 46 % per "
+            "pixel), and move boundaries by up to half a window; on the real JAXA HV mosaics they also flag "
+            "what differs between sensors and seasons (25 % of a scene instead of 5 %, 6 % of the open water): "
+            "check the map.\n"
             "<b>ALPHA</b>: significance level of each test (default 0.01).\n"
             "<b>NORMALISE</b>: auto (default) removes a gain per date, fitted against the stack on the pixels "
             "of every date (a sensor switch, ALOS to ALOS-2, is not a change of the ground); logged.\n"
@@ -113,6 +122,9 @@ class OmnibusAlgorithm(SarAlgorithm):
         self.add_enum(self.NORMALISE, "Radiometric normalisation", ("auto", "none"), "auto")
         self.add_number(self.MIN_CHANGE_DB, "Minimum change (dB)", 2.0, 0.0, 60.0)
         self.add_number(self.NOISE_FLOOR_DB, "Noise floor (dB; empty = estimated)", optional=True)
+        self.add_number(
+            self.WINDOW, "Test window (pixels, odd; 1 = per pixel, 0 = about 45 looks)", 1, 0, 51, integer=True
+        )
         self.add_raster_output(self.OUTPUT_CHANGES, "Number of changes")
         self.add_raster_output(self.OUTPUT_FIRST, "Date of first change")
         self.add_raster_output(self.OUTPUT_LAST, "Date of last change")
@@ -154,6 +166,7 @@ class OmnibusAlgorithm(SarAlgorithm):
             noise_floor_db=floor,
             alpha=alpha,
             codes=codes,
+            window=self.parameterAsInt(parameters, self.WINDOW, context),
             changes_path=rasters[self.OUTPUT_CHANGES],
             first_path=rasters[self.OUTPUT_FIRST],
             last_path=rasters[self.OUTPUT_LAST],
@@ -162,7 +175,13 @@ class OmnibusAlgorithm(SarAlgorithm):
             is_cancelled=self.cancel_fn(feedback),
         )
         looks = model.looks
-        if given_looks <= 0:
+        if model.window > 1:
+            feedback.pushInfo(
+                self.tr("Test on {0} x {0} window means: {1:.1f} looks (their date-to-date log-ratio spread)").format(
+                    model.window, looks
+                )
+            )
+        elif given_looks <= 0:
             feedback.pushInfo(
                 self.tr("Estimated equivalent number of looks: {:.2f} (date-to-date log-ratio spread)").format(looks)
             )

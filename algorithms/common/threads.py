@@ -59,8 +59,15 @@ def _process_setting(name: str, get, put) -> _ProcessSetting:
 @contextlib.contextmanager
 def opencv_single_threaded():
     """Run OpenCV on one thread for the duration (our block workers already use every core;
-    OpenCV's own thread pool on top of them makes its filters about 1.5x slower), then restore."""
-    if WORKERS == 1 or not has("cv2"):
+    OpenCV's own thread pool on top of them makes its filters about 1.5x slower), then restore.
+
+    Only when OpenCV is already imported: importing it costs ~100 MB of resident memory, which a
+    run whose blocks never call it (omnibus, todb) should not pay. :func:`.pipeline.process_blocks`
+    enters this again after a block when the block imported OpenCV.
+    """
+    import sys
+
+    if WORKERS == 1 or "cv2" not in sys.modules or not has("cv2"):
         yield
         return
     cv2 = require("cv2")
@@ -94,3 +101,19 @@ def blas_single_threaded():
         return
     with _process_setting("blas threads", _blas_threads, _set_blas_threads).lowered_to(1):
         yield
+
+
+def release_free_memory() -> bool:
+    """Hand the memory this process has freed back to the system (glibc only; else a no-op).
+
+    glibc keeps what each worker thread frees in that thread's arena for its next allocation, so
+    after a blockwise run the process stays as large as its busiest moment; the next phase (region
+    labels, polygons) then grows from there. Trimming costs milliseconds. Returns True when glibc
+    released something.
+    """
+    import ctypes
+
+    try:
+        return bool(ctypes.CDLL(None).malloc_trim(0))
+    except (OSError, AttributeError):  # not glibc
+        return False

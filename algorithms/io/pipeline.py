@@ -6,6 +6,7 @@ blocks whatever the scene size.
 """
 
 import contextlib
+import sys
 import threading
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
@@ -16,7 +17,13 @@ import numpy as np
 
 from ..common.blocks import DEFAULT_BLOCK, count_blocks, iter_blocks
 from ..common.cancel import POLL_S, Cancelled, abandon, checkpoint, current
-from ..common.threads import WORKERS, _process_setting, blas_single_threaded, opencv_single_threaded
+from ..common.threads import (
+    WORKERS,
+    _process_setting,
+    blas_single_threaded,
+    opencv_single_threaded,
+    release_free_memory,
+)
 from .cluster import cluster_map, current_scheduler
 from .outputs import RasterWriter
 from .raster import (
@@ -30,7 +37,7 @@ from .raster import (
 )
 
 
-def _ordered_map(func, items, is_cancelled=None, ahead=None):
+def _ordered_map(func, items, is_cancelled=None, ahead=None, after_first=None):
     """Yield ``func(item)`` in order, computed by :data:`WORKERS` threads with bounded look-ahead.
 
     At most ``ahead`` items (default ``2 * WORKERS``) are submitted and not yet
@@ -38,6 +45,9 @@ def _ordered_map(func, items, is_cancelled=None, ahead=None):
     submitting each item and every :data:`..common.cancel.POLL_S` seconds while waiting for one, and
     raises :class:`Cancelled` at once: queued items are dropped and the blocks being computed
     finish in the background, their results unused.
+
+    With ``after_first``, the first item is computed alone and ``after_first()`` is called once it
+    is done, before the others are submitted (see :func:`process_blocks`: OpenCV).
     """
     check = current(is_cancelled)
     ahead = max(ahead or 0, 2 * WORKERS)
@@ -54,7 +64,15 @@ def _ordered_map(func, items, is_cancelled=None, ahead=None):
         return future.result()
 
     cancelled = False
+    items = iter(items)
     try:
+        if after_first is not None:
+            for item in items:  # only the first
+                checkpoint(check)
+                pending.append(pool.submit(func, item))
+                yield next_result()
+                after_first()
+                break
         for item in items:
             checkpoint(check)
             pending.append(pool.submit(func, item))
@@ -224,7 +242,9 @@ def process_blocks(
         out_row = block_size * grid.cols * out_pixel_bytes
         itemsizes = [np.dtype(dt).itemsize for dt in dtypes]
         stack_of_files.enter_context(bounded_gdal_cache(block_cache_bytes(block_size, halo, itemsizes, out_row)))
-        stack_of_files.enter_context(opencv_single_threaded())
+        opencv_lowered = "cv2" in sys.modules  # else lowered once a block has imported it
+        if opencv_lowered:
+            stack_of_files.enter_context(opencv_single_threaded())
         stack_of_files.enter_context(blas_single_threaded())
         writers = [
             stack_of_files.enter_context(RasterWriter.like(grid, path, bands=out_bands, dtype=dt, nodata=nd))
@@ -241,7 +261,14 @@ def process_blocks(
         ahead = LOOKAHEAD_BYTES // per_block
         address = current_scheduler()
         if address is None:
-            results = _ordered_map(job, blocks, is_cancelled, ahead)
+
+            def lower_opencv():
+                # a block function that uses OpenCV has imported it in the first block: the other
+                # blocks run it single-threaded; a run that never uses it never imports it
+                if not opencv_lowered and "cv2" in sys.modules:
+                    stack_of_files.enter_context(opencv_single_threaded())
+
+            results = _ordered_map(job, blocks, is_cancelled, ahead, lower_opencv)
         else:
             batch = max(1, CLUSTER_TASK_PIXELS // (block_size * block_cols))
             results = cluster_map(address, job, blocks, [path for path, _ in sources], is_cancelled, ahead, batch)
@@ -253,6 +280,7 @@ def process_blocks(
                     writer.flush()  # a finished row of blocks goes to disk now, while workers compute
             if progress is not None:
                 progress((done + 1) / total)
+    release_free_memory()  # the blocks' arrays, kept by the worker threads' arenas
     return dst_path
 
 

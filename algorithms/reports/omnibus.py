@@ -13,7 +13,9 @@ def html_report(model: StackModel, labels, first_area_m2, *, alpha: float, min_c
         for label, gain, area in zip(labels, model.gains_db, first_area_m2)
     )
     floor = "none" if model.floor is None else f"{model.floor_db:.2f} dB"
-    body = f"""<p>Looks of the date-to-date variation: <b>{model.looks:.2f}</b>. Noise floor: <b>{floor}</b>.
+    unit = "pixel" if model.window <= 1 else f"{model.window} x {model.window} window mean"
+    body = f"""<p>Tested: each {unit}. Looks of its date-to-date variation: <b>{model.looks:.2f}</b>.
+Noise floor: <b>{floor}</b>.
 ALPHA = {alpha:g}; a change must also move the mean level by at least {min_change_db:g} dB.
 {regions} changed regions kept.</p>
 <h2>Changed area by date of first change (ha)</h2>

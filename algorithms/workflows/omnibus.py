@@ -20,8 +20,9 @@ from ..sar.convert import TO_POWER
 #: valid pixel that never changed.
 CHANGES_NODATA, DATE_NODATA, NO_CHANGE = 255, -1, 0
 #: Largest block side (pixels) of the test: a block holds every date and a dozen float64 arrays
-#: of them, so 256 x 256 keeps a worker near 50 MB for 8 dates.
-MAX_BLOCK = 256
+#: of them, about 12 MB per worker for 8 dates at 128 x 128 (256 x 256 took 47 MB more for the
+#: Malaysia stack, and no less time: the test is per pixel, the outputs are the same).
+MAX_BLOCK = 128
 #: Pixels of each date sampled to fit the gains, looks and noise floor (:func:`..sar.change.omnibus.fit_stack`),
 #: in windows of FIT_WINDOW pixels a side spread evenly over the scene.
 FIT_PIXELS, FIT_WINDOW = 500_000, 64
@@ -38,6 +39,7 @@ def omnibus_rasters(
     min_change_db: float = 2.0,
     noise_floor_db: float = None,
     codes: Sequence[int] = None,
+    window: int = 1,
     changes_path: str,
     first_path: str,
     last_path: str,
@@ -52,7 +54,13 @@ def omnibus_rasters(
     0 where a valid pixel never changed, -1 where a date has no data). The gains of the dates
     (``normalise``), the looks (``looks`` <= 0) and the noise floor (``noise_floor_db`` None) are
     fitted on the same sample of every date (:func:`..sar.change.omnibus.fit_stack`); a change must also be
-    ``min_change_db`` large and not under the floor on both sides. Returns the fitted model.
+    ``min_change_db`` large and not under the floor on both sides.
+
+    ``window`` (odd, pixels) tests ``window`` x ``window`` means of each date instead of single
+    pixels, with the looks of those means estimated from their date-to-date spread (which takes in
+    the correlation of the speckle); 0 picks the smallest window reaching
+    :data:`..sar.change.omnibus.TARGET_LOOKS` from the pixels' looks; 1 (default) tests single pixels.
+    Returns the fitted model: its ``looks`` are those of the tested means, its ``window`` the side.
     """
     if len(paths) < 3:
         raise ValueError(f"the omnibus test needs at least 3 dates, got {len(paths)}")
@@ -64,8 +72,11 @@ def omnibus_rasters(
     reference = raster_info(paths[0])
     code_of = np.asarray([NO_CHANGE] + codes, dtype=np.int64)  # index -1 (no change) -> 0
 
+    if not (isinstance(window, (int, np.integer)) and window >= 0 and (window == 0 or window % 2 == 1)):
+        raise ValueError(f"window must be 0 (automatic) or an odd number of pixels, got window={window!r}")
+
     def block_test(*windows):
-        stack = np.stack([to_power(w) for w in windows]) / scale
+        stack = omnibus.window_means(np.stack([to_power(w) for w in windows]) / scale, side)
         result = omnibus.omnibus_changes(
             stack, looks=model.looks, alpha=alpha, min_change_db=min_change_db, floor=model.floor
         )
@@ -79,14 +90,24 @@ def omnibus_rasters(
         # the same windows of every date, small and many so that the sample covers the scene: four
         # 256-pixel windows of the Malaysia stack gave 26 % changed pixels, the whole image 5.1 %
         samples = np.stack(
-            [to_power(sample_band(path, b, max_pixels=FIT_PIXELS, window=FIT_WINDOW)).ravel() for path, b in sources]
+            [to_power(sample_band(path, b, max_pixels=FIT_PIXELS, window=FIT_WINDOW)) for path, b in sources]
         )
-        model = omnibus.fit_stack(samples, normalise=normalise, looks=looks, floor_db=noise_floor_db)
+        model = omnibus.fit_stack(
+            samples.reshape(len(sources), -1), normalise=normalise, looks=looks, floor_db=noise_floor_db
+        )
         scale = (10 ** (model.gains_db / 10))[:, None, None]
+        side = omnibus.window_for_looks(model.looks) if window == 0 else int(window)
+        if side > 1:  # the looks of the window means, from their own spread: the gains and floor stay
+            means = _sample_window_means(samples / scale, side)
+            fitted = omnibus.fit_stack(means, normalise=False, looks=0.0, floor_db=-np.inf)
+            model = omnibus.StackModel(fitted.looks, model.gains_db, model.floor, side)
+            del means
+        del samples  # tens of MB the blocks can use
         process_blocks(
             sources,
             [changes_path, first_path, last_path],
             block_test,
+            halo=side // 2,
             block_size=min(block_size, MAX_BLOCK),
             out_dtype=[np.uint8, np.int32, np.int32],
             nodata=[CHANGES_NODATA, DATE_NODATA, DATE_NODATA],
@@ -94,6 +115,16 @@ def omnibus_rasters(
             is_cancelled=is_cancelled,
         )
     return model
+
+
+def _sample_window_means(samples: np.ndarray, side: int) -> np.ndarray:
+    """Window means of a ``(k, rows, cols)`` sample, each sampled window apart (a sample of a large
+    raster is windows of :data:`FIT_WINDOW` rows stacked vertically: no mean crosses from one to the
+    next), flattened to ``(k, n)``."""
+    k, rows, cols = samples.shape
+    step = FIT_WINDOW if (cols == FIT_WINDOW and rows % FIT_WINDOW == 0) else rows
+    parts = [omnibus.window_means(samples[:, r : r + step], side) for r in range(0, rows, step)]
+    return np.concatenate([part.reshape(k, -1) for part in parts], axis=1)
 
 
 def _whole(path: str) -> np.ndarray:

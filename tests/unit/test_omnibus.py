@@ -3,7 +3,10 @@
 import numpy as np
 import pytest
 
+from sar_change.algorithms.io.outputs import write_array
+from sar_change.algorithms.io.raster import read_band
 from sar_change.algorithms.sar.change import omnibus
+from sar_change.algorithms.workflows.omnibus import omnibus_rasters
 
 
 def gamma_stack(means, looks, shape=(200, 200), seed=0):
@@ -181,3 +184,74 @@ def test_a_date_given_twice_leaves_its_pair_out_of_the_looks_and_only_identical_
     assert 3.3 < omnibus.fit_stack(samples, normalise=False).looks < 4.8
     with pytest.raises(ValueError, match="no spread"):
         omnibus.fit_stack(np.repeat(samples[:1], 3, axis=0), normalise=False)
+
+
+def test_the_window_reaches_the_target_looks_with_the_smallest_odd_side():
+    assert [omnibus.window_for_looks(looks) for looks in (50.0, 45.0, 5.0, 4.87, 4.0, 1.0, 0.1)] == [
+        1,
+        1,
+        3,
+        5,
+        5,
+        7,
+        9,
+    ]
+    with pytest.raises(ValueError, match="pixel_looks"):
+        omnibus.window_for_looks(float("nan"))
+
+
+def test_window_means_keep_the_level_skip_nodata_and_equal_the_whole_image_inside_a_halo():
+    rng = np.random.default_rng(3)
+    stack = rng.gamma(4, 0.25, (3, 60, 70))
+    stack[1, 10:14, 20:24] = np.nan  # no data: left out of its neighbours' means
+    stack[2, :2, :2] = 0.0
+    means = omnibus.window_means(stack, 5)
+    assert np.isfinite(means).all() and abs(means.mean() - np.nanmean(np.where(stack > 0, stack, np.nan))) < 0.01
+    assert means.std() < stack[0].std() / 3  # 25 pixels of 4 looks
+    inner = omnibus.window_means(stack[:, 18:45, 25:60], 5)[:, 2:-2, 2:-2]
+    np.testing.assert_allclose(inner, means[:, 20:43, 27:58], rtol=1e-12)
+    assert omnibus.window_means(np.full((3, 4, 4), np.nan), 3).shape == (3, 4, 4)
+
+
+def _patch_stack(tmp_path, seed=0):
+    """6 dates of 4-look speckle, a 3 dB rise of a 40 x 40 field from the 4th date on."""
+    rng = np.random.default_rng(seed)
+    level = np.ones((6, 160, 160))
+    level[3:, 60:100, 60:100] *= 10**0.3
+    stack = level * rng.gamma(4.0, 0.25, level.shape)
+    paths = []
+    for t, image in enumerate(stack.astype(np.float32)):
+        paths.append(str(tmp_path / f"d{t}.tif"))
+        write_array(paths[-1], image, geotransform=(0, 10, 0, 0, 0, -10), crs_wkt="")
+    return paths
+
+
+@pytest.mark.parametrize("window, found_at_least", [(0, 0.9), (1, 0.0)])
+def test_window_means_find_and_date_a_field_change_single_pixels_of_few_looks_miss(tmp_path, window, found_at_least):
+    paths = _patch_stack(tmp_path)
+    out = {name: str(tmp_path / f"{name}.tif") for name in "nfl"}
+    model = omnibus_rasters(
+        paths, input_scale="linear", window=window, changes_path=out["n"], first_path=out["f"], last_path=out["l"]
+    )
+    first = read_band(out["f"])
+    inside = first[64:96, 64:96]  # the field, away from its edges
+    right = (inside == 4).mean()  # codes are 1-based: the 4th date
+    if window == 0:
+        assert model.window == 5 and model.looks > 25  # the looks of 5 x 5 means, measured
+        assert right >= found_at_least
+        assert (first[:40] > 0).mean() < 0.01  # stable ground stays stable
+    else:
+        assert model.window == 1 and right < 0.6
+
+
+@pytest.mark.parametrize("window", [2, -1, 4.0])
+def test_an_even_or_negative_window_is_refused(tmp_path, window):
+    paths = _patch_stack(tmp_path)
+    with pytest.raises(ValueError, match="window"):
+        omnibus_rasters(
+            paths,
+            window=window,
+            changes_path=str(tmp_path / "n.tif"),
+            first_path=str(tmp_path / "f.tif"),
+            last_path=str(tmp_path / "l.tif"),
+        )

@@ -97,9 +97,11 @@ def test_sample_band_reads_even_windows_of_large_rasters(write_raster):
 
 def test_opencv_runs_single_threaded_inside_blocks_and_is_restored(write_raster, tmp_path, monkeypatch):
     cv2 = pytest.importorskip("cv2")
+    from sar_change.algorithms.common import threads
     from sar_change.algorithms.io import pipeline
 
     monkeypatch.setattr(pipeline, "WORKERS", 2)
+    monkeypatch.setattr(threads, "WORKERS", 2)
     src = write_raster("in.tif", np.ones((64, 64), np.float32))
     before = cv2.getNumThreads()
     seen = []
@@ -111,6 +113,59 @@ def test_opencv_runs_single_threaded_inside_blocks_and_is_restored(write_raster,
     process_blockwise(src, str(tmp_path / "out.tif"), record, block_size=32)
     assert seen == [1, 1, 1, 1]
     assert cv2.getNumThreads() == before
+
+
+OPENCV_PROBE = """
+import sys
+sys.path.insert(0, {tests!r})
+from helpers import register_package
+register_package()
+import numpy as np
+from sar_change.algorithms.common import threads
+from sar_change.algorithms.io import pipeline
+from sar_change.algorithms.io.outputs import write_array
+threads.WORKERS = pipeline.WORKERS = 2
+write_array({src!r}, np.ones((128, 128), np.float32), geotransform=(0, 1, 0, 0, 0, -1), crs_wkt="")
+seen = []
+
+def block(a):
+    if {use_cv2}:
+        import cv2
+        seen.append(cv2.getNumThreads())
+    return a
+
+pipeline.process_blockwise({src!r}, {dst!r}, block, block_size=32)
+print("cv2" in sys.modules, seen.count(1), len(seen))
+"""
+
+
+def test_a_run_whose_blocks_never_use_opencv_does_not_import_it(tmp_path):
+    import subprocess
+    import sys
+
+    from helpers import REPO_ROOT
+
+    code = OPENCV_PROBE.format(
+        tests=os.path.join(REPO_ROOT, "tests"), src=str(tmp_path / "a.tif"), dst=str(tmp_path / "b.tif"), use_cv2=False
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.split() == ["False", "0", "0"]  # ~100 MB of resident memory not paid
+
+
+def test_blocks_that_import_opencv_run_it_single_threaded_from_then_on(tmp_path):
+    import subprocess
+    import sys
+
+    from helpers import REPO_ROOT
+
+    pytest.importorskip("cv2")
+    code = OPENCV_PROBE.format(
+        tests=os.path.join(REPO_ROOT, "tests"), src=str(tmp_path / "a.tif"), dst=str(tmp_path / "b.tif"), use_cv2=True
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    loaded, single, blocks = out.stdout.split()
+    # the first block, computed alone, imported OpenCV; every later one ran it single-threaded
+    assert (loaded, single, blocks) == ("True", "15", "16")
 
 
 def test_workers_may_run_ahead_of_the_writer_by_the_lookahead_budget(write_raster, tmp_path, monkeypatch):

@@ -134,16 +134,19 @@ def _whole(path: str) -> np.ndarray:
 
 def regions_from_rasters(changes_path: str, first_path: str, last_path: str, codes: Sequence[int], min_pixels: int):
     """:func:`..sar.change.omnibus.regions_of_first_change` from the rasters :func:`omnibus_rasters` wrote."""
-    codes = np.asarray(codes, dtype=np.int64)
-    order = np.argsort(codes)
+    codes = [int(code) for code in codes]
+    index_type = np.int8 if len(codes) < 128 else np.int16
 
     def index_of(values):
-        values = values.astype(np.int64)
-        found = order[np.clip(np.searchsorted(codes, values, sorter=order), 0, len(codes) - 1)]
-        return np.where(codes[found] == values, found, -1)  # no change (0) and nodata (-1) -> -1
+        """0-based date index of each date code, -1 for no change (0) and nodata (-1): one small
+        integer per pixel (the int64 searchsorted of a 10000^2 raster took 3 GB)."""
+        index = np.full(values.shape, -1, index_type)
+        for i, code in enumerate(codes):
+            index[values == code] = i
+        return index
 
     changes = _whole(changes_path)
     first = index_of(_whole(first_path))
     last = index_of(_whole(last_path))
-    changes = np.where(changes == CHANGES_NODATA, 0, changes)
+    changes[changes == CHANGES_NODATA] = 0
     return omnibus.regions_of_first_change(first, last, changes, len(codes), min_pixels)

@@ -338,7 +338,8 @@ def regions_of_first_change(first_index, last_index, changes, k: int, min_pixels
     for date in np.unique(first_index[first_index >= 0]):
         checkpoint()
         ids, kept = label_regions(first_index == date, min_pixels, next_id + 1)
-        labels = np.where(ids > 0, ids, labels)
+        np.copyto(labels, ids, where=ids > 0)
+        del ids
         next_id += kept
     inside = labels > 0
     flat = labels[inside]

@@ -40,6 +40,7 @@ def parse_dates(text, count):
 
 class OmnibusAlgorithm(SarAlgorithm):
     INPUTS = "INPUTS"
+    SECOND_POL = "SECOND_POL"
     BAND = "BAND"
     DATES = "DATES"
     INPUT_SCALE = "INPUT_SCALE"
@@ -76,6 +77,10 @@ class OmnibusAlgorithm(SarAlgorithm):
             "series' (-2 ln Q ~ chi-square with k-1 degrees of freedom, with the second-order correction); "
             "its sequential factorisation R_j then finds the first date that differs, the series restarts "
             "there and the test repeats.\n"
+            "<b>SECOND_POL</b> (optional): the same dates in a second polarisation (HV beside HH, in the same "
+            "order): one joint test, whose statistics and degrees of freedom add; gains and noise floor are "
+            "fitted per polarisation. A change seen in one polarisation only is found less often than by "
+            "testing that one alone; one seen in both, more often.\n"
             "<b>INPUTS</b>: the rasters, in time order (or give DATES); all are aligned onto the grid of the "
             "first. BAND (default 1) is read from each.\n"
             "<b>DATES</b>: optional, comma-separated YYYY, YYYY-MM or YYYY-MM-DD, one per input; without "
@@ -113,6 +118,7 @@ class OmnibusAlgorithm(SarAlgorithm):
 
     def initAlgorithm(self, config=None):  # noqa: N802
         self.add_rasters(self.INPUTS, "Images in time order")
+        self.add_rasters(self.SECOND_POL, "Second polarisation, same dates (optional, e.g. HV)", optional=True)
         self.add_band(self.BAND, "Band")
         self.add_text(self.DATES, "Dates (comma-separated)", optional=True)
         self.add_input_scale()
@@ -133,6 +139,9 @@ class OmnibusAlgorithm(SarAlgorithm):
 
     def compute(self, parameters, context, feedback):
         paths = self.layer_paths(parameters, self.INPUTS, context)
+        second = self.layer_paths(parameters, self.SECOND_POL, context)
+        if second and len(second) != len(paths):
+            raise self.error("SECOND_POL needs one image per date of INPUTS ({}), got {}", len(paths), len(second))
         if len(paths) < 3:
             raise QgsProcessingException(
                 self.tr("INPUTS: the omnibus test needs at least 3 dates, got {}").format(len(paths))
@@ -167,6 +176,7 @@ class OmnibusAlgorithm(SarAlgorithm):
             alpha=alpha,
             codes=codes,
             window=self.parameterAsInt(parameters, self.WINDOW, context),
+            second_paths=second or None,
             changes_path=rasters[self.OUTPUT_CHANGES],
             first_path=rasters[self.OUTPUT_FIRST],
             last_path=rasters[self.OUTPUT_LAST],
@@ -185,13 +195,19 @@ class OmnibusAlgorithm(SarAlgorithm):
             feedback.pushInfo(
                 self.tr("Estimated equivalent number of looks: {:.2f} (date-to-date log-ratio spread)").format(looks)
             )
-        feedback.pushInfo(
-            self.tr("Gain of each date removed (dB): {}").format(
-                ", ".join(f"{label} {gain:+.2f}" for label, gain in zip(labels, model.gains_db))
+        for name, channel in zip(("INPUTS", "SECOND_POL"), model.channels or (model,)):
+            feedback.pushInfo(
+                self.tr("Gain of each date removed (dB){}: {}").format(
+                    f" ({name})" if model.channels else "",
+                    ", ".join(f"{label} {gain:+.2f}" for label, gain in zip(labels, channel.gains_db)),
+                )
             )
-        )
-        if model.floor is not None:
-            feedback.pushInfo(self.tr("Noise floor: {:.2f} dB").format(model.floor_db))
+            if channel.floor is not None:
+                feedback.pushInfo(
+                    self.tr("Noise floor{}: {:.2f} dB").format(f" ({name})" if model.channels else "", channel.floor_db)
+                )
+        if model.channels:
+            feedback.pushInfo(self.tr("INPUTS and SECOND_POL tested jointly (their statistics add)"))
         for path in rasters.values():
             set_metadata(path, {"dates": ",".join(labels), "looks": f"{looks:.3f}", "alpha": str(alpha)})
         for key in (self.OUTPUT_FIRST, self.OUTPUT_LAST):  # a legend of dates, not a white image

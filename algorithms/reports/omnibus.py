@@ -8,12 +8,21 @@ def html_report(model: StackModel, labels, first_area_m2, *, alpha: float, min_c
     the looks and the noise floor used, and the parameters."""
     from .html import escape, page, svg_bars
 
+    channels = model.channels or (model,)
     rows = "\n".join(
-        f"<tr><td>{escape(label)}</td><td>{gain:+.2f}</td><td>{area / 1e4:.4g}</td></tr>"
-        for label, gain, area in zip(labels, model.gains_db, first_area_m2)
+        f"<tr><td>{escape(label)}</td>"
+        + "".join(f"<td>{gains[i]:+.2f}</td>" for gains in [c.gains_db for c in channels])
+        + f"<td>{area / 1e4:.4g}</td></tr>"
+        for i, (label, area) in enumerate(zip(labels, first_area_m2))
     )
-    floor = "none" if model.floor is None else f"{model.floor_db:.2f} dB"
+    gain_heads = "".join(
+        f"<th>gain removed{'' if len(channels) == 1 else f', polarisation {n + 1}'} (dB)</th>"
+        for n in range(len(channels))
+    )
+    floor = ", ".join("none" if c.floor is None else f"{c.floor_db:.2f} dB" for c in channels)
     unit = "pixel" if model.window <= 1 else f"{model.window} x {model.window} window mean"
+    if len(channels) > 1:
+        unit += f", {len(channels)} polarisations jointly"
     body = f"""<p>Tested: each {unit}. Looks of its date-to-date variation: <b>{model.looks:.2f}</b>.
 Noise floor: <b>{floor}</b>.
 ALPHA = {alpha:g}; a change must also move the mean level by at least {min_change_db:g} dB.
@@ -21,7 +30,7 @@ ALPHA = {alpha:g}; a change must also move the mean level by at least {min_chang
 <h2>Changed area by date of first change (ha)</h2>
 {svg_bars([(str(label), area / 1e4) for label, area in zip(labels[1:], first_area_m2[1:])], y_label="hectares")}
 <h2>Dates</h2>
-<table><tr><th>date</th><th>gain removed (dB)</th><th>first changed here (ha)</th></tr>
+<table><tr><th>date</th>{gain_heads}<th>first changed here (ha)</th></tr>
 {rows}
 </table>"""
     return page("Multi-date change report", body)

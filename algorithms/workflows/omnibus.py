@@ -40,6 +40,7 @@ def omnibus_rasters(
     noise_floor_db: float = None,
     codes: Sequence[int] = None,
     window: int = 1,
+    second_paths: Sequence[str] = None,
     changes_path: str,
     first_path: str,
     last_path: str,
@@ -60,7 +61,12 @@ def omnibus_rasters(
     pixels, with the looks of those means estimated from their date-to-date spread (which takes in
     the correlation of the speckle); 0 picks the smallest window reaching
     :data:`..sar.change.omnibus.TARGET_LOOKS` from the pixels' looks; 1 (default) tests single pixels.
-    Returns the fitted model: its ``looks`` are those of the tested means, its ``window`` the side.
+    ``second_paths`` (the same dates in a second polarisation, e.g. HV beside HH) makes the test
+    joint: the channels' statistics add (:func:`..sar.change.omnibus.omnibus_changes`); gains and
+    floor are fitted per channel, the looks are the fewer of the two.
+
+    Returns the fitted model: its ``looks`` are those of the tested means, its ``window`` the side;
+    with two channels, ``channels`` holds the model of each.
     """
     if len(paths) < 3:
         raise ValueError(f"the omnibus test needs at least 3 dates, got {len(paths)}")
@@ -76,32 +82,50 @@ def omnibus_rasters(
         raise ValueError(f"window must be 0 (automatic) or an odd number of pixels, got window={window!r}")
 
     def block_test(*windows):
-        stack = omnibus.window_means(np.stack([to_power(w) for w in windows]) / scale, side)
+        stack = np.stack([to_power(w) for w in windows]).reshape(scale.shape[:2] + windows[0].shape) / scale
+        stack = np.stack([omnibus.window_means(channel, side) for channel in stack])
         result = omnibus.omnibus_changes(
-            stack, looks=model.looks, alpha=alpha, min_change_db=min_change_db, floor=model.floor
+            stack, looks=model.looks, alpha=alpha, min_change_db=min_change_db, floor=floor
         )
         changes = np.where(result.valid, result.changes, CHANGES_NODATA)
         first = np.where(result.valid, code_of[result.first.astype(np.int64) + 1], DATE_NODATA)
         last = np.where(result.valid, code_of[result.last.astype(np.int64) + 1], DATE_NODATA)
         return np.stack([changes, first, last]).astype(np.int32)
 
+    channels = [list(paths)] + ([list(second_paths)] if second_paths else [])
+    if len(channels[-1]) != len(paths):
+        raise ValueError(
+            f"second_paths must give the second polarisation of every date ({len(paths)}), got {len(channels[-1])}"
+        )
     with contextlib.ExitStack() as stack:
-        sources = [(stack.enter_context(aligned(path, reference)), band) for path in paths]
+        sources = [(stack.enter_context(aligned(path, reference)), band) for group in channels for path in group]
         # the same windows of every date, small and many so that the sample covers the scene: four
         # 256-pixel windows of the Malaysia stack gave 26 % changed pixels, the whole image 5.1 %
         samples = np.stack(
             [to_power(sample_band(path, b, max_pixels=FIT_PIXELS, window=FIT_WINDOW)) for path, b in sources]
         )
-        model = omnibus.fit_stack(
-            samples.reshape(len(sources), -1), normalise=normalise, looks=looks, floor_db=noise_floor_db
-        )
-        scale = (10 ** (model.gains_db / 10))[:, None, None]
-        side = omnibus.window_for_looks(model.looks) if window == 0 else int(window)
+        samples = samples.reshape((len(channels), len(paths)) + samples.shape[1:])
+        fits = [
+            omnibus.fit_stack(part.reshape(len(paths), -1), normalise=normalise, looks=looks, floor_db=noise_floor_db)
+            for part in samples
+        ]
+        scale = np.stack([10 ** (fit.gains_db / 10) for fit in fits])[:, :, None, None]
+        pooled = min(fit.looks for fit in fits)  # the joint test takes one number of looks: the fewer
+        side = omnibus.window_for_looks(pooled) if window == 0 else int(window)
         if side > 1:  # the looks of the window means, from their own spread: the gains and floor stay
-            means = _sample_window_means(samples / scale, side)
-            fitted = omnibus.fit_stack(means, normalise=False, looks=0.0, floor_db=-np.inf)
-            model = omnibus.StackModel(fitted.looks, model.gains_db, model.floor, side)
-            del means
+            refits = [
+                omnibus.fit_stack(_sample_window_means(part / s, side), normalise=False, looks=0.0, floor_db=-np.inf)
+                for part, s in zip(samples, scale)
+            ]
+            pooled = min(fit.looks for fit in refits)
+        fits = [omnibus.StackModel(pooled, fit.gains_db, fit.floor, side) for fit in fits]
+        model = (
+            fits[0]
+            if len(fits) == 1
+            else omnibus.StackModel(pooled, fits[0].gains_db, fits[0].floor, side, tuple(fits))
+        )
+        floors = [fit.floor for fit in fits]
+        floor = None if any(f is None for f in floors) else (floors[0] if len(floors) == 1 else floors)
         del samples  # tens of MB the blocks can use
         process_blocks(
             sources,

@@ -129,3 +129,18 @@ def test_malaysia_hv_with_defaults_leaves_open_water_and_reports_by_date(run_alg
         report = handle.read()
     assert "Changed area by date of first change" in report and "<rect" in report
     assert "gain removed (dB)" in report and "2015" in report and "None" not in report
+
+
+def test_a_second_polarisation_is_tested_jointly_and_must_match_the_dates(run_alg, series, write_raster, tmp_path):
+    from qgis.core import QgsProcessingException
+
+    rng = np.random.default_rng(1)
+    hv = [write_raster(f"hv{i}.tif", (0.1 * rng.gamma(16, 1 / 16, (60, 60))).astype(np.float32)) for i in range(5)]
+    outputs = {k: str(tmp_path / f"{k}.tif") for k in ("OUTPUT_CHANGES", "OUTPUT_FIRST", "OUTPUT_LAST")}
+    parameters = dict(INPUTS=series, SECOND_POL=hv, DATES="2018,2019,2020,2021,2022", LOOKS=16, **outputs)
+    result = run_alg("sarchange:omnibus", dict(parameters, OUTPUT=str(tmp_path / "r.gpkg")))
+    first = read_band(result["OUTPUT_FIRST"], dtype=np.float64)
+    assert (first[12:28, 12:28] == 20210101).mean() > 0.9  # the HH change, HV unchanged
+    assert (first[:8, :] == 0).mean() > 0.9
+    with pytest.raises(QgsProcessingException, match="SECOND_POL needs one image per date"):
+        run_alg("sarchange:omnibus", dict(parameters, SECOND_POL=hv[:4], OUTPUT=str(tmp_path / "s.gpkg")))

@@ -42,25 +42,29 @@ def _chi2_cdf_corrected(z, f, rho, omega2):
     return base + omega2 * (chdtr(f + 4, x) - base)
 
 
-def omnibus_pvalue(ln_q: np.ndarray, k, looks: float) -> np.ndarray:
-    """p-value of the omnibus statistic ``ln Q`` for ``k`` dates (scalar or array) of ``looks`` looks."""
+def omnibus_pvalue(ln_q: np.ndarray, k, looks: float, channels: int = 1) -> np.ndarray:
+    """p-value of the omnibus statistic ``ln Q`` for ``k`` dates (scalar or array) of ``looks`` looks.
+
+    With several independent ``channels`` (polarisations, their intensities only), ``ln Q`` is the
+    sum of theirs: the degrees of freedom and Box's second-order term add up."""
     k = np.asarray(k, dtype=np.float64)
     n = float(looks)
     with np.errstate(divide="ignore", invalid="ignore"):
-        f = k - 1
+        f = (k - 1) * channels
         rho = 1 - (k / n - 1 / (n * k)) / (6 * (k - 1))
-        omega2 = -(k - 1) / 4 * (1 - 1 / rho) ** 2
+        omega2 = -(k - 1) / 4 * (1 - 1 / rho) ** 2 * channels
         p = 1 - _chi2_cdf_corrected(-2 * ln_q, f, rho, omega2)
     return np.where(k >= 2, np.clip(p, 0, 1), 1.0)
 
 
-def sequential_pvalue(ln_r: np.ndarray, j, looks: float) -> np.ndarray:
-    """p-value of ``ln R_j`` (date ``j`` of a series of ``j`` dates, j >= 2) with ``looks`` looks."""
+def sequential_pvalue(ln_r: np.ndarray, j, looks: float, channels: int = 1) -> np.ndarray:
+    """p-value of ``ln R_j`` (date ``j`` of a series of ``j`` dates, j >= 2) with ``looks`` looks
+    (the sum over independent ``channels``, as for :func:`omnibus_pvalue`)."""
     j = np.asarray(j, dtype=np.float64)
     n = float(looks)
     rho = 1 - (1 / n + 1 / (n * j * (j - 1))) / 6
-    omega2 = -0.25 * (1 - 1 / rho) ** 2
-    return np.clip(1 - _chi2_cdf_corrected(-2 * ln_r, 1, rho, omega2), 0, 1)
+    omega2 = -0.25 * (1 - 1 / rho) ** 2 * channels
+    return np.clip(1 - _chi2_cdf_corrected(-2 * ln_r, 1 * channels, rho, omega2), 0, 1)
 
 
 @dataclass
@@ -102,9 +106,10 @@ def omnibus_changes(
 
     Parameters
     ----------
-    stack : (k, rows, cols) ndarray
+    stack : (k, rows, cols) or (channels, k, rows, cols) ndarray
         Linear intensities at ``k >= 3`` dates in time order; NaN or
-        non-positive is no data (such pixels are not tested).
+        non-positive is no data (such pixels are not tested). Several channels (HH and HV) are
+        tested jointly: their ``ln Q`` and ``ln R_j`` add, as do their degrees of freedom.
     looks : float
         Equivalent number of looks of each date.
     alpha : float
@@ -112,77 +117,88 @@ def omnibus_changes(
     min_change_db : float
         Effect size: a change at date ``j`` also needs the mean of the dates from ``j`` on and the
         mean of the dates since the last change to differ by at least this (dB). 0: the test alone.
-    floor : float, optional
+    floor : float or sequence of floats (one per channel), optional
         Noise floor (linear intensity): a candidate change with both of those means below it is
-        not a change (open water and shadow fluctuate at the floor).
+        not a change (open water and shadow fluctuate at the floor). With several channels, a
+        change needs one channel that passes both the effect size and the floor.
     """
     stack = np.asarray(stack, dtype=np.float64)
-    if stack.ndim != 3 or stack.shape[0] < 3:
-        raise ValueError(f"the omnibus test needs a stack of at least 3 dates, got shape {stack.shape}")
+    if stack.ndim == 3:
+        stack = stack[None]
+    if stack.ndim != 4 or stack.shape[1] < 3:
+        raise ValueError(
+            "the omnibus test needs a stack of at least 3 dates, (dates, rows, cols) or (channels, dates, rows, "
+            f"cols), got shape {stack.shape}"
+        )
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must be in (0, 1), got alpha={alpha!r}")
     if not looks > 0:
         raise ValueError(f"looks must be > 0, got looks={looks!r}")
     if not 0 <= min_change_db < 100:
         raise ValueError(f"min_change_db must be in [0, 100) dB, got min_change_db={min_change_db!r}")
-    if floor is not None and not (np.isfinite(floor) and floor > 0):
-        raise ValueError(f"floor must be a positive intensity, got floor={floor!r}")
-    k, rows, cols = stack.shape
-    valid = np.all(np.isfinite(stack) & (stack > 0), axis=0)
+    channels, k, rows, cols = stack.shape
+    if floor is not None:
+        floors = np.broadcast_to(np.asarray(floor, dtype=np.float64), (channels,))
+        if not (np.all(np.isfinite(floors)) and np.all(floors > 0)):
+            raise ValueError(f"floor must be a positive intensity (one per channel), got floor={floor!r}")
+        floors = floors[:, None]
+    valid = np.all(np.isfinite(stack) & (stack > 0), axis=(0, 1))
     x = np.where(valid, stack, 1.0)
     logs = np.log(x)
-    zeros = np.zeros((1, rows, cols))
-    prefix = np.concatenate([zeros, np.cumsum(x, axis=0)])  # prefix[i] = x_0 + .. + x_{i-1}
-    prefix_log = np.concatenate([zeros, np.cumsum(logs, axis=0)])
+    zeros = np.zeros((channels, 1, rows, cols))
+    prefix = np.concatenate([zeros, np.cumsum(x, axis=1)], axis=1)  # prefix[:, i] = x_0 + .. + x_{i-1}
+    prefix_log = np.concatenate([zeros, np.cumsum(logs, axis=1)], axis=1)
 
     def take(a, index):
-        return np.take_along_axis(a, index[None], axis=0)[0]
+        return np.take_along_axis(a, index[None, None], axis=1)[:, 0]
 
     def omnibus_from(start, prefix, prefix_log):
         m = (k - start).astype(np.float64)
-        total = prefix[k] - take(prefix, start)
-        log_sum = prefix_log[k] - take(prefix_log, start)
+        total = prefix[:, k] - take(prefix, start)
+        log_sum = prefix_log[:, k] - take(prefix_log, start)
         with np.errstate(divide="ignore", invalid="ignore"):
             ln_q = looks * (m * np.log(m) + log_sum - m * np.log(total))
-        return omnibus_pvalue(ln_q, m, looks)
+        return omnibus_pvalue(ln_q.sum(axis=0), m, looks, channels)
 
     p_omnibus = omnibus_from(np.zeros((rows, cols), np.int64), prefix, prefix_log)
     # the sequential tests only on the pixels the omnibus test finds changed (few on real stacks):
-    # the same arithmetic on a (dates, pixels) subset
-    where = np.nonzero(valid & (p_omnibus < alpha))
-    x, logs = x[(slice(None),) + where], logs[(slice(None),) + where]
-    prefix, prefix_log = prefix[(slice(None),) + where], prefix_log[(slice(None),) + where]
-    start = np.zeros(x.shape[1], np.int64)
-    alive = np.ones(x.shape[1], bool)
-    changed_sub = np.zeros((k, x.shape[1]), bool)
+    # the same arithmetic on a (channels, dates, pixels) subset
+    where = (slice(None), slice(None)) + np.nonzero(valid & (p_omnibus < alpha))
+    x, logs, prefix, prefix_log = x[where], logs[where], prefix[where], prefix_log[where]
+    start = np.zeros(x.shape[2], np.int64)
+    alive = np.ones(x.shape[2], bool)
+    changed_sub = np.zeros((k, x.shape[2]), bool)
     for j in range(1, k):
         testing = alive & (start < j)
         if not testing.any():
             continue
         m = (j - start + 1).astype(np.float64)  # dates start..j
-        previous = prefix[j] - take(prefix, start)
-        current = previous + x[j]
+        previous = prefix[:, j] - take(prefix, start)
+        current = previous + x[:, j]
         with np.errstate(divide="ignore", invalid="ignore"):
             ln_r = looks * (
-                m * np.log(m) - (m - 1) * np.log(m - 1) + (m - 1) * np.log(previous) + logs[j] - m * np.log(current)
+                m * np.log(m) - (m - 1) * np.log(m - 1) + (m - 1) * np.log(previous) + logs[:, j] - m * np.log(current)
             )
-        p = sequential_pvalue(ln_r, np.maximum(m, 2), looks)
+        p = sequential_pvalue(ln_r.sum(axis=0), np.maximum(m, 2), looks, channels)
         changed = testing & (p < alpha)
         if min_change_db > 0 or floor is not None:
+            # a channel must carry the change: large enough, and not at the noise floor on both sides
             before_mean = previous / (m - 1)
-            after_mean = (prefix[k] - prefix[j]) / (k - j)
+            after_mean = (prefix[:, k] - prefix[:, j]) / (k - j)
+            carried = np.ones(before_mean.shape, bool)
             if min_change_db > 0:
                 with np.errstate(divide="ignore", invalid="ignore"):
                     effect = np.abs(10 * np.log10(after_mean / before_mean))
-                changed &= effect >= min_change_db
+                carried &= effect >= min_change_db
             if floor is not None:
-                changed &= (before_mean >= floor) | (after_mean >= floor)
+                carried &= (before_mean >= floors) | (after_mean >= floors)
+            changed &= carried.any(axis=0)
         changed_sub[j] = changed
         start = np.where(changed, j, start)
         if changed.any():
             alive = np.where(changed, omnibus_from(start, prefix, prefix_log) < alpha, alive)
     changed_at = np.zeros((k, rows, cols), bool)
-    changed_at[(slice(None),) + where] = changed_sub
+    changed_at[where[1:]] = changed_sub
     changes = changed_at.sum(axis=0).astype(np.uint8)
     index = np.arange(k)[:, None, None]
     first = np.where(changes > 0, np.where(changed_at, index, k).min(axis=0), -1).astype(np.int16)
@@ -206,12 +222,16 @@ class StackModel:
         Noise floor (linear intensity), or None when not estimated.
     window : int
         Side (pixels) of the window means the test compares; ``looks`` are theirs (1: pixels).
+    channels : tuple of StackModel
+        With several polarisations tested jointly, the model of each (``gains_db`` and ``floor``
+        above are the first one's); empty for one.
     """
 
     looks: float
     gains_db: np.ndarray
     floor: float = None
     window: int = 1
+    channels: tuple = ()
 
     @property
     def floor_db(self):

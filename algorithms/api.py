@@ -149,31 +149,45 @@ def omnibus(
     min_change_db: float = 2.0,
     noise_floor_db: Optional[float] = None,
     normalise: bool = True,
+    second=None,
 ):
     """Multi-date change of a ``(dates, rows, cols)`` linear-intensity stack (the omnibus test).
 
     Returns ``(changes, first, last)``: the number of changes (uint8) and the 0-based index of
     the date of the first and last change (int16, -1 where none); the gains, looks and noise
-    floor are fitted on a sample first (:func:`.sar.change.omnibus.fit_stack`). Per pixel: dask chunks
-    need no halo.
+    floor are fitted on a sample first (:func:`.sar.change.omnibus.fit_stack`). ``second``, a
+    stack of the same dates in a second polarisation (HV beside HH), makes the test joint (see
+    :func:`.sar.change.omnibus.omnibus_changes`), with gains and floor fitted per polarisation.
+    Per pixel: dask chunks need no halo.
     """
-    samples = _sample(stack)
-    model = _omnibus.fit_stack(
-        samples.reshape(samples.shape[0], -1), normalise=normalise, looks=looks, floor_db=noise_floor_db
-    )
-    scale = (10 ** (model.gains_db / 10)).astype(np.float32)[:, None, None]
+    stacks = [stack] + ([second] if second is not None else [])
+    if any(tuple(s.shape) != tuple(stack.shape) for s in stacks):
+        raise ValueError(f"second must have the shape of stack {tuple(stack.shape)}, got {tuple(second.shape)}")
+    fits = []
+    for part in stacks:
+        samples = _sample(part)
+        fits.append(
+            _omnibus.fit_stack(
+                samples.reshape(samples.shape[0], -1), normalise=normalise, looks=looks, floor_db=noise_floor_db
+            )
+        )
+    pooled = min(fit.looks for fit in fits)  # the joint test takes one number of looks: the fewer
+    scale = np.stack([(10 ** (fit.gains_db / 10)).astype(np.float32) for fit in fits])[:, :, None, None]
+    floors = [fit.floor for fit in fits]
+    floor = None if any(f is None for f in floors) else (floors[0] if len(floors) == 1 else floors)
 
     def block(values):
         result = _omnibus.omnibus_changes(
-            values / scale, looks=model.looks, alpha=alpha, min_change_db=min_change_db, floor=model.floor
+            values / scale, looks=pooled, alpha=alpha, min_change_db=min_change_db, floor=floor
         )
         return np.stack([result.changes.astype(np.int16), result.first, result.last])
 
-    if not _is_dask(stack):
-        out = block(np.asarray(stack, dtype=np.float32))
+    if not any(_is_dask(part) for part in stacks):
+        out = block(np.stack([np.asarray(part, dtype=np.float32) for part in stacks]))
         return out[0].astype(np.uint8), out[1], out[2]
-    stack = stack.rechunk({0: -1})
-    out = stack.map_blocks(block, dtype=np.int16, chunks=((3,),) + stack.chunks[1:])
+    da = _dask_array()
+    joint = da.stack([da.asarray(part) for part in stacks]).rechunk({0: -1, 1: -1})
+    out = joint.map_blocks(block, dtype=np.int16, drop_axis=0, chunks=((3,),) + joint.chunks[2:])
     return out[0].astype(np.uint8), out[1], out[2]
 
 

@@ -171,14 +171,12 @@ def omnibus(
                 samples.reshape(samples.shape[0], -1), normalise=normalise, looks=looks, floor_db=noise_floor_db
             )
         )
-    pooled = min(fit.looks for fit in fits)  # the joint test takes one number of looks: the fewer
-    scale = np.stack([(10 ** (fit.gains_db / 10)).astype(np.float32) for fit in fits])[:, :, None, None]
-    floors = [fit.floor for fit in fits]
-    floor = None if any(f is None for f in floors) else (floors[0] if len(floors) == 1 else floors)
+    model = _omnibus.joint_model(fits)
+    scale = model.gain_factors.astype(np.float32)
 
     def block(values):
         result = _omnibus.omnibus_changes(
-            values / scale, looks=pooled, alpha=alpha, min_change_db=min_change_db, floor=floor
+            values / scale, looks=model.looks, alpha=alpha, min_change_db=min_change_db, floor=model.test_floor
         )
         return np.stack([result.changes.astype(np.int16), result.first, result.last])
 

@@ -43,9 +43,8 @@ class ParameterHelpers:
         return parameter
 
     def _declared_styles(self):
-        if "_output_styles" not in self.__dict__:
-            self._output_styles = {}
-        return self._output_styles
+        """``{output name: style}`` of the outputs declared with a style (per instance)."""
+        return self.__dict__.setdefault("_output_styles", {})
 
     # -- inputs ----------------------------------------------------------------------------------
     def add_raster(self, name, description, *, band=None, band_description="Band", optional=False):

@@ -5,10 +5,11 @@ run to finish, whichever thread it is on.
 
 import contextlib
 import os
+import sys
 import threading
 from typing import Dict
 
-from .deps import has, require
+from .deps import has
 
 #: Worker threads reading and computing blocks while the main thread writes (numpy and GDAL
 #: release the GIL). At most WORKERS + 1 blocks are in flight, so memory stays bounded.
@@ -65,12 +66,10 @@ def opencv_single_threaded():
     run whose blocks never call it (omnibus, todb) should not pay. :func:`.pipeline.process_blocks`
     enters this again after a block when the block imported OpenCV.
     """
-    import sys
-
-    if WORKERS == 1 or "cv2" not in sys.modules or not has("cv2"):
+    cv2 = sys.modules.get("cv2")
+    if WORKERS == 1 or cv2 is None:
         yield
         return
-    cv2 = require("cv2")
     with _process_setting("opencv threads", cv2.getNumThreads, cv2.setNumThreads).lowered_to(1):
         yield
 
@@ -103,6 +102,17 @@ def blas_single_threaded():
         yield
 
 
+def glibc():
+    """The C library when it is glibc (its ``malloc_trim`` and ``mallopt``), else None."""
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None)
+        return libc if hasattr(libc, "malloc_trim") and hasattr(libc, "mallopt") else None
+    except OSError:
+        return None
+
+
 def release_free_memory() -> bool:
     """Hand the memory this process has freed back to the system (glibc only; else a no-op).
 
@@ -111,9 +121,5 @@ def release_free_memory() -> bool:
     labels, polygons) then grows from there. Trimming costs milliseconds. Returns True when glibc
     released something.
     """
-    import ctypes
-
-    try:
-        return bool(ctypes.CDLL(None).malloc_trim(0))
-    except (OSError, AttributeError):  # not glibc
-        return False
+    libc = glibc()
+    return bool(libc.malloc_trim(0)) if libc is not None else False

@@ -177,17 +177,14 @@ def tune_worker_memory() -> bool:
     """
     if _TUNED:
         return _TUNED[0]
-    ok = False
-    try:
-        import ctypes
+    from ..common.threads import glibc
 
-        libc = ctypes.CDLL("libc.so.6")
+    libc, ok = glibc(), False
+    if libc is not None:  # not glibc: nothing to tune
         m_trim_threshold, m_mmap_threshold = -1, -3  # <malloc.h>
         ok = bool(libc.mallopt(m_trim_threshold, WORKER_TRIM_THRESHOLD)) and bool(
             libc.mallopt(m_mmap_threshold, WORKER_MMAP_THRESHOLD)
         )
-    except (OSError, AttributeError):  # not glibc: nothing to tune
-        pass
     _TUNED.append(ok)
     return ok
 

@@ -6,7 +6,6 @@ blocks whatever the scene size.
 """
 
 import contextlib
-import sys
 import threading
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
@@ -242,9 +241,7 @@ def process_blocks(
         out_row = block_size * grid.cols * out_pixel_bytes
         itemsizes = [np.dtype(dt).itemsize for dt in dtypes]
         stack_of_files.enter_context(bounded_gdal_cache(block_cache_bytes(block_size, halo, itemsizes, out_row)))
-        opencv_lowered = "cv2" in sys.modules  # else lowered once a block has imported it
-        if opencv_lowered:
-            stack_of_files.enter_context(opencv_single_threaded())
+        stack_of_files.enter_context(opencv_single_threaded())  # when loaded; else see lower_opencv
         stack_of_files.enter_context(blas_single_threaded())
         writers = [
             stack_of_files.enter_context(RasterWriter.like(grid, path, bands=out_bands, dtype=dt, nodata=nd))
@@ -264,9 +261,9 @@ def process_blocks(
 
             def lower_opencv():
                 # a block function that uses OpenCV has imported it in the first block: the other
-                # blocks run it single-threaded; a run that never uses it never imports it
-                if not opencv_lowered and "cv2" in sys.modules:
-                    stack_of_files.enter_context(opencv_single_threaded())
+                # blocks run it single-threaded (entering twice is harmless); a run that never
+                # uses it never imports it
+                stack_of_files.enter_context(opencv_single_threaded())
 
             results = _ordered_map(job, blocks, is_cancelled, ahead, lower_opencv)
         else:

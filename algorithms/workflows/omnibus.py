@@ -109,23 +109,15 @@ def omnibus_rasters(
             omnibus.fit_stack(part.reshape(len(paths), -1), normalise=normalise, looks=looks, floor_db=noise_floor_db)
             for part in samples
         ]
-        scale = np.stack([10 ** (fit.gains_db / 10) for fit in fits])[:, :, None, None]
-        pooled = min(fit.looks for fit in fits)  # the joint test takes one number of looks: the fewer
-        side = omnibus.window_for_looks(pooled) if window == 0 else int(window)
+        model = omnibus.joint_model(fits)
+        side = omnibus.window_for_looks(model.looks) if window == 0 else int(window)
         if side > 1:  # the looks of the window means, from their own spread: the gains and floor stay
             refits = [
                 omnibus.fit_stack(_sample_window_means(part / s, side), normalise=False, looks=0.0, floor_db=-np.inf)
-                for part, s in zip(samples, scale)
+                for part, s in zip(samples, model.gain_factors)
             ]
-            pooled = min(fit.looks for fit in refits)
-        fits = [omnibus.StackModel(pooled, fit.gains_db, fit.floor, side) for fit in fits]
-        model = (
-            fits[0]
-            if len(fits) == 1
-            else omnibus.StackModel(pooled, fits[0].gains_db, fits[0].floor, side, tuple(fits))
-        )
-        floors = [fit.floor for fit in fits]
-        floor = None if any(f is None for f in floors) else (floors[0] if len(floors) == 1 else floors)
+            model = omnibus.joint_model(fits, looks=min(fit.looks for fit in refits), window=side)
+        scale, floor = model.gain_factors, model.test_floor
         del samples  # tens of MB the blocks can use
         process_blocks(
             sources,

@@ -26,6 +26,7 @@ of change in time series of polarimetric SAR data", IEEE TGRS 54(5), 2016,
 """
 
 from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 
@@ -236,6 +237,33 @@ class StackModel:
     @property
     def floor_db(self):
         return None if self.floor is None else float(10 * np.log10(self.floor))
+
+    @property
+    def gain_factors(self) -> np.ndarray:
+        """``(channels, dates, 1, 1)`` linear gains to divide a stack by before the test."""
+        return np.stack([10 ** (channel.gains_db / 10) for channel in self.channels or (self,)])[:, :, None, None]
+
+    @property
+    def test_floor(self):
+        """The ``floor`` of :func:`omnibus_changes`: one per channel, or None unless every channel has one."""
+        floors = [channel.floor for channel in self.channels or (self,)]
+        if any(floor is None for floor in floors):
+            return None
+        return floors[0] if len(floors) == 1 else floors
+
+
+def joint_model(fits: Sequence[StackModel], *, looks: float = None, window: int = 1) -> StackModel:
+    """One model from the :func:`fit_stack` of each polarisation of the same dates.
+
+    The joint test takes one number of looks: ``looks``, else the fewer of the fits'. Each
+    channel keeps its gains and floor (in ``channels``, the first one's also on the model); a
+    single fit comes back alone, with no ``channels``.
+    """
+    pooled = min(fit.looks for fit in fits) if looks is None else float(looks)
+    channels = tuple(StackModel(pooled, fit.gains_db, fit.floor, window) for fit in fits)
+    if len(channels) == 1:
+        return channels[0]
+    return StackModel(pooled, channels[0].gains_db, channels[0].floor, window, channels)
 
 
 #: Looks the test aims for when it works on window means (WINDOW=0): the smallest odd window

@@ -114,8 +114,8 @@ def change_classes(
     in the QGIS algorithm (:func:`.sar.change.auto.fit_pair_model`), then applied blockwise.
     """
     model = change_auto.fit_pair_model(
-        change_auto._as_stack(_sample(before)),
-        change_auto._as_stack(_sample(after)),
+        _sample(before),  # fit_pair_model takes 2-D or (channels, rows, cols)
+        _sample(after),
         looks=looks,
         alpha=alpha,
         min_change_db=min_change_db,
@@ -131,7 +131,7 @@ def change_classes(
         da = _dask_array()
         pair = da.concatenate([_as_dask_stack(before), _as_dask_stack(after)], axis=0)
     else:
-        pair = np.concatenate([change_auto._as_stack(before), change_auto._as_stack(after)])
+        pair = np.concatenate([change_auto.as_stack(before), change_auto.as_stack(after)])
     return _overlap(block, pair, model.halo, np.uint8, drop_axis0=True)
 
 
@@ -149,22 +149,21 @@ def omnibus(
     min_change_db: float = 2.0,
     noise_floor_db: Optional[float] = None,
     normalise: bool = True,
-    second=None,
 ):
     """Multi-date change of a ``(dates, rows, cols)`` linear-intensity stack (the omnibus test).
 
     Returns ``(changes, first, last)``: the number of changes (uint8) and the 0-based index of
     the date of the first and last change (int16, -1 where none); the gains, looks and noise
-    floor are fitted on a sample first (:func:`.sar.change.omnibus.fit_stack`). ``second``, a
-    stack of the same dates in a second polarisation (HV beside HH), makes the test joint (see
-    :func:`.sar.change.omnibus.omnibus_changes`), with gains and floor fitted per polarisation.
-    Per pixel: dask chunks need no halo.
+    floor are fitted on a sample first (:func:`.sar.change.omnibus.fit_stack`). A
+    ``(channels, dates, rows, cols)`` stack (HH and HV of the same dates), as for
+    :func:`change_classes`, is tested jointly (see :func:`.sar.change.omnibus.omnibus_changes`), with
+    gains and floor fitted per polarisation. Per pixel: dask chunks need no halo.
     """
-    stacks = [stack] + ([second] if second is not None else [])
-    if any(tuple(s.shape) != tuple(stack.shape) for s in stacks):
-        raise ValueError(f"second must have the shape of stack {tuple(stack.shape)}, got {tuple(second.shape)}")
+    if stack.ndim not in (3, 4):
+        raise ValueError(f"stack must be (dates, rows, cols) or (channels, dates, rows, cols), got shape {stack.shape}")
+    parts = [stack[c] for c in range(stack.shape[0])] if stack.ndim == 4 else [stack]
     fits = []
-    for part in stacks:
+    for part in parts:
         samples = _sample(part)
         fits.append(
             _omnibus.fit_stack(
@@ -180,11 +179,11 @@ def omnibus(
         )
         return np.stack([result.changes.astype(np.int16), result.first, result.last])
 
-    if not any(_is_dask(part) for part in stacks):
-        out = block(np.stack([np.asarray(part, dtype=np.float32) for part in stacks]))
+    if not _is_dask(stack):
+        out = block(np.asarray(stack, dtype=np.float32).reshape((len(parts),) + tuple(stack.shape[-3:])))
         return out[0].astype(np.uint8), out[1], out[2]
-    da = _dask_array()
-    joint = da.stack([da.asarray(part) for part in stacks]).rechunk({0: -1, 1: -1})
+    joint = stack if stack.ndim == 4 else stack[None]
+    joint = joint.rechunk({0: -1, 1: -1})
     out = joint.map_blocks(block, dtype=np.int16, drop_axis=0, chunks=((3,),) + joint.chunks[2:])
     return out[0].astype(np.uint8), out[1], out[2]
 

@@ -73,13 +73,13 @@ def test_omnibus_of_two_polarisations_is_joint_and_dask_equals_numpy(pair):
     before, after = pair
     hh = np.stack([before, before * 1.01, after, after * 0.99])
     hv = 0.1 * np.stack([after, after * 1.02, after, after * 0.98])  # no change in HV
-    changes, first, last = api.omnibus(hh, second=hv)
-    lazy = api.omnibus(da.from_array(hh, chunks=(1, 128, 128)), second=da.from_array(hv, chunks=(2, 100, 100)))
+    changes, first, last = api.omnibus(np.stack([hh, hv]))  # (channels, dates, rows, cols)
+    lazy = api.omnibus(da.from_array(np.stack([hh, hv]), chunks=(1, 2, 100, 100)))
     for got, expected in zip(lazy, (changes, first, last)):
         np.testing.assert_array_equal(got.compute(), expected)
     assert np.mean(first[110:170, 70:130] == 2) > 0.8  # the HH change, tested with an unchanged HV
-    with pytest.raises(ValueError, match="second must have the shape"):
-        api.omnibus(hh, second=hv[:3])
+    with pytest.raises(ValueError, match="stack must be"):
+        api.omnibus(hh[0])
 
 
 def test_coherence_dask_equals_numpy_and_reads_one_for_identical_images(pair):

@@ -93,7 +93,7 @@ class PairModel:
         return len(self.gain_db)
 
 
-def _as_stack(values) -> np.ndarray:
+def as_stack(values) -> np.ndarray:
     values = np.asarray(values, dtype=np.float32)
     return values[None] if values.ndim == 2 else values
 
@@ -183,7 +183,7 @@ def fit_pair_model(
     window : int
         Local window; 0 chooses it from the looks (:func:`window_for_looks`).
     """
-    before, after = _as_stack(before), _as_stack(after)
+    before, after = as_stack(before), as_stack(after)
     if before.shape != after.shape:
         raise ValueError(f"before and after must have one shape, got {before.shape} and {after.shape}")
     if not 0 < alpha < 1:
@@ -366,7 +366,7 @@ def classify_pair(
     float32 gain-free log-ratio of the local levels (dB) and float32 p-values (None unless
     ``with_pvalue``: the gate itself compares with the test's critical values).
     """
-    before, after = _as_stack(before), _as_stack(after)
+    before, after = as_stack(before), as_stack(after)
     if before.shape != after.shape or before.shape[0] != model.channels:
         raise ValueError(
             f"before and after must be ({model.channels}, rows, cols) like the model, "

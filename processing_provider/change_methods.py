@@ -75,7 +75,7 @@ class ChangeMethods:
                 )
             feedback.pushInfo(
                 self.tr(
-                    "Thresholds (Kittler-Illingworth): loss {}, gain {}; boundaries at {} x {}: loss {}, gain {}"
+                    "Thresholds (Kittler-Illingworth): loss {}, gain {}; boundaries (Lee, {} x {}): loss {}, gain {}"
                 ).format(
                     _db(model.loss.threshold),
                     _db(model.gain.threshold),

@@ -105,7 +105,8 @@ def automatic_report(run, regions: ChangeRegions, *, parameters: dict, pixel_are
     notes = "".join(f"<li>{escape(n)}</li>" for n in model.notes)
 
     fine = (
-        f"; boundaries redrawn at {model.fine_window} x {model.fine_window}, half-way between the class centres"
+        f"; boundaries redrawn on the dates Lee-filtered at {model.fine_window} x {model.fine_window}, "
+        "half-way between the class centres"
         if model.fine_window
         else ""
     )

@@ -7,6 +7,7 @@ data. Change classes are :data:`NO_CHANGE`, :data:`LOSS` (backscatter decreased)
 - :mod:`.pixel`: log-ratio and difference, thresholds, the exact likelihood-ratio p-value.
 - :mod:`.stats`: robust centre and scale, generalised Gaussians, Kittler-Illingworth thresholds.
 - :mod:`.auto`: the default two-date decision, estimated from the pair itself.
+- :mod:`.gate`: its likelihood-ratio gate on box means, one or several channels.
 - :mod:`.detect`: the other two-date methods (threshold, superpixel k-means, likelihood ratio).
 - :mod:`.regions`: connected change regions and their statistics, for polygons.
 - :mod:`.omnibus`: the multi-date omnibus test (Conradsen et al. 2016).

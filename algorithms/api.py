@@ -32,6 +32,7 @@ from .sar import convert, interferometry
 from .sar import despeckle as _despeckle
 from .sar.change import auto as change_auto
 from .sar.change import omnibus as _omnibus
+from .sar.change.shift import halo as shift_halo
 
 #: Most pixels read to fit what depends on the whole image.
 SAMPLE_PIXELS = 1_000_000
@@ -149,6 +150,7 @@ def omnibus(
     min_change_db: float = 2.0,
     noise_floor_db: Optional[float] = None,
     normalise: bool = True,
+    shift: int = 1,
 ):
     """Multi-date change of a ``(dates, rows, cols)`` linear-intensity stack (the omnibus test).
 
@@ -157,7 +159,9 @@ def omnibus(
     floor are fitted on a sample first (:func:`.sar.change.omnibus.fit_stack`). A
     ``(channels, dates, rows, cols)`` stack (HH and HV of the same dates), as for
     :func:`change_classes`, is tested jointly (see :func:`.sar.change.omnibus.omnibus_changes`), with
-    gains and floor fitted per polarisation. Per pixel: dask chunks need no halo.
+    gains and floor fitted per polarisation. ``shift`` (pixels, default 1, as ``SHIFT_TOLERANCE``)
+    is the misregistration tolerated between dates (:mod:`.sar.change.shift`); dask chunks get a
+    halo of that many pixels.
     """
     if stack.ndim not in (3, 4):
         raise ValueError(f"stack must be (dates, rows, cols) or (channels, dates, rows, cols), got shape {stack.shape}")
@@ -173,18 +177,28 @@ def omnibus(
     model = _omnibus.joint_model(fits)
     scale = model.gain_factors.astype(np.float32)
 
-    def block(values):
+    def block(values, trim=0):
         result = _omnibus.omnibus_changes(
-            values / scale, looks=model.looks, alpha=alpha, min_change_db=min_change_db, floor=model.test_floor
+            values / scale,
+            looks=model.looks,
+            alpha=alpha,
+            min_change_db=min_change_db,
+            floor=model.test_floor,
+            shift=shift,
         )
-        return np.stack([result.changes.astype(np.int16), result.first, result.last])
+        out = np.stack([result.changes.astype(np.int16), result.first, result.last])
+        return out[:, trim : out.shape[1] - trim, trim : out.shape[2] - trim]
 
     if not _is_dask(stack):
         out = block(np.asarray(stack, dtype=np.float32).reshape((len(parts),) + tuple(stack.shape[-3:])))
         return out[0].astype(np.uint8), out[1], out[2]
     joint = stack if stack.ndim == 4 else stack[None]
     joint = joint.rechunk({0: -1, 1: -1})
-    out = joint.map_blocks(block, dtype=np.int16, drop_axis=0, chunks=((3,),) + joint.chunks[2:])
+    chunks = ((3,),) + joint.chunks[2:]
+    depth = shift_halo(shift)
+    if depth:  # the scene's edges repeat, as the shifted windows clip at a block's edge
+        joint = _dask_array().overlap.overlap(joint, depth={2: depth, 3: depth}, boundary="nearest")
+    out = joint.map_blocks(block, trim=depth, dtype=np.int16, drop_axis=0, chunks=chunks)
     return out[0].astype(np.uint8), out[1], out[2]
 
 

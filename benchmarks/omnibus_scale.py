@@ -9,8 +9,9 @@ no disk. Each run is a fresh Python process calling the file-level functions tha
 
 - the blockwise pass (sample fit, then every block of every date read, tested and written):
   time, time per Mpixel of the stack, and the process's peak resident memory (VmHWM);
-- the region pass (connected regions of the first-change dates, for the polygons), measured in
-  another fresh process on the rasters the first wrote: it reads the three rasters whole.
+- the region pass (connected regions of the first-change dates a strip of rows at a time, their
+  label raster, and GDAL's polygons of it, as ``sarchange:omnibus`` writes them), measured in
+  another fresh process on the rasters the first wrote.
 
 The peer is the first run: time per pixel should stay flat and the blockwise memory should not
 grow with the scene.
@@ -39,7 +40,10 @@ if {phase!r} == "blocks":
     omnibus_rasters(paths, input_scale="palsar_dn", codes=codes, changes_path=out + "/n.tif",
                     first_path=out + "/f.tif", last_path=out + "/l.tif")
 else:
-    labels, attributes = regions_from_rasters(out + "/n.tif", out + "/f.tif", out + "/l.tif", codes, 16)
+    attributes = regions_from_rasters(out + "/n.tif", out + "/f.tif", out + "/l.tif", codes, 16, out + "/r.tif")
+    from sar_change.algorithms.io.vectorize import polygonize_file
+    polygons = sum(1 for _ in polygonize_file(out + "/r.tif"))
+    assert polygons == len(attributes), (polygons, len(attributes))
 seconds = time.perf_counter() - start
 peak = int(re.search(r"VmHWM:\\s+(\\d+)", open("/proc/self/status").read()).group(1)) // 1024
 print(seconds, peak)

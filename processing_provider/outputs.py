@@ -29,7 +29,7 @@ from qgis.core import (
 
 from ..algorithms.common.cancel import Cancelled, report
 from ..algorithms.io.outputs import check_writable, place_file, remove_stale_temporaries, temporary_path
-from ..algorithms.io.vectorize import polygonize
+from ..algorithms.io.vectorize import polygonize, polygonize_file
 from .styles import StylePostProcessor
 
 
@@ -240,8 +240,13 @@ class OutputHelpers:
             for dx, dy in ((1, 0), (0, 1))
         )
 
-    def write_regions(self, parameters, name, context, feedback, fields, labels, info, attributes, area_field=None):
+    def write_regions(
+        self, parameters, name, context, feedback, fields, labels, info, attributes, area_field=None, count=None
+    ):
         """Polygonise ``labels`` (> 0) of a raster on the grid of ``info`` into the sink ``name``.
+
+        ``labels`` is an array, or the path of an int32 label raster (traced a line at a time) with
+        ``count`` regions.
 
         ``attributes(label)`` returns the feature's attribute list. ``area_field``, when given, is
         set to the polygon's ellipsoidal area in m² (see :meth:`pixel_area_m2`). Closes the sink
@@ -252,8 +257,12 @@ class OutputHelpers:
         area_index = fields.indexOf(area_field) if area_field else -1
         crs = QgsCoordinateReferenceSystem.fromWkt(info.crs_wkt) if info.crs_wkt else QgsCoordinateReferenceSystem()
         sink, dest_id = self.parameterAsSink(parameters, name, context, fields, QgsWkbTypes.MultiPolygon, crs)
-        count = max(int(labels.max()), 1) if labels.size else 1
-        for done, (label, wkb) in enumerate(polygonize(labels, info.geotransform, info.crs_wkt)):
+        if isinstance(labels, str):
+            count, regions = max(count or 1, 1), polygonize_file(labels)
+        else:
+            count = max(int(labels.max()), 1) if labels.size else 1
+            regions = polygonize(labels, info.geotransform, info.crs_wkt)
+        for done, (label, wkb) in enumerate(regions):
             if feedback.isCanceled():
                 raise Cancelled("cancelled by the user")
             if done % 256 == 0:

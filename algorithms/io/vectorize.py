@@ -18,13 +18,31 @@ def polygonize(labels: np.ndarray, geotransform, crs_wkt: str = "") -> Iterator[
     valid geometry in the raster's CRS.
     """
     gdal_ = gdal()
-    ogr = require("osgeo.ogr")
-    osr = require("osgeo.osr")
     rows, cols = labels.shape
     mem = gdal_.GetDriverByName("MEM").Create("", cols, rows, 1, gdal_.GDT_Int32)
     mem.SetGeoTransform(tuple(geotransform))
     band = mem.GetRasterBand(1)
     band.WriteArray(labels.astype(np.int32, copy=False))
+    yield from _polygonize_band(band, crs_wkt)
+
+
+def polygonize_file(path: str) -> Iterator[Tuple[int, bytes]]:
+    """:func:`polygonize` of the int32 labels of a raster file, in its grid and CRS.
+
+    GDAL traces the file a line at a time, so memory follows the polygons, not the raster.
+    """
+    from .pipeline import bounded_gdal_cache
+
+    dataset = gdal().Open(path)
+    with bounded_gdal_cache():
+        yield from _polygonize_band(dataset.GetRasterBand(1), dataset.GetProjection())
+    del dataset
+
+
+def _polygonize_band(band, crs_wkt: str):
+    gdal_ = gdal()
+    ogr = require("osgeo.ogr")
+    osr = require("osgeo.osr")
     mask_band = band  # GDAL skips pixels where the mask is 0: the labels are their own mask
     srs = None
     if crs_wkt:

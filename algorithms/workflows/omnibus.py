@@ -1,8 +1,8 @@
 """The omnibus change test on raster files, blockwise (the file-level side of :mod:`.omnibus`).
 
 The test is per pixel, so blocks need no halo: a scene of any size and any number of dates is
-read one block of every date at a time. Only the region polygons need whole rasters, and they are
-built from the three compact outputs (int32 and uint8), not from the stack of dates.
+read one block of every date at a time. The region polygons are built from the three compact
+outputs (int32 and uint8) a strip of rows at a time, not from the stack of dates.
 """
 
 import contextlib
@@ -11,9 +11,12 @@ from typing import Sequence
 import numpy as np
 
 from ..io.align import aligned
-from ..io.pipeline import process_blocks
+from ..io.outputs import RasterWriter
+from ..io.pipeline import bounded_gdal_cache, process_blocks
 from ..io.raster import open_raster, raster_info, resolve_raster_scale, sample_band
 from ..sar.change import omnibus
+from ..sar.change.shift import halo as shift_halo
+from ..sar.change.strip_regions import regions_in_strips
 from ..sar.convert import TO_POWER
 
 #: Nodata of the number-of-changes (uint8) and the date-code (int32) rasters; the date code of a
@@ -26,6 +29,10 @@ MAX_BLOCK = 128
 #: Pixels of each date sampled to fit the gains, looks and noise floor (:func:`..sar.change.omnibus.fit_stack`),
 #: in windows of FIT_WINDOW pixels a side spread evenly over the scene.
 FIT_PIXELS, FIT_WINDOW = 500_000, 64
+#: Misregistration tolerated by default and at most (pixels): see :mod:`..sar.change.shift`.
+SHIFT, MAX_SHIFT = 1, 5
+#: Rows of the rasters the region pass holds at a time (one row of the outputs' 256-pixel tiles).
+STRIP_ROWS = 256
 
 
 def omnibus_rasters(
@@ -40,6 +47,7 @@ def omnibus_rasters(
     noise_floor_db: float = None,
     codes: Sequence[int] = None,
     window: int = 1,
+    shift: int = SHIFT,
     second_paths: Sequence[str] = None,
     changes_path: str,
     first_path: str,
@@ -63,7 +71,9 @@ def omnibus_rasters(
     :data:`..sar.change.omnibus.TARGET_LOOKS` from the pixels' looks; 1 (default) tests single pixels.
     ``second_paths`` (the same dates in a second polarisation, e.g. HV beside HH) makes the test
     joint: the channels' statistics add (:func:`..sar.change.omnibus.omnibus_changes`); gains and
-    floor are fitted per channel, the looks are the fewer of the two.
+    floor are fitted per channel, the looks are the fewer of the two. ``shift`` (pixels) is the
+    misregistration tolerated between dates (:mod:`..sar.change.shift`): a change must be
+    ``min_change_db`` large against every pixel within ``shift`` of the earlier dates; 0: off.
 
     Returns the fitted model: its ``looks`` are those of the tested means, its ``window`` the side;
     with two channels, ``channels`` holds the model of each.
@@ -80,12 +90,14 @@ def omnibus_rasters(
 
     if not (isinstance(window, (int, np.integer)) and window >= 0 and (window == 0 or window % 2 == 1)):
         raise ValueError(f"window must be 0 (automatic) or an odd number of pixels, got window={window!r}")
+    if not (isinstance(shift, (int, np.integer)) and 0 <= shift <= MAX_SHIFT):
+        raise ValueError(f"shift must be a whole number of pixels in 0..{MAX_SHIFT}, got shift={shift!r}")
 
     def block_test(*windows):
         stack = np.stack([to_power(w) for w in windows]).reshape(scale.shape[:2] + windows[0].shape) / scale
         stack = np.stack([omnibus.window_means(channel, side) for channel in stack])
         result = omnibus.omnibus_changes(
-            stack, looks=model.looks, alpha=alpha, min_change_db=min_change_db, floor=floor
+            stack, looks=model.looks, alpha=alpha, min_change_db=min_change_db, floor=floor, shift=shift
         )
         changes = np.where(result.valid, result.changes, CHANGES_NODATA)
         first = np.where(result.valid, code_of[result.first.astype(np.int64) + 1], DATE_NODATA)
@@ -123,7 +135,7 @@ def omnibus_rasters(
             sources,
             [changes_path, first_path, last_path],
             block_test,
-            halo=side // 2,
+            halo=side // 2 + shift_halo(shift),
             block_size=min(block_size, MAX_BLOCK),
             out_dtype=[np.uint8, np.int32, np.int32],
             nodata=[CHANGES_NODATA, DATE_NODATA, DATE_NODATA],
@@ -143,26 +155,48 @@ def _sample_window_means(samples: np.ndarray, side: int) -> np.ndarray:
     return np.concatenate([part.reshape(k, -1) for part in parts], axis=1)
 
 
-def _whole(path: str) -> np.ndarray:
-    dataset = open_raster(path)
-    return dataset.GetRasterBand(1).ReadAsArray()
+def regions_from_rasters(
+    changes_path: str,
+    first_path: str,
+    last_path: str,
+    codes: Sequence[int],
+    min_pixels: int,
+    labels_path: str,
+    strip_rows: int = STRIP_ROWS,
+):
+    """Regions of first change from the rasters :func:`omnibus_rasters` wrote, a strip at a time.
 
-
-def regions_from_rasters(changes_path: str, first_path: str, last_path: str, codes: Sequence[int], min_pixels: int):
-    """:func:`..sar.change.omnibus.regions_of_first_change` from the rasters :func:`omnibus_rasters` wrote."""
+    Writes the int32 region labels (0 outside) to ``labels_path`` on the rasters' grid and returns
+    ``{label: (first date index, most frequent last date index, most frequent number of
+    changes, pixels)}`` (:func:`..sar.change.strip_regions.regions_in_strips`: the labels of
+    :func:`..sar.change.regions.regions_of_first_change` on the whole rasters, in memory that
+    follows ``strip_rows``, not the scene).
+    """
     codes = [int(code) for code in codes]
     index_type = np.int8 if len(codes) < 128 else np.int16
+    info = raster_info(first_path)
+    datasets = [open_raster(path) for path in (changes_path, first_path, last_path)]
 
     def index_of(values):
-        """0-based date index of each date code, -1 for no change (0) and nodata (-1): one small
-        integer per pixel (the int64 searchsorted of a 10000^2 raster took 3 GB)."""
+        """0-based date index of each date code, -1 for no change (0) and nodata (-1)."""
         index = np.full(values.shape, -1, index_type)
         for i, code in enumerate(codes):
             index[values == code] = i
         return index
 
-    changes = _whole(changes_path)
-    first = index_of(_whole(first_path))
-    last = index_of(_whole(last_path))
-    changes[changes == CHANGES_NODATA] = 0
-    return omnibus.regions_of_first_change(first, last, changes, len(codes), min_pixels)
+    def read(row0, row1):
+        changes, first, last = (d.GetRasterBand(1).ReadAsArray(0, row0, info.cols, row1 - row0) for d in datasets)
+        changes[changes == CHANGES_NODATA] = 0
+        return index_of(first), [np.maximum(index_of(last), 0), np.minimum(changes, len(codes))]
+
+    with bounded_gdal_cache(), RasterWriter.like(info, labels_path, dtype=np.int32, nodata=0) as writer:
+        found = regions_in_strips(
+            info.rows,
+            info.cols,
+            read,
+            lambda row0, labels: writer.write(labels, row0),
+            bins=(len(codes), len(codes) + 1),
+            min_pixels=min_pixels,
+            strip_rows=strip_rows,
+        )
+    return {label: (first, last, changes, pixels) for label, (first, (last, changes), pixels) in found.items()}

@@ -144,3 +144,34 @@ def test_a_second_polarisation_is_tested_jointly_and_must_match_the_dates(run_al
     assert (first[:8, :] == 0).mean() > 0.9
     with pytest.raises(QgsProcessingException, match="SECOND_POL needs one image per date"):
         run_alg("sarchange:omnibus", dict(parameters, SECOND_POL=hv[:4], OUTPUT=str(tmp_path / "s.gpkg")))
+
+
+@pytest.mark.parametrize("tolerance, line_at_most", [(0, 1.0), (1, 0.1)])
+def test_shift_tolerance_leaves_an_edge_moved_by_a_pixel_and_finds_the_field(
+    run_alg, write_raster, tmp_path, tolerance, line_at_most
+):
+    means = np.ones((6, 60, 60))
+    means[:, :, :30] = 0.01  # water
+    means[3:, :, 30] = 0.01  # the coast moves by a pixel from date 4: misregistration
+    means[4:, 20:40, 45:55] = 0.1  # a field loses 10 dB into date 5
+    rng = np.random.default_rng(2)
+    paths = [
+        write_raster(f"e{i}.tif", (m * rng.gamma(16, 1 / 16, m.shape)).astype(np.float32)) for i, m in enumerate(means)
+    ]
+    result = run_alg(
+        "sarchange:omnibus",
+        {
+            "INPUTS": paths,
+            "LOOKS": 16,
+            "NOISE_FLOOR_DB": -60,
+            "SHIFT_TOLERANCE": tolerance,
+            "OUTPUT_CHANGES": str(tmp_path / "n.tif"),
+            "OUTPUT_FIRST": str(tmp_path / "f.tif"),
+            "OUTPUT_LAST": str(tmp_path / "l.tif"),
+            "OUTPUT": str(tmp_path / "r.gpkg"),
+        },
+    )
+    changes = read_band(result["OUTPUT_CHANGES"])
+    line = (changes[:, 30] > 0).mean()
+    assert line <= line_at_most and (tolerance or line > 0.9)
+    assert (changes[20:40, 45:55] > 0).mean() > 0.95

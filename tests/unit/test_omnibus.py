@@ -117,9 +117,12 @@ def test_blockwise_rasters_and_their_regions_equal_the_in_memory_test(write_rast
     np.testing.assert_array_equal(band("changes"), np.where(expected.valid, expected.changes, 255))
     np.testing.assert_array_equal(band("first"), np.where(expected.valid, code_of[expected.first + 1], -1))
     np.testing.assert_array_equal(band("last"), np.where(expected.valid, code_of[expected.last + 1], -1))
-    labels, attributes = regions_from_rasters(out["changes"], out["first"], out["last"], codes, 20)
+    attributes = regions_from_rasters(
+        out["changes"], out["first"], out["last"], codes, 20, str(tmp_path / "regions.tif"), strip_rows=7
+    )
     expected_labels, expected_attributes = omnibus.first_change_regions(expected, 20)
-    np.testing.assert_array_equal(labels, expected_labels)
+    out["regions"] = str(tmp_path / "regions.tif")
+    np.testing.assert_array_equal(band("regions"), expected_labels)
     assert attributes == expected_attributes and {a[0] for a in attributes.values()} == {1, 2}
 
 
@@ -315,3 +318,98 @@ def test_a_second_polarisation_stack_is_tested_jointly_from_files_with_its_own_g
         omnibus_rasters(
             paths["hh"], second_paths=paths["hv"][:-1], changes_path=out["n"], first_path=out["f"], last_path=out["l"]
         )
+
+
+def _moved_edge_stack(seed=0):
+    """Water left of column 30, land right; the edge moves right by a pixel from date 3 (a
+    misregistration), and a field of land loses 10 dB into date 4."""
+    means = np.ones((6, 60, 60))
+    means[:, :, :30] = 0.01
+    means[3:, :, 30] = 0.01
+    means[4:, 20:40, 45:55] = 0.1
+    return means * np.random.default_rng(seed).gamma(16, 1 / 16, means.shape)
+
+
+def test_an_edge_moved_by_a_pixel_is_not_change_with_shift_tolerance_but_a_changed_field_is():
+    stack = _moved_edge_stack()
+    own = omnibus.omnibus_changes(stack, looks=16, alpha=0.01, min_change_db=2.0)
+    tolerant = omnibus.omnibus_changes(stack, looks=16, alpha=0.01, min_change_db=2.0, shift=1)
+    assert (own.first[:, 30] == 3).mean() > 0.9  # compared with itself, the moved edge is a line of change
+    assert (tolerant.changes[:, 30] > 0).mean() < 0.1  # left: speckle dating a mixed side earlier
+    field = np.s_[20:40, 45:55]  # its edge pixels too: their neighbours were land before
+    assert (own.first[field] == 4).mean() > 0.95 and (tolerant.first[field] == 4).mean() > 0.95
+    assert (tolerant.changes[:, 31:45] > 0).mean() < 0.01
+
+
+def test_blockwise_shift_tolerance_equals_the_in_memory_test(write_raster, tmp_path):
+    stack = _moved_edge_stack(seed=1).astype(np.float32)
+    paths = [write_raster(f"d{i}.tif", date) for i, date in enumerate(stack)]
+    out = {k: str(tmp_path / f"{k}.tif") for k in ("changes", "first", "last")}
+    omnibus_rasters(
+        paths,
+        looks=16,
+        normalise=False,
+        noise_floor_db=-np.inf,
+        shift=1,
+        changes_path=out["changes"],
+        first_path=out["first"],
+        last_path=out["last"],
+        block_size=16,
+    )
+    expected = omnibus.omnibus_changes(stack, looks=16, alpha=0.01, min_change_db=2.0, shift=1)
+    np.testing.assert_array_equal(read_band(out["changes"]), expected.changes)
+    np.testing.assert_array_equal(read_band(out["first"]), np.where(expected.first >= 0, expected.first + 1, 0))
+
+
+@pytest.mark.parametrize("shift", [-1, 1.5, 9])
+def test_a_negative_fractional_or_huge_shift_tolerance_is_refused(tmp_path, shift):
+    with pytest.raises(ValueError, match="shift"):
+        omnibus_rasters(
+            _patch_stack(tmp_path),
+            shift=shift,
+            changes_path=str(tmp_path / "n.tif"),
+            first_path=str(tmp_path / "f.tif"),
+            last_path=str(tmp_path / "l.tif"),
+        )
+
+
+def test_median_of_nine_equals_numpy_median_with_ties_and_channels():
+    from sar_change.algorithms.sar.change.shift import median_of_nine
+
+    rng = np.random.default_rng(5)
+    for values in ([rng.random((2, 500)) for _ in range(9)], [rng.integers(0, 3, 800).astype(float) for _ in range(9)]):
+        np.testing.assert_array_equal(median_of_nine(values), np.median(np.stack(values), axis=0))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_regions_labelled_a_strip_at_a_time_equal_the_whole_array_labels(seed):
+    from scipy import ndimage
+
+    from sar_change.algorithms.sar.change.regions import regions_of_first_change
+    from sar_change.algorithms.sar.change.strip_regions import regions_in_strips
+
+    rng = np.random.default_rng(seed)
+    rows, cols, k = int(rng.integers(8, 70)), int(rng.integers(8, 70)), 4
+    first = np.where(rng.random((rows, cols)) < rng.uniform(0.2, 0.8), rng.integers(0, k, (rows, cols)), -1)
+    first = ndimage.median_filter(first.astype(np.int8), 3)  # blobs that cross strips, some U-shaped
+    last = np.where(first >= 0, np.maximum(first, rng.integers(0, k, (rows, cols))), -1).astype(np.int8)
+    changes = np.where(first >= 0, rng.integers(1, 3, (rows, cols)), 0).astype(np.uint8)
+    min_pixels = int(rng.integers(1, 6))
+    expected_labels, expected = regions_of_first_change(first, last, changes, k, min_pixels)
+    for strip_rows in (1, 3, int(rng.integers(4, 20)), rows):
+        labels = np.zeros((rows, cols), np.int32)
+
+        def write(row0, part, labels=labels):
+            labels[row0 : row0 + part.shape[0]] = part
+
+        found = regions_in_strips(
+            rows,
+            cols,
+            lambda r0, r1: (first[r0:r1], [np.maximum(last[r0:r1], 0), changes[r0:r1]]),
+            write,
+            bins=(k, k + 1),
+            min_pixels=min_pixels,
+            strip_rows=strip_rows,
+        )
+        np.testing.assert_array_equal(labels, expected_labels)
+        assert {i: (f, lc[0], lc[1], p) for i, (f, lc, p) in found.items()} == expected

@@ -10,7 +10,9 @@ data. Change classes are :data:`NO_CHANGE`, :data:`LOSS` (backscatter decreased)
 - :mod:`.gate`: its likelihood-ratio gate on box means, one or several channels.
 - :mod:`.detect`: the other two-date methods (threshold, superpixel k-means, likelihood ratio).
 - :mod:`.regions`: connected change regions and their statistics, for polygons.
+- :mod:`.strip_regions`: the same regions of a raster too large for memory, a strip at a time.
 - :mod:`.omnibus`: the multi-date omnibus test (Conradsen et al. 2016).
+- :mod:`.shift`: its tolerance to misregistration between dates.
 """
 
 from .detect import KMEANS_SEPARATION, ChangeResult, detect_change

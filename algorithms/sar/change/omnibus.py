@@ -30,8 +30,9 @@ from typing import Sequence
 
 import numpy as np
 
-from ...common.cancel import checkpoint
 from ...common.deps import require
+from .regions import regions_of_first_change
+from .shift import shifted_effect_db
 
 
 def _chi2_cdf_corrected(z, f, rho, omega2):
@@ -102,6 +103,7 @@ def omnibus_changes(
     *,
     min_change_db: float = 0.0,
     floor: float = None,
+    shift: int = 0,
 ) -> OmnibusResult:
     """Find when each pixel of a ``(k, rows, cols)`` intensity stack changed.
 
@@ -122,6 +124,9 @@ def omnibus_changes(
         Noise floor (linear intensity): a candidate change with both of those means below it is
         not a change (open water and shadow fluctuate at the floor). With several channels, a
         change needs one channel that passes both the effect size and the floor.
+    shift : int
+        Misregistration tolerated (pixels): the effect size is the smallest against the earlier
+        level of any pixel within ``shift`` (:mod:`.shift`); 0: the pixel's own.
     """
     stack = np.asarray(stack, dtype=np.float64)
     if stack.ndim == 3:
@@ -165,6 +170,7 @@ def omnibus_changes(
     # the sequential tests only on the pixels the omnibus test finds changed (few on real stacks):
     # the same arithmetic on a (channels, dates, pixels) subset
     where = (slice(None), slice(None)) + np.nonzero(valid & (p_omnibus < alpha))
+    block_prefix = prefix
     x, logs, prefix, prefix_log = x[where], logs[where], prefix[where], prefix_log[where]
     start = np.zeros(x.shape[2], np.int64)
     alive = np.ones(x.shape[2], bool)
@@ -190,6 +196,18 @@ def omnibus_changes(
             if min_change_db > 0:
                 with np.errstate(divide="ignore", invalid="ignore"):
                     effect = np.abs(10 * np.log10(after_mean / before_mean))
+                tested = np.flatnonzero(changed & (effect >= min_change_db).any(axis=0)) if shift else []
+                if len(tested):  # only where a shift could undo a change
+                    effect[:, tested] = shifted_effect_db(
+                        block_prefix,
+                        valid,
+                        start[tested],
+                        j,
+                        where[2][tested],
+                        where[3][tested],
+                        after_mean[:, tested],
+                        shift,
+                    )
                 carried &= effect >= min_change_db
             if floor is not None:
                 carried &= (before_mean >= floors) | (after_mean >= floors)
@@ -373,33 +391,3 @@ def first_change_regions(result: OmnibusResult, min_pixels: int = 1):
     Vectorised with bincount: no per-region pass over the image.
     """
     return regions_of_first_change(result.first, result.last, result.changes, result.changed_at.shape[0], min_pixels)
-
-
-def regions_of_first_change(first_index, last_index, changes, k: int, min_pixels: int = 1):
-    """:func:`first_change_regions` from the three rasters alone: 0-based first and last change
-    date indices (-1 where none), number of changes, and the number of dates ``k``."""
-    from ..segmentation import label_regions
-
-    first_index = np.asarray(first_index)
-    labels = np.zeros(first_index.shape, np.int32)
-    next_id = 0
-    for date in np.unique(first_index[first_index >= 0]):
-        checkpoint()
-        ids, kept = label_regions(first_index == date, min_pixels, next_id + 1)
-        np.copyto(labels, ids, where=ids > 0)
-        del ids
-        next_id += kept
-    inside = labels > 0
-    flat = labels[inside]
-    n = next_id + 1
-    pixels = np.bincount(flat, minlength=n)
-    first = np.bincount(flat, weights=first_index[inside], minlength=n) / np.maximum(pixels, 1)
-    last_votes = np.zeros((n, k), np.int64)
-    np.add.at(last_votes, (flat, np.asarray(last_index)[inside].astype(np.int64)), 1)
-    change_votes = np.zeros((n, k), np.int64)
-    np.add.at(change_votes, (flat, np.asarray(changes)[inside].astype(np.int64)), 1)
-    attributes = {
-        i: (int(round(first[i])), int(last_votes[i].argmax()), int(change_votes[i].argmax()), int(pixels[i]))
-        for i in range(1, n)
-    }
-    return labels, attributes

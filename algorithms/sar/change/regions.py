@@ -107,3 +107,31 @@ def regions_from_sums(labels, classes, names, sum_b, sum_a, count, looks_per_pix
         change_db=(mean_a_db - mean_b_db)[1:],
         p_value=p[1:],
     )
+
+
+def regions_of_first_change(first_index, last_index, changes, k: int, min_pixels: int = 1):
+    """:func:`.omnibus.first_change_regions` from the three rasters alone: 0-based first and last
+    change date indices (-1 where none), number of changes, and the number of dates ``k``."""
+    first_index = np.asarray(first_index)
+    labels = np.zeros(first_index.shape, np.int32)
+    next_id = 0
+    for date in np.unique(first_index[first_index >= 0]):
+        checkpoint()
+        ids, kept = label_regions(first_index == date, min_pixels, next_id + 1)
+        np.copyto(labels, ids, where=ids > 0)
+        del ids
+        next_id += kept
+    inside = labels > 0
+    flat = labels[inside]
+    n = next_id + 1
+    pixels = np.bincount(flat, minlength=n)
+    first = np.bincount(flat, weights=first_index[inside], minlength=n) / np.maximum(pixels, 1)
+    last_votes = np.zeros((n, k), np.int64)
+    np.add.at(last_votes, (flat, np.asarray(last_index)[inside].astype(np.int64)), 1)
+    change_votes = np.zeros((n, k), np.int64)
+    np.add.at(change_votes, (flat, np.asarray(changes)[inside].astype(np.int64)), 1)
+    attributes = {
+        i: (int(round(first[i])), int(last_votes[i].argmax()), int(change_votes[i].argmax()), int(pixels[i]))
+        for i in range(1, n)
+    }
+    return labels, attributes

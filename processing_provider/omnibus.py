@@ -175,6 +175,7 @@ class OmnibusAlgorithm(SarAlgorithm):
         keys = (self.OUTPUT_CHANGES, self.OUTPUT_FIRST, self.OUTPUT_LAST)
         rasters = {key: self.parameterAsOutputLayer(parameters, key, context) for key in keys}
         given_looks = self.parameterAsDouble(parameters, self.LOOKS, context)
+        shift = self.parameterAsInt(parameters, self.SHIFT_TOLERANCE, context)
         floor = parameters.get(self.NOISE_FLOOR_DB)
         floor = None if floor in (None, "") else self.parameterAsDouble(parameters, self.NOISE_FLOOR_DB, context)
         model = omnibus_rasters(
@@ -188,7 +189,7 @@ class OmnibusAlgorithm(SarAlgorithm):
             alpha=alpha,
             codes=codes,
             window=self.parameterAsInt(parameters, self.WINDOW, context),
-            shift=self.parameterAsInt(parameters, self.SHIFT_TOLERANCE, context),
+            shift=shift,
             second_paths=second or None,
             changes_path=rasters[self.OUTPUT_CHANGES],
             first_path=rasters[self.OUTPUT_FIRST],
@@ -221,6 +222,8 @@ class OmnibusAlgorithm(SarAlgorithm):
                 )
         if model.channels:
             feedback.pushInfo(self.tr("INPUTS and SECOND_POL tested jointly (their statistics add)"))
+        if shift:
+            feedback.pushInfo(self.tr("Misregistration tolerated: {} pixel(s) (SHIFT_TOLERANCE)").format(shift))
         for path in rasters.values():
             set_metadata(path, {"dates": ",".join(labels), "looks": f"{looks:.3f}", "alpha": str(alpha)})
         for key in (self.OUTPUT_FIRST, self.OUTPUT_LAST):  # a legend of dates, not a white image
@@ -292,6 +295,7 @@ class OmnibusAlgorithm(SarAlgorithm):
                 alpha=alpha,
                 min_change_db=self.parameterAsDouble(parameters, self.MIN_CHANGE_DB, context),
                 regions=len(attributes),
+                shift_px=shift,
             )
             write_text(html_out, html)
             outputs[self.OUTPUT_HTML] = html_out

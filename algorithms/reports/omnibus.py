@@ -3,7 +3,9 @@
 from ..sar.change.omnibus import StackModel
 
 
-def html_report(model: StackModel, labels, first_area_m2, *, alpha: float, min_change_db: float, regions: int) -> str:
+def html_report(
+    model: StackModel, labels, first_area_m2, *, alpha: float, min_change_db: float, regions: int, shift_px: int = 0
+) -> str:
     """The omnibus report: changed area per first-change date (bar chart), the gains removed per date,
     the looks and the noise floor used, and the parameters."""
     from .html import escape, page, svg_bars
@@ -23,9 +25,15 @@ def html_report(model: StackModel, labels, first_area_m2, *, alpha: float, min_c
     unit = "pixel" if model.window <= 1 else f"{model.window} x {model.window} window mean"
     if len(channels) > 1:
         unit += f", {len(channels)} polarisations jointly"
+    tolerance = (
+        f", against the earlier level within {shift_px} pixel{'s' if shift_px > 1 else ''} too "
+        "(misregistration tolerated)"
+        if shift_px and min_change_db > 0
+        else ""
+    )
     body = f"""<p>Tested: each {unit}. Looks of its date-to-date variation: <b>{model.looks:.2f}</b>.
 Noise floor: <b>{floor}</b>.
-ALPHA = {alpha:g}; a change must also move the mean level by at least {min_change_db:g} dB.
+ALPHA = {alpha:g}; a change must also move the mean level by at least {min_change_db:g} dB{tolerance}.
 {regions} changed regions kept.</p>
 <h2>Changed area by date of first change (ha)</h2>
 {svg_bars([(str(label), area / 1e4) for label, area in zip(labels[1:], first_area_m2[1:])], y_label="hectares")}

@@ -165,6 +165,7 @@ def test_shift_tolerance_leaves_an_edge_moved_by_a_pixel_and_finds_the_field(
             "LOOKS": 16,
             "NOISE_FLOOR_DB": -60,
             "SHIFT_TOLERANCE": tolerance,
+            "OUTPUT_HTML": str(tmp_path / "report.html"),
             "OUTPUT_CHANGES": str(tmp_path / "n.tif"),
             "OUTPUT_FIRST": str(tmp_path / "f.tif"),
             "OUTPUT_LAST": str(tmp_path / "l.tif"),
@@ -175,3 +176,5 @@ def test_shift_tolerance_leaves_an_edge_moved_by_a_pixel_and_finds_the_field(
     line = (changes[:, 30] > 0).mean()
     assert line <= line_at_most and (tolerance or line > 0.9)
     assert (changes[20:40, 45:55] > 0).mean() > 0.95
+    with open(tmp_path / "report.html", encoding="utf-8") as handle:
+        assert ("within 1 pixel too (misregistration tolerated)" in handle.read()) == bool(tolerance)

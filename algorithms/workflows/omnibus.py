@@ -15,8 +15,8 @@ from ..io.outputs import RasterWriter
 from ..io.pipeline import bounded_gdal_cache, process_blocks
 from ..io.raster import open_raster, raster_info, resolve_raster_scale, sample_band
 from ..sar.change import omnibus
+from ..sar.change.regions import first_change_regions_in_strips
 from ..sar.change.shift import halo as shift_halo
-from ..sar.change.strip_regions import regions_in_strips
 from ..sar.convert import TO_POWER
 
 #: Nodata of the number-of-changes (uint8) and the date-code (int32) rasters; the date code of a
@@ -168,8 +168,7 @@ def regions_from_rasters(
 
     Writes the int32 region labels (0 outside) to ``labels_path`` on the rasters' grid and returns
     ``{label: (first date index, most frequent last date index, most frequent number of
-    changes, pixels)}`` (:func:`..sar.change.strip_regions.regions_in_strips`: the labels of
-    :func:`..sar.change.regions.regions_of_first_change` on the whole rasters, in memory that
+    changes, pixels)}`` (:func:`..sar.change.regions.first_change_regions_in_strips`: memory
     follows ``strip_rows``, not the scene).
     """
     codes = [int(code) for code in codes]
@@ -187,16 +186,15 @@ def regions_from_rasters(
     def read(row0, row1):
         changes, first, last = (d.GetRasterBand(1).ReadAsArray(0, row0, info.cols, row1 - row0) for d in datasets)
         changes[changes == CHANGES_NODATA] = 0
-        return index_of(first), [np.maximum(index_of(last), 0), np.minimum(changes, len(codes))]
+        return index_of(first), index_of(last), changes
 
     with bounded_gdal_cache(), RasterWriter.like(info, labels_path, dtype=np.int32, nodata=0) as writer:
-        found = regions_in_strips(
+        return first_change_regions_in_strips(
             info.rows,
             info.cols,
             read,
             lambda row0, labels: writer.write(labels, row0),
-            bins=(len(codes), len(codes) + 1),
-            min_pixels=min_pixels,
-            strip_rows=strip_rows,
+            len(codes),
+            min_pixels,
+            strip_rows,
         )
-    return {label: (first, last, changes, pixels) for label, (first, (last, changes), pixels) in found.items()}

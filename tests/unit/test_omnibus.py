@@ -381,11 +381,38 @@ def test_median_of_nine_equals_numpy_median_with_ties_and_channels():
         np.testing.assert_array_equal(median_of_nine(values), np.median(np.stack(values), axis=0))
 
 
+def _whole_array_regions(first_index, last_index, changes, k: int, min_pixels: int = 1):
+    """The reference: every date's regions labelled on the whole array, votes by ``np.add.at``."""
+    from sar_change.algorithms.sar.segmentation import label_regions
+
+    first_index = np.asarray(first_index)
+    labels = np.zeros(first_index.shape, np.int32)
+    next_id = 0
+    for date in np.unique(first_index[first_index >= 0]):
+        ids, kept = label_regions(first_index == date, min_pixels, next_id + 1)
+        np.copyto(labels, ids, where=ids > 0)
+        del ids
+        next_id += kept
+    inside = labels > 0
+    flat = labels[inside]
+    n = next_id + 1
+    pixels = np.bincount(flat, minlength=n)
+    first = np.bincount(flat, weights=first_index[inside], minlength=n) / np.maximum(pixels, 1)
+    last_votes = np.zeros((n, k), np.int64)
+    np.add.at(last_votes, (flat, np.asarray(last_index)[inside].astype(np.int64)), 1)
+    change_votes = np.zeros((n, k), np.int64)
+    np.add.at(change_votes, (flat, np.asarray(changes)[inside].astype(np.int64)), 1)
+    attributes = {
+        i: (int(round(first[i])), int(last_votes[i].argmax()), int(change_votes[i].argmax()), int(pixels[i]))
+        for i in range(1, n)
+    }
+    return labels, attributes
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_regions_labelled_a_strip_at_a_time_equal_the_whole_array_labels(seed):
     from scipy import ndimage
 
-    from sar_change.algorithms.sar.change.regions import regions_of_first_change
     from sar_change.algorithms.sar.change.strip_regions import regions_in_strips
 
     rng = np.random.default_rng(seed)
@@ -395,7 +422,7 @@ def test_regions_labelled_a_strip_at_a_time_equal_the_whole_array_labels(seed):
     last = np.where(first >= 0, np.maximum(first, rng.integers(0, k, (rows, cols))), -1).astype(np.int8)
     changes = np.where(first >= 0, rng.integers(1, 3, (rows, cols)), 0).astype(np.uint8)
     min_pixels = int(rng.integers(1, 6))
-    expected_labels, expected = regions_of_first_change(first, last, changes, k, min_pixels)
+    expected_labels, expected = _whole_array_regions(first, last, changes, k, min_pixels)
     for strip_rows in (1, 3, int(rng.integers(4, 20)), rows):
         labels = np.zeros((rows, cols), np.int32)
 
@@ -413,3 +440,4 @@ def test_regions_labelled_a_strip_at_a_time_equal_the_whole_array_labels(seed):
         )
         np.testing.assert_array_equal(labels, expected_labels)
         assert {i: (f, lc[0], lc[1], p) for i, (f, lc, p) in found.items()} == expected
+    assert omnibus.regions_of_first_change(first, last, changes, k, min_pixels)[1] == expected

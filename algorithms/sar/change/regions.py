@@ -109,29 +109,37 @@ def regions_from_sums(labels, classes, names, sum_b, sum_a, count, looks_per_pix
     )
 
 
+def first_change_regions_in_strips(rows, cols, read, write, k: int, min_pixels: int = 1, strip_rows: int = 256):
+    """Regions of equal first-change date, labelled a strip at a time (:mod:`.strip_regions`).
+
+    ``read(row0, row1)`` returns the rows' 0-based first and last change date indices (-1 where
+    none) and number of changes; ``write(row0, labels)`` receives their int32 labels. Returns
+    ``{label: (first date index, most frequent last date index, most frequent number of
+    changes, pixels)}``.
+    """
+    from .strip_regions import regions_in_strips
+
+    def keyed(row0, row1):
+        first, last, changes = read(row0, row1)
+        return first, [np.maximum(last, 0), np.minimum(changes, k)]
+
+    found = regions_in_strips(rows, cols, keyed, write, bins=(k, k + 1), min_pixels=min_pixels, strip_rows=strip_rows)
+    return {label: (first, last, changes, pixels) for label, (first, (last, changes), pixels) in found.items()}
+
+
 def regions_of_first_change(first_index, last_index, changes, k: int, min_pixels: int = 1):
-    """:func:`.omnibus.first_change_regions` from the three rasters alone: 0-based first and last
-    change date indices (-1 where none), number of changes, and the number of dates ``k``."""
+    """:func:`.omnibus.first_change_regions` from the three arrays alone: 0-based first and last
+    change date indices (-1 where none), number of changes, and the number of dates ``k``.
+    Returns ``(labels, attributes)`` as :func:`first_change_regions_in_strips` in one strip."""
     first_index = np.asarray(first_index)
     labels = np.zeros(first_index.shape, np.int32)
-    next_id = 0
-    for date in np.unique(first_index[first_index >= 0]):
-        checkpoint()
-        ids, kept = label_regions(first_index == date, min_pixels, next_id + 1)
-        np.copyto(labels, ids, where=ids > 0)
-        del ids
-        next_id += kept
-    inside = labels > 0
-    flat = labels[inside]
-    n = next_id + 1
-    pixels = np.bincount(flat, minlength=n)
-    first = np.bincount(flat, weights=first_index[inside], minlength=n) / np.maximum(pixels, 1)
-    last_votes = np.zeros((n, k), np.int64)
-    np.add.at(last_votes, (flat, np.asarray(last_index)[inside].astype(np.int64)), 1)
-    change_votes = np.zeros((n, k), np.int64)
-    np.add.at(change_votes, (flat, np.asarray(changes)[inside].astype(np.int64)), 1)
-    attributes = {
-        i: (int(round(first[i])), int(last_votes[i].argmax()), int(change_votes[i].argmax()), int(pixels[i]))
-        for i in range(1, n)
-    }
+    rows, cols = first_index.shape
+
+    def write(row0, part):
+        labels[row0 : row0 + part.shape[0]] = part
+
+    def read(row0, row1):
+        return first_index[row0:row1], np.asarray(last_index)[row0:row1], np.asarray(changes)[row0:row1]
+
+    attributes = first_change_regions_in_strips(rows, cols, read, write, k, min_pixels, strip_rows=max(rows, 1))
     return labels, attributes

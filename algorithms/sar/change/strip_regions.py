@@ -5,9 +5,9 @@ strip's first or last row are joined to the regions of the neighbouring strip th
 union-find over their ids); a region that touches neither is complete, and is kept only when it
 is large enough. A second pass labels every strip again, writes the final labels and counts the
 votes of each region. Memory follows the strip and the number of regions (16 bytes each while
-they are joined), not the scene. The result is the whole-array labelling of
-:func:`.regions.regions_of_first_change`, numbered alike: by key, then by the raster position of
-the region's first pixel.
+they are joined), not the scene. The labels are those of the whole array labelled at once,
+numbered by key, then by the raster position of the region's first pixel (tested against such a
+labelling).
 """
 
 from typing import Callable, Sequence, Tuple

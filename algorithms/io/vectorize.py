@@ -6,6 +6,7 @@ import numpy as np
 
 from ..common.cancel import checkpoint, current
 from ..common.deps import require
+from .pipeline import bounded_gdal_cache
 from .raster import gdal
 
 
@@ -31,8 +32,6 @@ def polygonize_file(path: str) -> Iterator[Tuple[int, bytes]]:
 
     GDAL traces the file a line at a time, so memory follows the polygons, not the raster.
     """
-    from .pipeline import bounded_gdal_cache
-
     dataset = gdal().Open(path)
     with bounded_gdal_cache():
         yield from _polygonize_band(dataset.GetRasterBand(1), dataset.GetProjection())

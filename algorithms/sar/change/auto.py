@@ -279,38 +279,34 @@ def fit_pair_model(
     )
 
 
-def _statistic_and_gate(model, before, after, valid, window, window_looks=None, with_pvalue=False):
-    """Decision statistic (dB) at ``window``, where change is allowed (the gates), and the gate's p-value.
-
-    Without ``window_looks`` (the boundaries): the levels are Lee-filtered (:func:`fine_level`)
-    and only the effect size and the noise floor gate.
-    """
+def _statistic(model, before, after, valid, level):
+    """Gain-free log-ratio (dB) of ``level(channel, intensity)`` of the dates, weighted over the
+    channels, and where change is allowed by the effect size and the noise floor."""
     stat = np.zeros(before.shape[1:], np.float64)
     dark = np.ones(before.shape[1:], bool)
-    mb, ma = [], []
     for c in range(model.channels):
-        scale = np.float32(10 ** (-model.gain_db[c] / 10))
-        if window_looks is None:
-            lb = fine_level(before[c], window, model.pixel_looks[c], model.fill[c])
-            la = fine_level(after[c], window, model.pixel_looks[c], model.fill[c]) * scale
-        else:
-            lb = local_level(before[c], window, model.fill[c])
-            la = local_level(after[c], window, model.fill[c]) * scale
-            mb.append(box_mean(before[c], window))
-            ma.append(box_mean(after[c], window) * scale)
+        lb = level(c, before[c])
+        la = level(c, after[c]) * np.float32(10 ** (-model.gain_db[c] / 10))
         with np.errstate(invalid="ignore", divide="ignore"):
             db_b, db_a = DB * np.log(lb), DB * np.log(la)
         stat += (db_a - db_b) * model.weights[c]
         dark &= (db_b < model.noise_floor_db[c]) & (db_a < model.noise_floor_db[c])
     stat /= sum(model.weights)
     with np.errstate(invalid="ignore"):
-        allowed = valid & ~dark & (np.abs(stat) >= model.min_change_db)
-    if window_looks is None:
-        return stat, allowed, None
-    mb, ma = np.stack(mb), np.stack(ma)
-    p = gate_pvalue(mb, ma, window_looks) if with_pvalue else None
+        return stat, valid & ~dark & (np.abs(stat) >= model.min_change_db)
+
+
+def _statistic_and_gate(model, before, after, valid, with_pvalue=False):
+    """Decision statistic (dB) at the detection window, where change is allowed (the gates, the
+    likelihood-ratio test of the box means included), and the test's p-value."""
+    window = model.window
+    stat, allowed = _statistic(model, before, after, valid, lambda c, image: local_level(image, window, model.fill[c]))
+    scale = [np.float32(10 ** (-g / 10)) for g in model.gain_db]
+    mb = np.stack([box_mean(before[c], window) for c in range(model.channels)])
+    ma = np.stack([box_mean(after[c], window) * scale[c] for c in range(model.channels)])
+    p = gate_pvalue(mb, ma, model.window_looks) if with_pvalue else None
     with np.errstate(invalid="ignore"):
-        allowed &= gate_rejects(mb, ma, window_looks, model.alpha)
+        allowed &= gate_rejects(mb, ma, model.window_looks, model.alpha)
     return stat, allowed, p
 
 
@@ -326,7 +322,13 @@ def _redraw_boundaries(model, before, after, valid, labels):
     boundary pixels of changes of 3 to 4 dB that the coarse test has already found.
     """
     cv2 = require("cv2")
-    fine, allowed, _ = _statistic_and_gate(model, before, after, valid, model.fine_window)
+    fine, allowed = _statistic(
+        model,
+        before,
+        after,
+        valid,
+        lambda c, image: fine_level(image, model.fine_window, model.pixel_looks[c], model.fill[c]),
+    )
     near = np.ones((2 * (model.window // 2) + 1,) * 2, np.uint8)
     out = np.full(labels.shape, NO_CHANGE, np.uint8)
     for k in (LOSS, GAIN):
@@ -358,7 +360,7 @@ def classify_pair(
             f"got {before.shape} and {after.shape}"
         )
     valid = _valid(before, after)
-    stat, allowed, p = _statistic_and_gate(model, before, after, valid, model.window, model.window_looks, with_pvalue)
+    stat, allowed, p = _statistic_and_gate(model, before, after, valid, with_pvalue)
     loglik = np.full((3,) + stat.shape, -np.inf)
     for k, (density, prior) in enumerate(zip(model.classes, model.priors)):
         if density is not None:

@@ -1,7 +1,11 @@
 """``sarchange:changedetection``: two dates to change polygons with statistics."""
 
 import math
+import shutil
+import tempfile
 from types import SimpleNamespace
+
+from qgis.core import QgsProcessingUtils
 
 from ..algorithms.io.outputs import write_text
 from ..algorithms.reports import change as change_report
@@ -204,27 +208,36 @@ class ChangeDetectionAlgorithm(ChangeMethods, SarAlgorithm):
             used=used,
         )
         result = run = None
-        if method == "automatic":
-            used.update(
-                ALPHA=self.parameterAsDouble(parameters, self.ALPHA, context),
-                MIN_CHANGE_DB=self.parameterAsDouble(parameters, self.MIN_CHANGE_DB, context),
-                LOOKS=looks or "estimated",
-                NOISE_FLOOR_DB=floor if floor is not None else "estimated",
-            )
-            regions, run = self._automatic(parameters, context, feedback, job)
-        else:
-            result, regions = self._in_memory(parameters, context, feedback, job)
-        feedback.setProgress(80)
-        feedback.pushInfo(
-            self.tr("{} loss and {} gain regions").format(regions.change.count("loss"), regions.change.count("gain"))
-        )
-        results = self._write_outputs(parameters, context, feedback, info, method, regions)
-        html_out = self.parameterAsFileOutput(parameters, self.OUTPUT_HTML, context)
-        if html_out:
-            if run is not None:
-                html = change_report.automatic_report(run, regions, parameters=used, pixel_area=pixel_m2)
+        # the automatic method's class and label rasters live here until the outputs are written
+        job.folder = tempfile.mkdtemp(prefix="sarchange_", dir=QgsProcessingUtils.tempFolder())
+        try:
+            if method == "automatic":
+                used.update(
+                    ALPHA=self.parameterAsDouble(parameters, self.ALPHA, context),
+                    MIN_CHANGE_DB=self.parameterAsDouble(parameters, self.MIN_CHANGE_DB, context),
+                    LOOKS=looks or "estimated",
+                    NOISE_FLOOR_DB=floor if floor is not None else "estimated",
+                )
+                regions, run = self._automatic(parameters, context, feedback, job)
             else:
-                html = change_report.html_report(result, regions, method=method, parameters=used, pixel_area=pixel_m2)
-            write_text(html_out, html)
-            results[self.OUTPUT_HTML] = html_out
-        return results
+                result, regions = self._in_memory(parameters, context, feedback, job)
+            feedback.setProgress(80)
+            feedback.pushInfo(
+                self.tr("{} loss and {} gain regions").format(
+                    regions.change.count("loss"), regions.change.count("gain")
+                )
+            )
+            results = self._write_outputs(parameters, context, feedback, info, method, regions)
+            html_out = self.parameterAsFileOutput(parameters, self.OUTPUT_HTML, context)
+            if html_out:
+                if run is not None:
+                    html = change_report.automatic_report(run, regions, parameters=used, pixel_area=pixel_m2)
+                else:
+                    html = change_report.html_report(
+                        result, regions, method=method, parameters=used, pixel_area=pixel_m2
+                    )
+                write_text(html_out, html)
+                results[self.OUTPUT_HTML] = html_out
+            return results
+        finally:
+            shutil.rmtree(job.folder, ignore_errors=True)

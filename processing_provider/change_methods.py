@@ -6,13 +6,10 @@ other methods load the pair (a few arrays of the scene) and call
 """
 
 import os
-import shutil
-import tempfile
 
 from qgis.core import (
     QgsField,
     QgsFields,
-    QgsProcessingUtils,
 )
 from qgis.PyQt.QtCore import QVariant
 
@@ -36,73 +33,74 @@ class ChangeMethods:
 
     def _automatic(self, parameters, context, feedback, job):
         used, bands_before, bands_after = job.used, job.bands_before, job.bands_after
-        folder = tempfile.mkdtemp(prefix="sarchange_", dir=QgsProcessingUtils.tempFolder())
-        try:
-            classes_path = os.path.join(folder, "classes.tif")
-            run = change_io.detect_change_rasters(
-                job.before_path,
-                job.after_path,
-                classes_path,
-                bands_before=bands_before,
-                bands_after=bands_after,
-                input_scale=used["INPUT_SCALE"],
-                looks=job.looks,
-                alpha=used["ALPHA"],
-                min_change_db=used["MIN_CHANGE_DB"],
-                noise_floor_db=job.floor,
-                normalise=job.normalise,
-                progress=self.progress_fn(feedback, 2, 60),
-                is_cancelled=feedback.isCanceled,
-            )
-            model = run.model
-            feedback.pushInfo(self.tr("Input scale: before {}, after {}").format(run.scale_before, run.scale_after))
-            for c in range(model.channels):
-                feedback.pushInfo(
-                    self.tr(
-                        "Channel {}: looks {:.2f} per pixel ({} with LOOKS=0), {:.1f} in the {} x {} window; "
-                        "gain after/before {:+.2f} dB (removed: {}); noise floor {:.2f} dB"
-                    ).format(
-                        c + 1,
-                        model.pixel_looks[c],
-                        "given" if job.looks > 0 else "estimated",
-                        model.window_looks[c],
-                        model.window,
-                        model.window,
-                        model.gain_db[c],
-                        "yes" if job.normalise else "no",
-                        model.noise_floor_db[c],
-                    )
-                )
+        classes_path = os.path.join(job.folder, "classes.tif")
+        run = change_io.detect_change_rasters(
+            job.before_path,
+            job.after_path,
+            classes_path,
+            bands_before=bands_before,
+            bands_after=bands_after,
+            input_scale=used["INPUT_SCALE"],
+            looks=job.looks,
+            alpha=used["ALPHA"],
+            min_change_db=used["MIN_CHANGE_DB"],
+            noise_floor_db=job.floor,
+            normalise=job.normalise,
+            progress=self.progress_fn(feedback, 2, 60),
+            is_cancelled=feedback.isCanceled,
+        )
+        model = run.model
+        feedback.pushInfo(self.tr("Input scale: before {}, after {}").format(run.scale_before, run.scale_after))
+        for c in range(model.channels):
             feedback.pushInfo(
                 self.tr(
-                    "Thresholds (Kittler-Illingworth): loss {}, gain {}; boundaries (Lee, {} x {}): loss {}, gain {}"
+                    "Channel {}: looks {:.2f} per pixel ({} with LOOKS=0), {:.1f} in the {} x {} window; "
+                    "gain after/before {:+.2f} dB (removed: {}); noise floor {:.2f} dB"
                 ).format(
-                    _db(model.loss.threshold),
-                    _db(model.gain.threshold),
-                    model.fine_window or model.window,
-                    model.fine_window or model.window,
-                    _db(model.boundary_threshold(change.LOSS) if model.fine_window else None),
-                    _db(model.boundary_threshold(change.GAIN) if model.fine_window else None),
+                    c + 1,
+                    model.pixel_looks[c],
+                    "given" if job.looks > 0 else "estimated",
+                    model.window_looks[c],
+                    model.window,
+                    model.window,
+                    model.gain_db[c],
+                    "yes" if job.normalise else "no",
+                    model.noise_floor_db[c],
                 )
             )
-            for note in model.notes:
-                feedback.pushInfo(note)
-            feedback.setProgress(62)
-            regions = change_io.regions_from_class_raster(
-                classes_path,
-                job.before_path,
-                job.after_path,
-                band_before=bands_before[0],
-                band_after=bands_after[0],
-                scale_before=run.scale_before,
-                scale_after=run.scale_after,
-                gain_db=model.gain_db[0],
-                looks_per_pixel=model.window_looks[0] / model.window**2,
-                min_pixels=job.min_pixels,
-                is_cancelled=feedback.isCanceled,
+        feedback.pushInfo(
+            self.tr(
+                "Thresholds (Kittler-Illingworth): loss {}, gain {}; boundaries (Lee, {} x {}): loss {}, gain {}"
+            ).format(
+                _db(model.loss.threshold),
+                _db(model.gain.threshold),
+                model.fine_window or model.window,
+                model.fine_window or model.window,
+                _db(model.boundary_threshold(change.LOSS) if model.fine_window else None),
+                _db(model.boundary_threshold(change.GAIN) if model.fine_window else None),
             )
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
+        )
+        for note in model.notes:
+            feedback.pushInfo(note)
+        feedback.setProgress(62)
+        regions = change_io.regions_from_class_raster(
+            classes_path,
+            job.before_path,
+            job.after_path,
+            band_before=bands_before[0],
+            band_after=bands_after[0],
+            scale_before=run.scale_before,
+            scale_after=run.scale_after,
+            gain_db=model.gain_db[0],
+            looks_per_pixel=model.window_looks[0] / model.window**2,
+            min_pixels=job.min_pixels,
+            labels_path=os.path.join(job.folder, "labels.tif"),
+            classes_out_path=(
+                os.path.join(job.folder, "kept.tif")
+                if self.parameterAsOutputLayer(parameters, self.OUTPUT_RASTER, context)
+                else None
+            ),
+        )
         return regions, run
 
     def _in_memory(self, parameters, context, feedback, job):
@@ -192,14 +190,26 @@ class ChangeMethods:
 
         with phase(0.62, 0.90):
             dest_id = self.write_regions(
-                parameters, self.OUTPUT, context, feedback, fields, regions.labels, info, attributes, "area_m2"
+                parameters,
+                self.OUTPUT,
+                context,
+                feedback,
+                fields,
+                regions.labels,
+                info,
+                attributes,
+                "area_m2",
+                count=len(regions.change),
             )
         results = {self.OUTPUT: dest_id}
         feedback.setProgress(90)
         raster_out = self.parameterAsOutputLayer(parameters, self.OUTPUT_RASTER, context)
         if raster_out:
             with RasterWriter.like(info, raster_out, dtype="uint8", nodata=change.NODATA) as writer:
-                writer.write(regions.classes)
+                if isinstance(regions.classes, str):  # a scene's classes, copied a strip at a time
+                    writer.write_from(regions.classes)
+                else:
+                    writer.write(regions.classes)
                 writer.set_color_table(CLASS_COLOURS)
                 writer.set_band_description(1, "change: 0 none, 1 loss, 2 gain")
             named = [

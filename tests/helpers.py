@@ -43,3 +43,21 @@ def local_cluster(workers: int = 2):
     return distributed.LocalCluster(
         n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=":0"
     )
+
+
+def mosaic_vrt(path, tile_path, tile, times, data_type="Float32"):
+    """A VRT repeating one tile ``times`` x ``times``: a large raster that costs nothing on disk."""
+    sources = "".join(
+        f"<SimpleSource><SourceFilename relativeToVRT='0'>{tile_path}</SourceFilename><SourceBand>1</SourceBand>"
+        f"<SrcRect xOff='0' yOff='0' xSize='{tile}' ySize='{tile}'/>"
+        f"<DstRect xOff='{c * tile}' yOff='{r * tile}' xSize='{tile}' ySize='{tile}'/></SimpleSource>"
+        for r in range(times)
+        for c in range(times)
+    )
+    size = tile * times
+    with open(path, "w") as handle:
+        handle.write(
+            f"<VRTDataset rasterXSize='{size}' rasterYSize='{size}'><GeoTransform>0, 10, 0, 0, 0, -10</GeoTransform>"
+            f"<VRTRasterBand dataType='{data_type}' band='1'>{sources}</VRTRasterBand></VRTDataset>"
+        )
+    return path

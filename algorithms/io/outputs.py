@@ -239,6 +239,14 @@ class RasterWriter:
             array = array.astype(self.dtype)
         self.dataset.GetRasterBand(band).WriteArray(array, int(col), int(row))
 
+    def write_from(self, path: str, band: int = 1, strip_rows: int = 512) -> None:
+        """Copy ``band`` of the raster ``path`` (same size) into ``band``, a strip of rows at a time."""
+        source = gdal().Open(path)
+        rows, cols = source.RasterYSize, source.RasterXSize
+        for row in range(0, rows, strip_rows):
+            self.write(source.GetRasterBand(band).ReadAsArray(0, row, cols, min(strip_rows, rows - row)), row, 0, band)
+        del source
+
     def set_band_description(self, band: int, text: str) -> None:
         """Name a band (shown by QGIS in the layer properties)."""
         self.dataset.GetRasterBand(band).SetDescription(text)

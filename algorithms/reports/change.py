@@ -3,7 +3,7 @@
 import numpy as np
 
 from ..sar.change.detect import ChangeResult
-from ..sar.change.pixel import GAIN, LOSS, NO_CHANGE, hex_colour
+from ..sar.change.pixel import GAIN, LOSS, hex_colour
 from ..sar.change.regions import ChangeRegions
 from .html import escape, page, svg_histogram
 
@@ -18,10 +18,7 @@ CHANGE_COLOURS = {
 
 def _class_rows(regions: ChangeRegions, pixel_area: float) -> str:
     """Table rows of pixels, area and regions per class."""
-    counts = {
-        name: int((regions.classes == value).sum())
-        for value, name in ((NO_CHANGE, "no change"), (LOSS, "loss"), (GAIN, "gain"))
-    }
+    counts = regions.class_pixels
     return "\n".join(
         f"<tr><td>{name}</td><td>{n}</td><td>{n * pixel_area:.6g}</td>"
         f"<td>{regions.change.count(name) if name != 'no change' else ''}</td></tr>"

@@ -3,8 +3,8 @@
 Pass 1 reads a sample of both dates (:func:`..io.raster.sample_band`: the whole raster up to
 4 Mpixel, else an even grid of windows) and fits the :class:`..sar.change.auto.PairModel`. Pass 2
 classifies blocks with a halo into a Byte class raster, so memory does not grow with the
-scene. Regions are then labelled from the compact class raster and described by per-region
-sums accumulated block by block.
+scene. Regions are then labelled from the compact class raster a strip of rows at a time
+(:mod:`..sar.change.strip_regions`) and described by per-region sums accumulated strip by strip.
 """
 
 import contextlib
@@ -13,15 +13,19 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from ..common.blocks import iter_blocks
-from ..common.cancel import Cancelled, interruptible
+from ..common.cancel import interruptible
 from ..io.align import aligned
-from ..io.pipeline import process_blocks
+from ..io.outputs import RasterWriter
+from ..io.pipeline import bounded_gdal_cache, process_blocks
 from ..io.raster import check_band, open_raster, raster_info, read_window, resolve_raster_scale, sample_band
 from ..sar.change import auto as change_auto
-from ..sar.change.pixel import NODATA
-from ..sar.change.regions import ChangeRegions, label_change, regions_from_sums
+from ..sar.change.pixel import CLASS_NAMES, GAIN, LOSS, NO_CHANGE, NODATA
+from ..sar.change.regions import ChangeRegions, class_pixels, regions_from_sums
+from ..sar.change.strip_regions import regions_in_strips
 from ..sar.convert import TO_POWER
+
+#: Rows of the class raster labelled at a time by :func:`regions_from_class_raster`.
+STRIP_ROWS = 256
 
 
 @dataclass
@@ -124,6 +128,8 @@ def regions_from_class_raster(
     before_path: str,
     after_path: str,
     *,
+    labels_path: str,
+    classes_out_path: Optional[str] = None,
     band_before: int = 1,
     band_after: int = 1,
     scale_before: str = "linear",
@@ -131,35 +137,67 @@ def regions_from_class_raster(
     gain_db: float = 0.0,
     looks_per_pixel: float = 1.0,
     min_pixels: int = 1,
-    block_size: int = 1024,
-    is_cancelled=None,
+    strip_rows: int = STRIP_ROWS,
 ) -> ChangeRegions:
-    """:class:`..sar.change.regions.ChangeRegions` of a class raster; region sums read block by block.
+    """:class:`..sar.change.regions.ChangeRegions` of a class raster, a strip of rows at a time.
 
-    The region means are of the linear intensities (after with the gain removed); the region
-    p-value is the likelihood-ratio test of the region's sums with ``looks_per_pixel`` looks
-    per pixel (the looks the box test observed, divided by its pixels).
+    The loss and gain regions (8-connected) are labelled by :mod:`..sar.change.strip_regions`, so
+    memory follows ``strip_rows`` and the number of regions, not the scene. Writes the int32
+    labels (0 outside; loss regions numbered first, as :func:`..sar.change.regions.label_change`)
+    to ``labels_path`` and, when given, the classes without the regions under ``min_pixels`` to
+    ``classes_out_path`` (Byte, :data:`..sar.change.pixel.NODATA` kept); the result holds both
+    paths. The region means are of the linear intensities (after with the gain removed); the
+    region p-value is the likelihood-ratio test of the region's sums with ``looks_per_pixel``
+    looks per pixel (the looks the box test observed, divided by its pixels).
     """
-    dataset = open_raster(classes_path)
-    classes = dataset.GetRasterBand(1).ReadAsArray()
-    labels, classes, names = label_change(classes, min_pixels)
-    n = len(names) + 1
-    sum_b, sum_a, count = np.zeros(n), np.zeros(n), np.zeros(n)
-    rows, cols = classes.shape
+    info = raster_info(classes_path)
     scale = 10 ** (-gain_db / 10)
-    with aligned(after_path, raster_info(classes_path)) as after_on_grid:
-        ds_b, ds_a = open_raster(before_path), open_raster(after_on_grid)
-        for block in iter_blocks(rows, cols, block_rows=block_size, block_cols=block_size):
-            if is_cancelled is not None and is_cancelled():
-                raise Cancelled("cancelled by the user")
-            window = block.read_window
-            lab = labels[window].ravel()
-            if not lab.any():
-                continue
-            b = TO_POWER[scale_before](read_window(ds_b, band_before, window)).ravel().astype(np.float64)
-            a = TO_POWER[scale_after](read_window(ds_a, band_after, window)).ravel().astype(np.float64) * scale
-            ok = (lab > 0) & np.isfinite(b) & np.isfinite(a)
-            sum_b += np.bincount(lab[ok], weights=b[ok], minlength=n)
-            sum_a += np.bincount(lab[ok], weights=a[ok], minlength=n)
-            count += np.bincount(lab[ok], minlength=n)
-    return regions_from_sums(labels, classes, names, sum_b, sum_a, count, looks_per_pixel)
+    sums = np.zeros((3, 1))  # before, after, finite pixels; row 0 = outside
+    counts = {}
+    with contextlib.ExitStack() as stack:
+        after_on_grid = stack.enter_context(aligned(after_path, info))
+        stack.enter_context(bounded_gdal_cache())
+        ds_c, ds_b, ds_a = (open_raster(p) for p in (classes_path, before_path, after_on_grid))
+        label_writer = stack.enter_context(RasterWriter.like(info, labels_path, dtype=np.int32, nodata=0))
+        class_writer = None
+        if classes_out_path:
+            class_writer = stack.enter_context(RasterWriter.like(info, classes_out_path, dtype=np.uint8, nodata=NODATA))
+
+        def read_classes(row0, row1):
+            return ds_c.GetRasterBand(1).ReadAsArray(0, row0, info.cols, row1 - row0)
+
+        def read(row0, row1):
+            classes = read_classes(row0, row1)
+            key = np.where((classes == LOSS) | (classes == GAIN), classes.astype(np.int8) - LOSS, -1)
+            return key, []
+
+        def write(row0, labels):
+            nonlocal sums, counts
+            label_writer.write(labels, row0)
+            window = (slice(row0, row0 + labels.shape[0]), slice(0, info.cols))
+            classes = read_classes(row0, row0 + labels.shape[0])
+            classes[((classes == LOSS) | (classes == GAIN)) & (labels == 0)] = NO_CHANGE
+            counts = class_pixels(classes, counts)
+            if class_writer is not None:
+                class_writer.write(classes, row0)
+            inside = np.flatnonzero(labels.ravel())
+            if not inside.size:
+                return
+            lab = labels.ravel()[inside].astype(np.int64)
+            b = TO_POWER[scale_before](read_window(ds_b, band_before, window).ravel()[inside]).astype(np.float64)
+            a = TO_POWER[scale_after](read_window(ds_a, band_after, window).ravel()[inside]).astype(np.float64) * scale
+            ok = np.isfinite(b) & np.isfinite(a)
+            top = int(lab.max()) + 1
+            if top > sums.shape[1]:
+                sums = np.pad(sums, ((0, 0), (0, max(top, 2 * sums.shape[1]) - sums.shape[1])))
+            for row, weights in enumerate((b[ok], a[ok], None)):
+                sums[row, :top] += np.bincount(lab[ok], weights=weights, minlength=top)
+
+        found = regions_in_strips(
+            info.rows, info.cols, read, write, bins=(), min_pixels=min_pixels, strip_rows=strip_rows
+        )
+    n = len(found) + 1
+    sums = np.pad(sums, ((0, 0), (0, max(0, n - sums.shape[1]))))[:, :n]
+    names = [CLASS_NAMES[LOSS] if found[k][0] == 0 else CLASS_NAMES[GAIN] for k in range(1, n)]
+    pixels = [found[k][2] for k in range(1, n)]
+    return regions_from_sums(labels_path, classes_out_path, names, tuple(sums), pixels, counts, looks_per_pixel)

@@ -4,6 +4,7 @@ import os
 
 import numpy as np
 import pytest
+from helpers import mosaic_vrt
 
 from sar_change.algorithms.io.raster import read_band
 from sar_change.algorithms.sar.change import auto as change_auto
@@ -326,24 +327,6 @@ run = change_io.detect_change_rasters({before!r}, {after!r}, {out!r}, block_size
 peak_kb = int(re.search(r"VmHWM:\\s+(\\d+)", open("/proc/self/status").read()).group(1))
 print(run.model.window, peak_kb // 1024)
 """
-
-
-def mosaic_vrt(path, tile_path, tile, times):
-    """A VRT repeating one tile ``times`` x ``times``: a large raster that costs nothing on disk."""
-    sources = "".join(
-        f"<SimpleSource><SourceFilename relativeToVRT='0'>{tile_path}</SourceFilename><SourceBand>1</SourceBand>"
-        f"<SrcRect xOff='0' yOff='0' xSize='{tile}' ySize='{tile}'/>"
-        f"<DstRect xOff='{c * tile}' yOff='{r * tile}' xSize='{tile}' ySize='{tile}'/></SimpleSource>"
-        for r in range(times)
-        for c in range(times)
-    )
-    size = tile * times
-    with open(path, "w") as handle:
-        handle.write(
-            f"<VRTDataset rasterXSize='{size}' rasterYSize='{size}'><GeoTransform>0, 10, 0, 0, 0, -10</GeoTransform>"
-            f"<VRTRasterBand dataType='Float32' band='1'>{sources}</VRTRasterBand></VRTDataset>"
-        )
-    return path
 
 
 def test_a_6144_square_pair_classifies_in_bounded_memory(write_raster, tmp_path):

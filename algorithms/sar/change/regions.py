@@ -16,10 +16,14 @@ class ChangeRegions:
 
     Attributes
     ----------
-    labels : int32 (rows, cols)
-        Region id per pixel, 0 outside regions.
-    classes : uint8 (rows, cols)
-        The change classes after removing regions smaller than ``min_pixels``.
+    labels : int32 (rows, cols) ndarray, or str
+        Region id per pixel, 0 outside regions; or the path of an int32 raster of them (a scene
+        labelled a strip at a time, :func:`..workflows.change.regions_from_class_raster`).
+    classes : uint8 (rows, cols) ndarray, str or None
+        The change classes after removing regions smaller than ``min_pixels``; or the path of a
+        Byte raster of them; None when not asked for.
+    class_pixels : dict
+        Pixels per class after that removal: ``{'no change': n, 'loss': n, 'gain': n}``.
     change : list of str
         ``loss`` or ``gain``.
     pixels : int64 array
@@ -30,8 +34,9 @@ class ChangeRegions:
         region, ``eta * looks * pixels`` looks).
     """
 
-    labels: np.ndarray
-    classes: np.ndarray
+    labels: object
+    classes: object
+    class_pixels: dict
     change: list
     pixels: np.ndarray
     mean_before_db: np.ndarray
@@ -66,7 +71,24 @@ def change_regions(
     n = len(names) + 1
     sum_b, count = segment_sums(labels, np.asarray(before, np.float64), n)
     sum_a, _ = segment_sums(labels, np.asarray(after, np.float64), n)
-    return regions_from_sums(labels, classes, names, sum_b, sum_a, count, looks_efficiency * looks)
+    return regions_from_sums(
+        labels,
+        classes,
+        names,
+        (sum_b, sum_a, count),
+        label_counts(labels, n)[1:],
+        class_pixels(classes),
+        looks_efficiency * looks,
+    )
+
+
+def class_pixels(classes: np.ndarray, counts: dict = None) -> dict:
+    """Pixels of ``classes`` per class name (``no change``, ``loss``, ``gain``), added to ``counts``."""
+    tally = np.bincount(np.asarray(classes, np.uint8).ravel(), minlength=256)
+    counts = dict(counts or {})
+    for value, name in ((NO_CHANGE, "no change"), (LOSS, "loss"), (GAIN, "gain")):
+        counts[name] = counts.get(name, 0) + int(tally[value])
+    return counts
 
 
 def label_change(classes: np.ndarray, min_pixels: int = 1):
@@ -91,8 +113,11 @@ def label_change(classes: np.ndarray, min_pixels: int = 1):
     return labels, classes, names
 
 
-def regions_from_sums(labels, classes, names, sum_b, sum_a, count, looks_per_pixel: float) -> ChangeRegions:
-    """:class:`ChangeRegions` from per-region sums of the two intensities (index 0 = outside)."""
+def regions_from_sums(labels, classes, names, sums, pixels, counts, looks_per_pixel: float) -> ChangeRegions:
+    """:class:`ChangeRegions` from per-region ``sums`` (of the two intensities and of the pixels
+    where both are finite; index 0 = outside), the ``pixels`` of regions ``1..n`` and the
+    ``counts`` of :func:`class_pixels`."""
+    sum_b, sum_a, count = sums
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_b_db = 10 * np.log10(sum_b / count)
         mean_a_db = 10 * np.log10(sum_a / count)
@@ -100,8 +125,9 @@ def regions_from_sums(labels, classes, names, sum_b, sum_a, count, looks_per_pix
     return ChangeRegions(
         labels=labels,
         classes=classes,
+        class_pixels=counts,
         change=names,
-        pixels=label_counts(labels, len(count))[1:],
+        pixels=np.asarray(pixels, np.int64),
         mean_before_db=mean_b_db[1:],
         mean_after_db=mean_a_db[1:],
         change_db=(mean_a_db - mean_b_db)[1:],

@@ -161,7 +161,8 @@ def omnibus(
     :func:`change_classes`, is tested jointly (see :func:`.sar.change.omnibus.omnibus_changes`), with
     gains and floor fitted per polarisation. ``shift`` (pixels, default 1, as ``SHIFT_TOLERANCE``)
     is the misregistration tolerated between dates (:mod:`.sar.change.shift`); dask chunks get a
-    halo of that many pixels.
+    halo of that many pixels. It tests single pixels (``WINDOW=1``); :func:`omnibus_files`, like
+    ``sarchange:omnibus``, tests window means of ~45 looks by default.
     """
     if stack.ndim not in (3, 4):
         raise ValueError(f"stack must be (dates, rows, cols) or (channels, dates, rows, cols), got shape {stack.shape}")

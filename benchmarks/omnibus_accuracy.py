@@ -16,8 +16,9 @@ speckle:
 - change patches (20 - 60 pixels across) whose backscatter rises or falls by 3 - 6 dB at a known
   date and stays; some change twice.
 
-The defaults (``NORMALISE=auto``, ``LOOKS=0``, ``MIN_CHANGE_DB=2``, the noise floor estimated, single
-pixels), the same with ``WINDOW=0`` (window means of ~45 looks) and the pure test (the former
+The defaults (``NORMALISE=auto``, ``LOOKS=0``, ``MIN_CHANGE_DB=2``, the noise floor estimated,
+``WINDOW=0``: window means of ~45 looks), the same per pixel (``WINDOW=1``, the default until
+December 2026) and the pure test (the former
 defaults: no gain removed, the nominal looks, no effect size, no floor) run through the file-level
 function the Processing algorithm calls, in the same run.
 
@@ -94,7 +95,7 @@ def run(stack, folder, variant: str):
         paths.append(os.path.join(folder, f"d{t}.tif"))
         write_array(paths[-1], image, geotransform=(0, 10, 0, 0, 0, -10), crs_wkt="")
     out = {name: os.path.join(folder, f"{name}-{variant}.tif") for name in ("n", "f", "l")}
-    options = {"window": 0} if variant == "window" else {}
+    options = {"window": 1} if variant == "pixel" else {}
     if variant == "pure":
         options = dict(normalise=False, looks=float(LOOKS), min_change_db=0.0, noise_floor_db=float("-inf"), window=1)
     model = omnibus_rasters(
@@ -119,8 +120,8 @@ def main(size=512, seeds=3):
         f"from date {STEP_AT + 1}, water under a {FLOOR_DB:g} dB floor, ALPHA {ALPHA}; {seeds} seeds"
     )
     variants = (
-        ("defaults", "defaults (per pixel)"),
-        ("window", "WINDOW=0 (~45-look means)"),
+        ("defaults", "defaults (WINDOW=0: ~45 looks)"),
+        ("pixel", "WINDOW=1 (single pixels)"),
         ("pure", "pure test (former defaults)"),
     )
     rows = {variant: [] for variant, _ in variants}

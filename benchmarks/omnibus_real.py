@@ -111,8 +111,8 @@ def main(argv):
         ]
         rows = []
         variants = (
-            ("defaults", []),
-            ("WINDOW=0 (~45-look means)", ["--WINDOW=0"]),
+            ("defaults (WINDOW=0)", []),
+            ("WINDOW=1 (single pixels)", ["--WINDOW=1"]),
             ("HV + HH jointly (SECOND_POL)", [f"--SECOND_POL={hh}" for hh in hh_paths(data)]),
             ("pure test (former defaults)", peer),
         )

@@ -46,7 +46,7 @@ def omnibus_rasters(
     min_change_db: float = 2.0,
     noise_floor_db: float = None,
     codes: Sequence[int] = None,
-    window: int = 1,
+    window: int = 0,
     shift: int = SHIFT,
     second_paths: Sequence[str] = None,
     changes_path: str,
@@ -67,8 +67,10 @@ def omnibus_rasters(
 
     ``window`` (odd, pixels) tests ``window`` x ``window`` means of each date instead of single
     pixels, with the looks of those means estimated from their date-to-date spread (which takes in
-    the correlation of the speckle); 0 picks the smallest window reaching
-    :data:`..sar.change.omnibus.TARGET_LOOKS` from the pixels' looks; 1 (default) tests single pixels.
+    the correlation of the speckle); 0 (default) picks the smallest window reaching
+    :data:`..sar.change.omnibus.TARGET_LOOKS` from the pixels' looks; 1 tests single pixels. With
+    windows, the noise floor is also checked on the pixel's own levels: a water pixel whose window
+    reaches across the shore into changed land is not a change.
     ``second_paths`` (the same dates in a second polarisation, e.g. HV beside HH) makes the test
     joint: the channels' statistics add (:func:`..sar.change.omnibus.omnibus_changes`); gains and
     floor are fitted per channel, the looks are the fewer of the two. ``shift`` (pixels) is the
@@ -95,9 +97,17 @@ def omnibus_rasters(
 
     def block_test(*windows):
         stack = np.stack([to_power(w) for w in windows]).reshape(scale.shape[:2] + windows[0].shape) / scale
+        own = stack if side > 1 else None
         stack = np.stack([omnibus.window_means(channel, side) for channel in stack])
         result = omnibus.omnibus_changes(
-            stack, looks=model.looks, alpha=alpha, min_change_db=min_change_db, floor=floor, shift=shift
+            stack,
+            looks=model.looks,
+            alpha=alpha,
+            min_change_db=min_change_db,
+            floor=floor,
+            shift=shift,
+            floor_levels=own,
+            with_pvalue=False,
         )
         changes = np.where(result.valid, result.changes, CHANGES_NODATA)
         first = np.where(result.valid, code_of[result.first.astype(np.int64) + 1], DATE_NODATA)

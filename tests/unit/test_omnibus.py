@@ -105,6 +105,7 @@ def test_blockwise_rasters_and_their_regions_equal_the_in_memory_test(write_rast
         first_path=out["first"],
         last_path=out["last"],
         block_size=32,
+        window=1,
     )
     assert model.looks == 9 and model.floor is None
     expected = omnibus.omnibus_changes(stack, looks=9, alpha=0.01)
@@ -355,6 +356,7 @@ def test_blockwise_shift_tolerance_equals_the_in_memory_test(write_raster, tmp_p
         first_path=out["first"],
         last_path=out["last"],
         block_size=16,
+        window=1,
     )
     expected = omnibus.omnibus_changes(stack, looks=16, alpha=0.01, min_change_db=2.0, shift=1)
     np.testing.assert_array_equal(read_band(out["changes"]), expected.changes)
@@ -441,3 +443,79 @@ def test_regions_labelled_a_strip_at_a_time_equal_the_whole_array_labels(seed):
         np.testing.assert_array_equal(labels, expected_labels)
         assert {i: (f, lc[0], lc[1], p) for i, (f, lc, p) in found.items()} == expected
     assert omnibus.regions_of_first_change(first, last, changes, k, min_pixels)[1] == expected
+
+
+@pytest.mark.parametrize("looks", [1.0, 4.4, 52.0])
+@pytest.mark.parametrize("channels", [1, 2])
+@pytest.mark.parametrize("alpha", [0.001, 0.01, 0.2])
+def test_critical_values_are_where_the_p_value_crosses_alpha(looks, channels, alpha):
+    dates = 8
+    for kind, pvalue in (("omnibus", omnibus.omnibus_pvalue), ("sequential", omnibus.sequential_pvalue)):
+        critical = omnibus.critical_values(kind, dates, looks, channels, alpha)
+        assert np.isinf(critical[:2]).all()  # no test under two dates
+        m = np.arange(2, dates + 1)
+        below, above = critical[2:] * (1 - 1e-9), critical[2:] * (1 + 1e-9)
+        assert (pvalue(-below / 2, m, looks, channels) >= alpha).all(), kind
+        assert (pvalue(-above / 2, m, looks, channels) < alpha).all(), kind
+
+
+def test_p_values_are_left_out_on_request_and_the_decisions_stay():
+    means = np.ones((5, 40, 40))
+    means[3:, 10:30, 10:30] = 0.2
+    stack = gamma_stack(means, 4, shape=(40, 40), seed=5)
+    full = omnibus.omnibus_changes(stack, looks=4, alpha=0.01)
+    lean = omnibus.omnibus_changes(stack, looks=4, alpha=0.01, with_pvalue=False)
+    assert np.isnan(lean.p_omnibus).all() and np.isfinite(full.p_omnibus).all()
+    np.testing.assert_array_equal(lean.changed_at, full.changed_at)
+    # a pixel with a change passed the omnibus test at the same alpha as its p-value says
+    assert (full.p_omnibus[full.changes > 0] < 0.01).all() and (full.changes > 0).sum() > 150
+
+
+def test_a_pixel_at_the_floor_is_not_change_where_only_its_window_changed():
+    rng = np.random.default_rng(4)
+    k, shape = 6, (60, 60)
+    means = np.full((k,) + shape, 0.1)
+    means[:, :, :30] = 1e-4  # water under the floor, left half
+    means[3:, :, 30:] = 1.0  # the land beside the shore rises by 10 dB at the fourth date
+    stack = rng.gamma(4.0, 0.25, (k,) + shape) * means
+    windowed = omnibus.window_means(stack, 5)
+    floor = 1e-3
+    plain = omnibus.omnibus_changes(windowed, 40.0, 0.01, min_change_db=2.0, floor=floor)
+    own = omnibus.omnibus_changes(windowed, 40.0, 0.01, min_change_db=2.0, floor=floor, floor_levels=stack)
+    assert (plain.changes[:, 28:30] > 0).mean() > 0.9  # the water's windows reach across the shore
+    assert not (own.changes[:, :30] > 0).any()  # its pixels are at the floor before and after
+    np.testing.assert_array_equal(own.first[:, 30:], plain.first[:, 30:])  # the land's change stays
+
+
+def test_blockwise_window_means_with_the_pixel_floor_equal_the_in_memory_test(write_raster, tmp_path):
+    rng = np.random.default_rng(6)
+    k, shape = 5, (70, 60)
+    means = np.full((k,) + shape, 0.1)
+    means[:, :, :25] = 1e-4  # water under the floor
+    means[3:, 10:50, 25:45] = 1.0  # land beside it rises at the fourth date
+    stack = (rng.gamma(4.0, 0.25, (k,) + shape) * means).astype(np.float32)
+    paths = [write_raster(f"d{i}.tif", date) for i, date in enumerate(stack)]
+    out = {name: str(tmp_path / f"{name}.tif") for name in ("changes", "first", "last")}
+    model = omnibus_rasters(
+        paths,
+        input_scale="linear",
+        normalise=False,
+        noise_floor_db=-30.0,
+        changes_path=out["changes"],
+        first_path=out["first"],
+        last_path=out["last"],
+        block_size=16,
+    )
+    assert model.window == 5  # the default: window means of ~45 looks
+    expected = omnibus.omnibus_changes(
+        omnibus.window_means(stack, 5),
+        model.looks,
+        0.01,
+        min_change_db=2.0,
+        floor=1e-3,
+        shift=1,
+        floor_levels=stack,
+    )
+    np.testing.assert_array_equal(read_band(out["changes"]), expected.changes)
+    np.testing.assert_array_equal(read_band(out["first"]), np.where(expected.first >= 0, expected.first + 1, 0))
+    assert (expected.first[10:50, 27:43] == 3).mean() > 0.9 and not (expected.changes[:, :25] > 0).any()

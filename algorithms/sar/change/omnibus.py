@@ -31,42 +31,9 @@ from typing import Sequence
 import numpy as np
 
 from ...common.deps import require
+from .omnibus_stats import critical_values, omnibus_pvalue, sequential_pvalue  # noqa: F401 (here too)
 from .regions import regions_of_first_change
 from .shift import shifted_effect_db
-
-
-def _chi2_cdf_corrected(z, f, rho, omega2):
-    # scipy.special's chdtr is what scipy.stats.chi2.cdf computes, without importing scipy.stats
-    # (27 MB); chi-square has no mass below 0, where chdtr gives NaN
-    chdtr = require("scipy.special").chdtr
-    x = np.maximum(rho * z, 0.0)
-    base = chdtr(f, x)
-    return base + omega2 * (chdtr(f + 4, x) - base)
-
-
-def omnibus_pvalue(ln_q: np.ndarray, k, looks: float, channels: int = 1) -> np.ndarray:
-    """p-value of the omnibus statistic ``ln Q`` for ``k`` dates (scalar or array) of ``looks`` looks.
-
-    With several independent ``channels`` (polarisations, their intensities only), ``ln Q`` is the
-    sum of theirs: the degrees of freedom and Box's second-order term add up."""
-    k = np.asarray(k, dtype=np.float64)
-    n = float(looks)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        f = (k - 1) * channels
-        rho = 1 - (k / n - 1 / (n * k)) / (6 * (k - 1))
-        omega2 = -(k - 1) / 4 * (1 - 1 / rho) ** 2 * channels
-        p = 1 - _chi2_cdf_corrected(-2 * ln_q, f, rho, omega2)
-    return np.where(k >= 2, np.clip(p, 0, 1), 1.0)
-
-
-def sequential_pvalue(ln_r: np.ndarray, j, looks: float, channels: int = 1) -> np.ndarray:
-    """p-value of ``ln R_j`` (date ``j`` of a series of ``j`` dates, j >= 2) with ``looks`` looks
-    (the sum over independent ``channels``, as for :func:`omnibus_pvalue`)."""
-    j = np.asarray(j, dtype=np.float64)
-    n = float(looks)
-    rho = 1 - (1 / n + 1 / (n * j * (j - 1))) / 6
-    omega2 = -0.25 * (1 - 1 / rho) ** 2 * channels
-    return np.clip(1 - _chi2_cdf_corrected(-2 * ln_r, 1 * channels, rho, omega2), 0, 1)
 
 
 @dataclass
@@ -104,6 +71,8 @@ def omnibus_changes(
     min_change_db: float = 0.0,
     floor: float = None,
     shift: int = 0,
+    floor_levels: np.ndarray = None,
+    with_pvalue: bool = True,
 ) -> OmnibusResult:
     """Find when each pixel of a ``(k, rows, cols)`` intensity stack changed.
 
@@ -124,6 +93,13 @@ def omnibus_changes(
         Noise floor (linear intensity): a candidate change with both of those means below it is
         not a change (open water and shadow fluctuate at the floor). With several channels, a
         change needs one channel that passes both the effect size and the floor.
+    floor_levels : ndarray like ``stack``, optional
+        The pixels' own intensities when ``stack`` holds window means: a pixel whose own means
+        are below ``floor`` on both sides is not a change either, even where its window (across
+        a shore) changed.
+    with_pvalue : bool
+        Compute ``p_omnibus`` (NaN otherwise: the decisions compare the statistics with their
+        critical values and need no p-value).
     shift : int
         Misregistration tolerated (pixels): the effect size is the smallest against the earlier
         level of any pixel within ``shift`` (:mod:`.shift`); 0: the pixel's own.
@@ -131,6 +107,11 @@ def omnibus_changes(
     stack = np.asarray(stack, dtype=np.float64)
     if stack.ndim == 3:
         stack = stack[None]
+    if floor_levels is not None:
+        floor_levels = np.asarray(floor_levels, dtype=np.float64)
+        floor_levels = floor_levels[None] if floor_levels.ndim == 3 else floor_levels
+        if floor_levels.shape != stack.shape:
+            raise ValueError(f"floor_levels must have the shape of the stack {stack.shape}, got {floor_levels.shape}")
     if stack.ndim != 4 or stack.shape[1] < 3:
         raise ValueError(
             "the omnibus test needs a stack of at least 3 dates, (dates, rows, cols) or (channels, dates, rows, "
@@ -158,19 +139,29 @@ def omnibus_changes(
     def take(a, index):
         return np.take_along_axis(a, index[None, None], axis=1)[:, 0]
 
+    omnibus_critical = critical_values("omnibus", k, looks, channels, alpha)
+    sequential_critical = critical_values("sequential", k, looks, channels, alpha)
+
     def omnibus_from(start, prefix, prefix_log):
-        m = (k - start).astype(np.float64)
+        """``-2 ln Q`` of the dates from ``start`` on, and its number of dates."""
+        m = k - start
         total = prefix[:, k] - take(prefix, start)
         log_sum = prefix_log[:, k] - take(prefix_log, start)
         with np.errstate(divide="ignore", invalid="ignore"):
             ln_q = looks * (m * np.log(m) + log_sum - m * np.log(total))
-        return omnibus_pvalue(ln_q.sum(axis=0), m, looks, channels)
+        return -2 * ln_q.sum(axis=0), m
 
-    p_omnibus = omnibus_from(np.zeros((rows, cols), np.int64), prefix, prefix_log)
+    statistic, dates_from = omnibus_from(np.zeros((rows, cols), np.int64), prefix, prefix_log)
+    p_omnibus = omnibus_pvalue(-statistic / 2, dates_from, looks, channels) if with_pvalue else None
     # the sequential tests only on the pixels the omnibus test finds changed (few on real stacks):
     # the same arithmetic on a (channels, dates, pixels) subset
-    where = (slice(None), slice(None)) + np.nonzero(valid & (p_omnibus < alpha))
+    where = (slice(None), slice(None)) + np.nonzero(valid & (statistic > omnibus_critical[dates_from]))
+    del statistic, dates_from
     block_prefix = prefix
+    if floor is not None and floor_levels is not None:  # the pixels' own levels, beside the window means
+        own_ok = np.all(np.isfinite(floor_levels) & (floor_levels > 0), axis=(0, 1))
+        own_prefix = np.cumsum(np.where(own_ok, floor_levels, x)[where], axis=1)
+        own_prefix = np.concatenate([np.zeros(own_prefix.shape[:1] + (1,) + own_prefix.shape[2:]), own_prefix], axis=1)
     x, logs, prefix, prefix_log = x[where], logs[where], prefix[where], prefix_log[where]
     start = np.zeros(x.shape[2], np.int64)
     alive = np.ones(x.shape[2], bool)
@@ -186,8 +177,7 @@ def omnibus_changes(
             ln_r = looks * (
                 m * np.log(m) - (m - 1) * np.log(m - 1) + (m - 1) * np.log(previous) + logs[:, j] - m * np.log(current)
             )
-        p = sequential_pvalue(ln_r.sum(axis=0), np.maximum(m, 2), looks, channels)
-        changed = testing & (p < alpha)
+        changed = testing & (-2 * ln_r.sum(axis=0) > sequential_critical[np.maximum(j - start + 1, 2)])
         if min_change_db > 0 or floor is not None:
             # a channel must carry the change: large enough, and not at the noise floor on both sides
             before_mean = previous / (m - 1)
@@ -211,18 +201,23 @@ def omnibus_changes(
                 carried &= effect >= min_change_db
             if floor is not None:
                 carried &= (before_mean >= floors) | (after_mean >= floors)
+            if floor is not None and floor_levels is not None:
+                own_before = (own_prefix[:, j] - take(own_prefix, start)) / (m - 1)
+                own_after = (own_prefix[:, k] - own_prefix[:, j]) / (k - j)
+                carried &= (own_before >= floors) | (own_after >= floors)
             changed &= carried.any(axis=0)
         changed_sub[j] = changed
         start = np.where(changed, j, start)
         if changed.any():
-            alive = np.where(changed, omnibus_from(start, prefix, prefix_log) < alpha, alive)
+            statistic, dates_from = omnibus_from(start, prefix, prefix_log)
+            alive = np.where(changed, statistic > omnibus_critical[dates_from], alive)
     changed_at = np.zeros((k, rows, cols), bool)
     changed_at[where[1:]] = changed_sub
     changes = changed_at.sum(axis=0).astype(np.uint8)
     index = np.arange(k)[:, None, None]
     first = np.where(changes > 0, np.where(changed_at, index, k).min(axis=0), -1).astype(np.int16)
     last = np.where(changes > 0, np.where(changed_at, index, -1).max(axis=0), -1).astype(np.int16)
-    p_out = np.where(valid, p_omnibus, np.nan).astype(np.float32)
+    p_out = np.where(valid, np.nan if p_omnibus is None else p_omnibus, np.nan).astype(np.float32)
     return OmnibusResult(changes, first, last, changed_at, p_out, valid)
 
 

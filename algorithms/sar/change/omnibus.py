@@ -132,12 +132,14 @@ def omnibus_changes(
     valid = np.all(np.isfinite(stack) & (stack > 0), axis=(0, 1))
     x = np.where(valid, stack, 1.0)
     logs = np.log(x)
-    zeros = np.zeros((channels, 1, rows, cols))
-    prefix = np.concatenate([zeros, np.cumsum(x, axis=1)], axis=1)  # prefix[:, i] = x_0 + .. + x_{i-1}
-    prefix_log = np.concatenate([zeros, np.cumsum(logs, axis=1)], axis=1)
+    prefix, prefix_log = _prefix_sums(x), _prefix_sums(logs)  # prefix[:, i] = x_0 + .. + x_{i-1}
 
     def take(a, index):
         return np.take_along_axis(a, index[None, None], axis=1)[:, 0]
+
+    def sides(sums, start, j):
+        """Mean of dates ``start..j-1`` and of dates ``j..k-1`` from prefix ``sums``."""
+        return (sums[:, j] - take(sums, start)) / (j - start), (sums[:, k] - sums[:, j]) / (k - j)
 
     omnibus_critical = critical_values("omnibus", k, looks, channels, alpha)
     sequential_critical = critical_values("sequential", k, looks, channels, alpha)
@@ -157,11 +159,10 @@ def omnibus_changes(
     # the same arithmetic on a (channels, dates, pixels) subset
     where = (slice(None), slice(None)) + np.nonzero(valid & (statistic > omnibus_critical[dates_from]))
     del statistic, dates_from
-    block_prefix = prefix
+    block_prefix, own_prefix = prefix, None
     if floor is not None and floor_levels is not None:  # the pixels' own levels, beside the window means
         own_ok = np.all(np.isfinite(floor_levels) & (floor_levels > 0), axis=(0, 1))
-        own_prefix = np.cumsum(np.where(own_ok, floor_levels, x)[where], axis=1)
-        own_prefix = np.concatenate([np.zeros(own_prefix.shape[:1] + (1,) + own_prefix.shape[2:]), own_prefix], axis=1)
+        own_prefix = _prefix_sums(np.where(own_ok, floor_levels, x)[where])
     x, logs, prefix, prefix_log = x[where], logs[where], prefix[where], prefix_log[where]
     start = np.zeros(x.shape[2], np.int64)
     alive = np.ones(x.shape[2], bool)
@@ -180,8 +181,7 @@ def omnibus_changes(
         changed = testing & (-2 * ln_r.sum(axis=0) > sequential_critical[np.maximum(j - start + 1, 2)])
         if min_change_db > 0 or floor is not None:
             # a channel must carry the change: large enough, and not at the noise floor on both sides
-            before_mean = previous / (m - 1)
-            after_mean = (prefix[:, k] - prefix[:, j]) / (k - j)
+            before_mean, after_mean = sides(prefix, start, j)
             carried = np.ones(before_mean.shape, bool)
             if min_change_db > 0:
                 with np.errstate(divide="ignore", invalid="ignore"):
@@ -201,10 +201,9 @@ def omnibus_changes(
                 carried &= effect >= min_change_db
             if floor is not None:
                 carried &= (before_mean >= floors) | (after_mean >= floors)
-            if floor is not None and floor_levels is not None:
-                own_before = (own_prefix[:, j] - take(own_prefix, start)) / (m - 1)
-                own_after = (own_prefix[:, k] - own_prefix[:, j]) / (k - j)
-                carried &= (own_before >= floors) | (own_after >= floors)
+                if own_prefix is not None:
+                    own_before, own_after = sides(own_prefix, start, j)
+                    carried &= (own_before >= floors) | (own_after >= floors)
             changed &= carried.any(axis=0)
         changed_sub[j] = changed
         start = np.where(changed, j, start)
@@ -219,6 +218,13 @@ def omnibus_changes(
     last = np.where(changes > 0, np.where(changed_at, index, -1).max(axis=0), -1).astype(np.int16)
     p_out = np.where(valid, np.nan if p_omnibus is None else p_omnibus, np.nan).astype(np.float32)
     return OmnibusResult(changes, first, last, changed_at, p_out, valid)
+
+
+def _prefix_sums(values: np.ndarray) -> np.ndarray:
+    """Sums over the dates (axis 1) of ``values`` up to each date: entry ``i`` sums dates ``0..i-1``."""
+    shape = list(values.shape)
+    shape[1] = 1
+    return np.concatenate([np.zeros(shape), np.cumsum(values, axis=1)], axis=1)
 
 
 @dataclass

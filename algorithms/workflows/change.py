@@ -163,8 +163,13 @@ def regions_from_class_raster(
         if classes_out_path:
             class_writer = stack.enter_context(RasterWriter.like(info, classes_out_path, dtype=np.uint8, nodata=NODATA))
 
+        last_read = {}  # the second pass reads a strip, then writes its labels: read it once
+
         def read_classes(row0, row1):
-            return ds_c.GetRasterBand(1).ReadAsArray(0, row0, info.cols, row1 - row0)
+            if last_read.get("rows") != (row0, row1):
+                strip = ds_c.GetRasterBand(1).ReadAsArray(0, row0, info.cols, row1 - row0)
+                last_read.update(rows=(row0, row1), classes=strip)
+            return last_read["classes"]
 
         def read(row0, row1):
             classes = read_classes(row0, row1)
@@ -176,7 +181,7 @@ def regions_from_class_raster(
             label_writer.write(labels, row0)
             window = (slice(row0, row0 + labels.shape[0]), slice(0, info.cols))
             classes = read_classes(row0, row0 + labels.shape[0])
-            classes[((classes == LOSS) | (classes == GAIN)) & (labels == 0)] = NO_CHANGE
+            classes = np.where(((classes == LOSS) | (classes == GAIN)) & (labels == 0), NO_CHANGE, classes)
             counts = class_pixels(classes, counts)
             if class_writer is not None:
                 class_writer.write(classes, row0)

@@ -14,9 +14,12 @@ def polygonize(labels: np.ndarray, geotransform, crs_wkt: str = "") -> Iterator[
     """Yield ``(label, wkb)`` for every region of ``labels`` > 0, one (multi)polygon per label.
 
     Pixels of one label are 8-connected regions (see
-    :func:`..sar.change.regions.change_regions`); GDAL traces them with 8-connectedness and
-    the pieces of one label are united, so every region comes out as one
-    valid geometry in the raster's CRS.
+    :func:`..sar.change.regions.change_regions`). GDAL traces their 4-connected pieces, whose
+    rings are simple, and the pieces of one label, which meet at most at corners, make one valid
+    (multi)polygon in the raster's CRS without any union. (Traced with 8-connectedness, a region
+    comes out as one ring that touches itself at every diagonal step; mending it with
+    ``Buffer(0)`` took 438 s for a 3000 x 3000 region with 2 % of its pixels holes, against 2 s
+    for the pieces and their validity check.)
     """
     gdal_ = gdal()
     rows, cols = labels.shape
@@ -56,11 +59,11 @@ def _polygonize_band(band, crs_wkt: str):
         return 0 if check is not None and check() else 1
 
     try:
-        gdal_.Polygonize(band, mask_band, layer, 0, ["8CONNECTED=8"], callback=keep_going)
+        gdal_.Polygonize(band, mask_band, layer, 0, [], callback=keep_going)  # 4-connected pieces
     except RuntimeError:
         checkpoint(check)  # stopped by the callback: a cancel, not a GDAL failure
         raise
-    gdal_.PushErrorHandler("CPLQuietErrorHandler")  # self-touching rings are expected; MakeValid mends them
+    gdal_.PushErrorHandler("CPLQuietErrorHandler")  # the validity check reports through GDAL errors
     try:
         yield from _merged(layer, ogr)
     finally:
@@ -68,6 +71,7 @@ def _polygonize_band(band, crs_wkt: str):
 
 
 def _merged(layer, ogr):
+    """One geometry per label: its pieces gathered in a MultiPolygon (they share no edge)."""
     pieces = {}
     for i, feature in enumerate(layer):
         if i % 1024 == 0:
@@ -80,10 +84,9 @@ def _merged(layer, ogr):
         if len(geometries) == 1:
             geometry = geometries[0]
         else:
-            collection = ogr.Geometry(ogr.wkbMultiPolygon)
+            geometry = ogr.Geometry(ogr.wkbMultiPolygon)
             for g in geometries:
-                collection.AddGeometry(g)
-            geometry = collection.UnionCascaded()
-        if not geometry.IsValid():
-            geometry = geometry.Buffer(0)  # mends self-touching rings; much faster than MakeValid
+                geometry.AddGeometry(g)
+        if not geometry.IsValid():  # not seen in 4-connected tracing; a safety net
+            geometry = geometry.Buffer(0)
         yield int(label), bytes(geometry.ExportToWkb())

@@ -174,3 +174,35 @@ def test_polygons_are_valid_and_cover_region_areas():
         geometry = ogr.CreateGeometryFromWkb(wkb)
         assert geometry.IsValid()
         assert geometry.GetArea() == pytest.approx((labels == label).sum() * 100.0)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_polygons_of_random_regions_are_valid_one_per_region_with_their_pixel_area(seed):
+    from osgeo import ogr
+    from scipy import ndimage
+
+    from sar_change.algorithms.io.vectorize import polygonize
+
+    rng = np.random.default_rng(seed)
+    mask = rng.random((80, 90)) < rng.uniform(0.3, 0.7)  # diagonal steps, pinches and holes everywhere
+    labels, count = ndimage.label(mask, np.ones((3, 3)))
+    polygons = list(polygonize(labels, (0.0, 2.0, 0, 0.0, 0, -2.0)))
+    assert [label for label, _ in polygons] == list(range(1, count + 1))
+    for label, wkb in polygons:
+        geometry = ogr.CreateGeometryFromWkb(wkb)
+        assert geometry.IsValid()
+        assert geometry.GetArea() == pytest.approx((labels == label).sum() * 4.0)
+
+
+def test_polygon_of_a_large_region_with_many_holes_is_valid_and_exact():
+    from osgeo import ogr
+
+    from sar_change.algorithms.io.vectorize import polygonize
+
+    rng = np.random.default_rng(3)
+    labels = np.ones((600, 600), np.int32)
+    labels[rng.random(labels.shape) < 0.02] = 0  # ~7000 holes, many touching diagonally
+    ((label, wkb),) = polygonize(labels, (0.0, 1.0, 0, 0.0, 0, -1.0))
+    geometry = ogr.CreateGeometryFromWkb(wkb)
+    assert label == 1 and geometry.IsValid()
+    assert geometry.GetArea() == pytest.approx(float(labels.sum()))

@@ -131,15 +131,35 @@ def apply_blockwise(
 
 def even_windows(rows: int, cols: int, side: int, per_axis: int):
     """``(rows slice, cols slice)`` of up to ``per_axis`` x ``per_axis`` windows of ``side`` pixels
-    spread evenly over a raster, first and last at its edges (fewer where it is small), for
-    statistics of rasters larger than memory."""
+    spread over a raster, for statistics of rasters larger than memory (fewer where it is small).
+
+    One window per cell of an even grid, the first and last rows and columns of windows at the
+    raster's edges; each other window is moved at random within its cell (a seed of the
+    arguments: the same raster size always gives the same windows, so rasters on one grid are
+    sampled at the same pixels). An even lattice aliases with periodic scenes: on a mosaic of a
+    1000-pixel tile, windows 994 pixels apart all fell on one edge strip of the tile.
+    """
+    rng = np.random.default_rng([rows, cols, side, per_axis])
 
     def starts(size):
         count = max(1, min(per_axis, size // side))
-        return np.linspace(0, max(size - side, 0), count).astype(int)
+        return np.linspace(0, max(size - side, 0), count), count
 
+    def jittered(base, count, others):  # (others, count): the inner starts moved within their cells
+        out = np.repeat(base[None], others, axis=0)
+        spare = base[1] - base[0] - side if count > 2 else 0.0  # the gap between two windows
+        if spare > 0:  # moved by at most spare / 2: windows never overlap
+            out[:, 1:-1] += rng.uniform(-spare / 2, spare / 2, (others, count - 2))
+        return out
+
+    (row_base, row_count), (col_base, col_count) = starts(rows), starts(cols)
+    row_starts = jittered(row_base, row_count, col_count).T  # both (rows of windows, cols of windows)
+    col_starts = jittered(col_base, col_count, row_count)
     return [
-        (slice(int(r), min(int(r) + side, rows)), slice(int(c), min(int(c) + side, cols)))
-        for r in starts(rows)
-        for c in starts(cols)
+        (
+            slice(int(row_starts[i, j]), min(int(row_starts[i, j]) + side, rows)),
+            slice(int(col_starts[i, j]), min(int(col_starts[i, j]) + side, cols)),
+        )
+        for i in range(row_count)
+        for j in range(col_count)
     ]

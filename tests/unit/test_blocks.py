@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from sar_change.algorithms.common.blocks import apply_blockwise, count_blocks, iter_blocks
+from sar_change.algorithms.common.blocks import apply_blockwise, count_blocks, even_windows, iter_blocks
 
 
 def test_blocks_cover_every_pixel_exactly_once():
@@ -50,3 +50,28 @@ def test_blockwise_without_enough_halo_differs():
 def test_bad_block_parameters_raise_naming_them(kwargs, name):
     with pytest.raises(ValueError, match=name):
         list(iter_blocks(10, 10, **kwargs))
+
+
+@pytest.mark.parametrize(
+    "rows, cols, side, per_axis", [(10000, 10000, 64, 20), (1000, 700, 64, 11), (300, 5000, 128, 8)]
+)
+def test_even_windows_are_inside_disjoint_reproducible_and_reach_the_edges(rows, cols, side, per_axis):
+    windows = even_windows(rows, cols, side, per_axis)
+    assert windows == even_windows(rows, cols, side, per_axis)
+    covered = np.zeros((rows, cols), np.uint8)
+    for r, c in windows:
+        assert r.stop - r.start == side and c.stop - c.start == side  # one shape: samples stack
+        assert 0 <= r.start and r.stop <= rows and 0 <= c.start and c.stop <= cols
+        covered[r, c] += 1
+    assert covered.max() == 1
+    assert covered[0, 0] and covered[-1, -1] and covered[0, -1] and covered[-1, 0]
+    assert len(windows) == min(per_axis, rows // side) * min(per_axis, cols // side)
+
+
+def test_even_windows_do_not_alias_with_a_periodic_scene():
+    # a mosaic of one 1000-pixel tile: an even lattice 994 px apart put every window on one strip
+    period, side = 1000, 64
+    windows = even_windows(10000, 10000, side, 11)  # the omnibus fit: 0.5 Mpixel in 64-pixel windows
+    phases_rows = {r.start % period // side for r, _ in windows}
+    phases_cols = {c.start % period // side for _, c in windows}
+    assert len(phases_rows) >= 8 and len(phases_cols) >= 8  # of the 15 window-wide strips of a tile

@@ -107,6 +107,8 @@ def omnibus_rasters(
             floor=floor,
             shift=shift,
             floor_levels=own,
+            floor_looks=pixel_looks,
+            floor_is_noise=model.floor_is_noise,
             with_pvalue=False,
         )
         changes = np.where(result.valid, result.changes, CHANGES_NODATA)
@@ -132,6 +134,7 @@ def omnibus_rasters(
             for part in samples
         ]
         model = omnibus.joint_model(fits)
+        pixel_looks = model.looks  # of one pixel of one date, for the floor test of the pixels' own levels
         side = omnibus.window_for_looks(model.looks) if window == 0 else int(window)
         if side > 1:  # the looks of the window means, from their own spread: the gains and floor stay
             refits = [

@@ -487,6 +487,52 @@ def test_a_pixel_at_the_floor_is_not_change_where_only_its_window_changed():
     np.testing.assert_array_equal(own.first[:, 30:], plain.first[:, 30:])  # the land's change stays
 
 
+@pytest.mark.parametrize("dates, looks", [(1, 4.0), (3, 4.0), (1, 50.0), (5, 50.0)])
+def test_a_mean_at_the_floor_exceeds_its_floor_margin_at_rate_alpha(dates, looks):
+    from scipy import stats
+
+    margins = omnibus.floor_margins(6, looks, 0.01)
+    assert margins[0] == 1.0 and np.all(np.diff(margins[1:]) < 0)  # more dates: a smaller margin
+    assert margins[dates] == pytest.approx(stats.gamma.ppf(0.99, dates * looks, scale=1 / (dates * looks)))
+    rng = np.random.default_rng(dates)
+    means = rng.gamma(looks, 1 / looks, (dates, 400_000)).mean(axis=0)  # levels of a floor of 1
+    assert np.mean(means >= margins[dates]) == pytest.approx(0.01, abs=0.002)
+
+
+def test_water_at_the_noise_floor_is_not_change_at_the_shore_but_water_turned_land_is():
+    rng = np.random.default_rng(5)
+    k, shape, floor = 6, (60, 80), 1e-3
+    means = np.full((k,) + shape, 0.1)
+    means[:, :, :30] = floor  # water at the floor: half its pixels are above it on any date
+    means[3:, :, 30:60] = 1.0  # the land beside the shore rises by 10 dB at the fourth date
+    means[:, :, 60:] = floor
+    means[3:, 20:40, 60:] = 0.1  # a lake dried out at the fourth date: floor -> land
+    stack = rng.gamma(4.0, 0.25, (k,) + shape) * means
+    windowed = omnibus.window_means(stack, 5)
+    args = dict(min_change_db=2.0, floor=floor, floor_levels=stack, floor_looks=4.0)
+    noise = omnibus.omnibus_changes(windowed, 40.0, 0.01, **args)
+    threshold = omnibus.omnibus_changes(windowed, 40.0, 0.01, floor_is_noise=False, **args)
+    # the water's windows reach across the shore (columns 28, 29): a plain threshold lets ~80 % of
+    # them through, the noise floor a few % (either side above its margin at alpha, at one or two dates)
+    assert (threshold.changes[:, 28:30] > 0).mean() > 0.5
+    assert (noise.changes[:, 28:30] > 0).mean() < 0.1 and not (noise.changes[:, :28] > 0).any()
+    assert (noise.first[22:38, 62:78] == 3).mean() > 0.95  # the dried lake is a change, at its date
+    np.testing.assert_array_equal(noise.first[:, 32:58], threshold.first[:, 32:58])  # the land's change stays
+    with pytest.raises(ValueError, match="floor_looks"):
+        omnibus.omnibus_changes(windowed, 40.0, 0.01, floor=floor, floor_looks=0.0)
+
+
+def test_the_floor_is_a_noise_floor_only_under_a_deep_dark_population():
+    rng = np.random.default_rng(6)
+    n = 100_000
+    water = np.where(np.arange(n) < n // 5, 10 ** (-2.8), 10 ** (-1.2))  # open water 16 dB under land
+    dark_land = np.where(np.arange(n) < n // 5, 10 ** (-1.4), 10 ** (-1.2))  # a class 2 dB darker
+    for level, is_noise in ((water, True), (dark_land, False)):
+        model = omnibus.fit_stack(level * rng.gamma(6.0, 1 / 6.0, (6, n)))
+        assert model.floor is not None and model.floor_is_noise is is_noise
+    assert omnibus.fit_stack(dark_land * rng.gamma(6.0, 1 / 6.0, (6, n)), floor_db=-30.0).floor_is_noise  # given
+
+
 def test_blockwise_window_means_with_the_pixel_floor_equal_the_in_memory_test(write_raster, tmp_path):
     rng = np.random.default_rng(6)
     k, shape = 5, (70, 60)

@@ -12,7 +12,8 @@ data. Change classes are :data:`NO_CHANGE`, :data:`LOSS` (backscatter decreased)
 - :mod:`.regions`: connected change regions and their statistics, for polygons.
 - :mod:`.strip_regions`: the same regions of a raster too large for memory, a strip at a time.
 - :mod:`.omnibus`: the multi-date omnibus test (Conradsen et al. 2016).
-- :mod:`.omnibus_stats`: the distributions of its statistics: p-values and critical values.
+- :mod:`.omnibus_model`: what a real stack needs first: gains, looks and noise floor of its dates.
+- :mod:`.omnibus_stats`: the distributions of its statistics: p-values and critical values, floor margins.
 - :mod:`.shift`: its tolerance to misregistration between dates.
 """
 

@@ -26,12 +26,12 @@ of change in time series of polarimetric SAR data", IEEE TGRS 54(5), 2016,
 """
 
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
 from ...common.deps import require
-from .omnibus_stats import critical_values, omnibus_pvalue, sequential_pvalue  # noqa: F401 (here too)
+from .omnibus_model import FLOOR_DEPTH_DB, StackModel, fit_stack, joint_model  # noqa: F401 (here too)
+from .omnibus_stats import critical_values, floor_margins, omnibus_pvalue, sequential_pvalue  # noqa: F401
 from .regions import regions_of_first_change
 from .shift import shifted_effect_db
 
@@ -72,6 +72,8 @@ def omnibus_changes(
     floor: float = None,
     shift: int = 0,
     floor_levels: np.ndarray = None,
+    floor_looks: float = None,
+    floor_is_noise: bool = True,
     with_pvalue: bool = True,
 ) -> OmnibusResult:
     """Find when each pixel of a ``(k, rows, cols)`` intensity stack changed.
@@ -90,13 +92,19 @@ def omnibus_changes(
         Effect size: a change at date ``j`` also needs the mean of the dates from ``j`` on and the
         mean of the dates since the last change to differ by at least this (dB). 0: the test alone.
     floor : float or sequence of floats (one per channel), optional
-        Noise floor (linear intensity): a candidate change with both of those means below it is
-        not a change (open water and shadow fluctuate at the floor). With several channels, a
-        change needs one channel that passes both the effect size and the floor.
+        Noise floor (linear intensity): a candidate change with neither of those means
+        significantly above it (at ``alpha``, for a mean of that many dates of ``looks`` looks:
+        :func:`.omnibus_stats.floor_margins`) is not a change (open water and shadow fluctuate
+        at the floor). With several channels, a change needs one channel that passes both the
+        effect size and the floor.
     floor_levels : ndarray like ``stack``, optional
         The pixels' own intensities when ``stack`` holds window means: a pixel whose own means
-        are below ``floor`` on both sides is not a change either, even where its window (across
-        a shore) changed.
+        are not significantly above ``floor`` on either side (with ``floor_looks`` looks per
+        date, default ``looks``) is not a change either, even where its window (across a shore)
+        changed.
+    floor_is_noise : bool
+        False: ``floor`` is a plain threshold (a side under it is at the floor), not a noise level
+        to exceed significantly (:attr:`StackModel.floor_is_noise`).
     with_pvalue : bool
         Compute ``p_omnibus`` (NaN otherwise: the decisions compare the statistics with their
         critical values and need no p-value).
@@ -129,6 +137,12 @@ def omnibus_changes(
         if not (np.all(np.isfinite(floors)) and np.all(floors > 0)):
             raise ValueError(f"floor must be a positive intensity (one per channel), got floor={floor!r}")
         floors = floors[:, None]
+        own_looks = looks if floor_looks is None else floor_looks
+        if not own_looks > 0:
+            raise ValueError(f"floor_looks must be > 0, got floor_looks={floor_looks!r}")
+        margins, own_margins = floor_margins(k, looks, alpha), floor_margins(k, own_looks, alpha)
+        if not floor_is_noise:
+            margins = own_margins = np.ones(k + 1)
     valid = np.all(np.isfinite(stack) & (stack > 0), axis=(0, 1))
     x = np.where(valid, stack, 1.0)
     logs = np.log(x)
@@ -140,6 +154,10 @@ def omnibus_changes(
     def sides(sums, start, j):
         """Mean of dates ``start..j-1`` and of dates ``j..k-1`` from prefix ``sums``."""
         return (sums[:, j] - take(sums, start)) / (j - start), (sums[:, k] - sums[:, j]) / (k - j)
+
+    def above_floor(before, after, start, j, margins):
+        """Where either side's mean is significantly above the floor."""
+        return (before >= floors * margins[j - start]) | (after >= floors * margins[k - j])
 
     omnibus_critical = critical_values("omnibus", k, looks, channels, alpha)
     sequential_critical = critical_values("sequential", k, looks, channels, alpha)
@@ -200,10 +218,9 @@ def omnibus_changes(
                     )
                 carried &= effect >= min_change_db
             if floor is not None:
-                carried &= (before_mean >= floors) | (after_mean >= floors)
+                carried &= above_floor(before_mean, after_mean, start, j, margins)
                 if own_prefix is not None:
-                    own_before, own_after = sides(own_prefix, start, j)
-                    carried &= (own_before >= floors) | (own_after >= floors)
+                    carried &= above_floor(*sides(own_prefix, start, j), start, j, own_margins)
             changed &= carried.any(axis=0)
         changed_sub[j] = changed
         start = np.where(changed, j, start)
@@ -225,64 +242,6 @@ def _prefix_sums(values: np.ndarray) -> np.ndarray:
     shape = list(values.shape)
     shape[1] = 1
     return np.concatenate([np.zeros(shape), np.cumsum(values, axis=1)], axis=1)
-
-
-@dataclass
-class StackModel:
-    """What a real stack needs before the test: see :func:`fit_stack`.
-
-    Attributes
-    ----------
-    looks : float
-        Equivalent looks of the date-to-date variation (speckle, texture, sensor noise).
-    gains_db : (k,) ndarray
-        Gain of each date against the stack (dB), removed before testing (zeros without
-        normalisation).
-    floor : float or None
-        Noise floor (linear intensity), or None when not estimated.
-    window : int
-        Side (pixels) of the window means the test compares; ``looks`` are theirs (1: pixels).
-    channels : tuple of StackModel
-        With several polarisations tested jointly, the model of each (``gains_db`` and ``floor``
-        above are the first one's); empty for one.
-    """
-
-    looks: float
-    gains_db: np.ndarray
-    floor: float = None
-    window: int = 1
-    channels: tuple = ()
-
-    @property
-    def floor_db(self):
-        return None if self.floor is None else float(10 * np.log10(self.floor))
-
-    @property
-    def gain_factors(self) -> np.ndarray:
-        """``(channels, dates, 1, 1)`` linear gains to divide a stack by before the test."""
-        return np.stack([10 ** (channel.gains_db / 10) for channel in self.channels or (self,)])[:, :, None, None]
-
-    @property
-    def test_floor(self):
-        """The ``floor`` of :func:`omnibus_changes`: one per channel, or None unless every channel has one."""
-        floors = [channel.floor for channel in self.channels or (self,)]
-        if any(floor is None for floor in floors):
-            return None
-        return floors[0] if len(floors) == 1 else floors
-
-
-def joint_model(fits: Sequence[StackModel], *, looks: float = None, window: int = 1) -> StackModel:
-    """One model from the :func:`fit_stack` of each polarisation of the same dates.
-
-    The joint test takes one number of looks: ``looks``, else the fewer of the fits'. Each
-    channel keeps its gains and floor (in ``channels``, the first one's also on the model); a
-    single fit comes back alone, with no ``channels``.
-    """
-    pooled = min(fit.looks for fit in fits) if looks is None else float(looks)
-    channels = tuple(StackModel(pooled, fit.gains_db, fit.floor, window) for fit in fits)
-    if len(channels) == 1:
-        return channels[0]
-    return StackModel(pooled, channels[0].gains_db, channels[0].floor, window, channels)
 
 
 #: Looks the test aims for when it works on window means (WINDOW=0): the smallest odd window
@@ -318,70 +277,6 @@ def window_means(stack: np.ndarray, window: int) -> np.ndarray:
         with np.errstate(invalid="ignore", divide="ignore"):
             out[t] = np.where(count > 0.5 / window**2, total / count, np.nan)
     return out
-
-
-def _median_over_dates(logs: np.ndarray, chunk: int = 1 << 16) -> np.ndarray:
-    """``np.median(logs, axis=0)`` computed a chunk of pixels at a time (the same values; the
-    copy the median partitions is one chunk, not the whole sample)."""
-    return (
-        np.concatenate([np.median(logs[:, start : start + chunk], axis=0) for start in range(0, logs.shape[1], chunk)])
-        if logs.shape[1]
-        else np.median(logs, axis=0)
-    )
-
-
-def fit_stack(samples: np.ndarray, *, normalise: bool = True, looks: float = 0.0, floor_db=None) -> StackModel:
-    """Gains, looks and noise floor of a stack from ``(k, n)`` samples (the same pixels at each date).
-
-    - Gains: per date, the median of ``ln I_t - ln median_t(I)`` over pixels valid at every
-      date: a calibration step between sensors (ALOS to ALOS-2) is a gain of whole dates, not a
-      change of the ground.
-    - Looks (when ``looks`` <= 0): from the robust spread of the log-ratio of consecutive dates
-      (after the gains), solved for L as in the two-date test (:func:`.stats.looks_from_log_ratio_sd`),
-      the median over the pairs. This is the variation the test must accept as no change: speckle
-      and texture of multi-looked mosaics and the noise of each date, which the ENL of
-      homogeneous blocks of one date underestimates.
-    - Floor: the top of the dark population of the pixels' mean over the dates (open water,
-      shadow; :func:`.auto.noise_floor`), or ``floor_db`` when given (``-inf``: none).
-    """
-    from .auto import noise_floor
-    from .stats import looks_from_log_ratio_sd, robust_centre_scale
-
-    samples = np.asarray(samples, np.float64)
-    k = samples.shape[0]
-    good = np.all(np.isfinite(samples) & (samples > 0), axis=0)
-    logs = samples[:, good]
-    del samples  # a (k, n) float64 sample is tens of MB: keep one or two of them at a time
-    np.log(logs, out=logs)
-    gains = np.zeros(k)
-    if normalise:
-        # the median: with few dates the per-pixel median is often the date itself (no spread to
-        # trim); iterated, since a step between two halves of the dates puts the first reference
-        # between them
-        for _ in range(4):
-            centre = _median_over_dates(logs)
-            step = np.array([np.median(logs[t] - centre) for t in range(k)])
-            step -= np.median(step)  # relative to the typical date: the stack keeps its level
-            gains += step
-            logs -= step[:, None]
-    if not looks > 0:
-        spreads, problems = [], []
-        for t in range(k - 1):  # a pair without spread (the same image given twice) is left out
-            try:
-                spreads.append(robust_centre_scale(logs[t + 1] - logs[t], f"log-ratio of dates {t + 1} and {t + 2}")[1])
-            except ValueError as exc:
-                problems.append(str(exc))
-        if not spreads:
-            raise ValueError(problems[0])
-        looks = looks_from_log_ratio_sd(float(np.median(spreads)))
-    if floor_db is None:
-        mean = np.exp(logs[0])
-        for t in range(1, k):
-            mean += np.exp(logs[t])
-        mean /= k
-        floor_db = noise_floor(10 * np.log10(mean))
-    floor = None if np.isneginf(floor_db) else float(10 ** (floor_db / 10))  # -inf: no floor
-    return StackModel(float(looks), 10 * np.log10(np.e) * gains, floor)
 
 
 def first_change_regions(result: OmnibusResult, min_pixels: int = 1):

@@ -1,0 +1,146 @@
+"""The model a real stack needs before the omnibus test: gains, looks and noise floor of each date.
+
+Fitted on a sample of the stack (:func:`fit_stack`); :func:`joint_model` joins the fits of two
+polarisations of the same dates.
+"""
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+
+@dataclass
+class StackModel:
+    """What a real stack needs before the test: see :func:`fit_stack`.
+
+    Attributes
+    ----------
+    looks : float
+        Equivalent looks of the date-to-date variation (speckle, texture, sensor noise).
+    gains_db : (k,) ndarray
+        Gain of each date against the stack (dB), removed before testing (zeros without
+        normalisation).
+    floor : float or None
+        Noise floor (linear intensity), or None when not estimated.
+    window : int
+        Side (pixels) of the window means the test compares; ``looks`` are theirs (1: pixels).
+    floor_is_noise : bool
+        The floor is a noise floor (given, or a dark population :data:`FLOOR_DEPTH_DB` or more
+        under the median level), which a side must exceed significantly; else a percentile of a
+        scene without one, a plain threshold.
+    channels : tuple of StackModel
+        With several polarisations tested jointly, the model of each (``gains_db`` and ``floor``
+        above are the first one's); empty for one.
+    """
+
+    looks: float
+    gains_db: np.ndarray
+    floor: float = None
+    window: int = 1
+    channels: tuple = ()
+    floor_is_noise: bool = True
+
+    @property
+    def floor_db(self):
+        return None if self.floor is None else float(10 * np.log10(self.floor))
+
+    @property
+    def gain_factors(self) -> np.ndarray:
+        """``(channels, dates, 1, 1)`` linear gains to divide a stack by before the test."""
+        return np.stack([10 ** (channel.gains_db / 10) for channel in self.channels or (self,)])[:, :, None, None]
+
+    @property
+    def test_floor(self):
+        """The ``floor`` of :func:`omnibus_changes`: one per channel, or None unless every channel has one."""
+        floors = [channel.floor for channel in self.channels or (self,)]
+        if any(floor is None for floor in floors):
+            return None
+        return floors[0] if len(floors) == 1 else floors
+
+
+def joint_model(fits: Sequence[StackModel], *, looks: float = None, window: int = 1) -> StackModel:
+    """One model from the :func:`fit_stack` of each polarisation of the same dates.
+
+    The joint test takes one number of looks: ``looks``, else the fewer of the fits'. Each
+    channel keeps its gains and floor (in ``channels``, the first one's also on the model); a
+    single fit comes back alone, with no ``channels``.
+    """
+    pooled = min(fit.looks for fit in fits) if looks is None else float(looks)
+    noise = all(fit.floor_is_noise for fit in fits)
+    channels = tuple(StackModel(pooled, fit.gains_db, fit.floor, window, (), noise) for fit in fits)
+    if len(channels) == 1:
+        return channels[0]
+    return StackModel(pooled, channels[0].gains_db, channels[0].floor, window, channels, noise)
+
+
+def _median_over_dates(logs: np.ndarray, chunk: int = 1 << 16) -> np.ndarray:
+    """``np.median(logs, axis=0)`` computed a chunk of pixels at a time (the same values; the
+    copy the median partitions is one chunk, not the whole sample)."""
+    return (
+        np.concatenate([np.median(logs[:, start : start + chunk], axis=0) for start in range(0, logs.shape[1], chunk)])
+        if logs.shape[1]
+        else np.median(logs, axis=0)
+    )
+
+
+#: A dark population this far (dB) or more under the median level is a noise floor (open water and
+#: shadow lie 10 dB or more under land in every band: L-band HV -28 against -12 dB for forest);
+#: nearer, it is a dark land class, and the floor is only a threshold.
+FLOOR_DEPTH_DB = 6.0
+
+
+def fit_stack(samples: np.ndarray, *, normalise: bool = True, looks: float = 0.0, floor_db=None) -> StackModel:
+    """Gains, looks and noise floor of a stack from ``(k, n)`` samples (the same pixels at each date).
+
+    - Gains: per date, the median of ``ln I_t - ln median_t(I)`` over pixels valid at every
+      date: a calibration step between sensors (ALOS to ALOS-2) is a gain of whole dates, not a
+      change of the ground.
+    - Looks (when ``looks`` <= 0): from the robust spread of the log-ratio of consecutive dates
+      (after the gains), solved for L as in the two-date test (:func:`.stats.looks_from_log_ratio_sd`),
+      the median over the pairs. This is the variation the test must accept as no change: speckle
+      and texture of multi-looked mosaics and the noise of each date, which the ENL of
+      homogeneous blocks of one date underestimates.
+    - Floor: the top of the dark population of the pixels' mean over the dates (open water,
+      shadow; :func:`.auto.noise_floor`), or ``floor_db`` when given (``-inf``: none).
+    """
+    from .auto import noise_floor
+    from .stats import looks_from_log_ratio_sd, robust_centre_scale
+
+    samples = np.asarray(samples, np.float64)
+    k = samples.shape[0]
+    good = np.all(np.isfinite(samples) & (samples > 0), axis=0)
+    logs = samples[:, good]
+    del samples  # a (k, n) float64 sample is tens of MB: keep one or two of them at a time
+    np.log(logs, out=logs)
+    gains = np.zeros(k)
+    if normalise:
+        # the median: with few dates the per-pixel median is often the date itself (no spread to
+        # trim); iterated, since a step between two halves of the dates puts the first reference
+        # between them
+        for _ in range(4):
+            centre = _median_over_dates(logs)
+            step = np.array([np.median(logs[t] - centre) for t in range(k)])
+            step -= np.median(step)  # relative to the typical date: the stack keeps its level
+            gains += step
+            logs -= step[:, None]
+    if not looks > 0:
+        spreads, problems = [], []
+        for t in range(k - 1):  # a pair without spread (the same image given twice) is left out
+            try:
+                spreads.append(robust_centre_scale(logs[t + 1] - logs[t], f"log-ratio of dates {t + 1} and {t + 2}")[1])
+            except ValueError as exc:
+                problems.append(str(exc))
+        if not spreads:
+            raise ValueError(problems[0])
+        looks = looks_from_log_ratio_sd(float(np.median(spreads)))
+    is_noise = True
+    if floor_db is None:
+        mean = np.exp(logs[0])
+        for t in range(1, k):
+            mean += np.exp(logs[t])
+        levels = 10 * np.log10(mean / k)
+        floor_db = noise_floor(levels)
+        is_noise = bool(np.median(levels) - floor_db >= FLOOR_DEPTH_DB)
+    floor = None if np.isneginf(floor_db) else float(10 ** (floor_db / 10))  # -inf: no floor
+    return StackModel(float(looks), 10 * np.log10(np.e) * gains, floor, floor_is_noise=is_noise)

@@ -15,7 +15,8 @@ A dask array is processed chunk by chunk with ``dask.array.map_overlap``, over t
 block functions and with the same halos as the QGIS algorithms, and the result is a lazy dask
 array with the input's chunks. What depends on the whole image (the gain between dates, the
 looks, the noise floor, Lee sigma's point threshold) is fitted first on a strided sample of at
-most :data:`SAMPLE_PIXELS` pixels (this computes that sample).
+most :data:`SAMPLE_PIXELS` pixels (this computes that sample); ``omnibus`` reads the windows
+``sarchange:omnibus`` reads, so both give the same rasters.
 
 **Files** (``*_file``): the same blockwise pipelines as the Processing algorithms, GeoTIFF in,
 GeoTIFF out. With ``scheduler`` (a dask.distributed address) the blocks run on that cluster;
@@ -142,6 +143,22 @@ def _as_dask_stack(values):
     return values[None] if values.ndim == 2 else values
 
 
+def _window_sample(array) -> np.ndarray:
+    """The stack model's sample of a ``(channels, dates, rows, cols)`` array: whole when small, else
+    the windows ``sarchange:omnibus`` reads (stacked vertically; computed when ``array`` is dask)."""
+    from .common.blocks import even_windows
+    from .workflows.omnibus import FIT_PIXELS, FIT_WINDOW
+
+    rows, cols = array.shape[-2:]
+    if rows * cols <= FIT_PIXELS:
+        sample, window_rows = array, None
+    else:
+        windows = even_windows(rows, cols, FIT_WINDOW, int(np.sqrt(FIT_PIXELS) // FIT_WINDOW))
+        join = _dask_array().concatenate if _is_dask(array) else np.concatenate
+        sample, window_rows = join([array[..., r, c] for r, c in windows], axis=-2), FIT_WINDOW
+    return np.asarray(sample.compute() if _is_dask(sample) else sample, dtype=np.float32), window_rows
+
+
 def omnibus(
     stack,
     *,
@@ -151,53 +168,42 @@ def omnibus(
     noise_floor_db: Optional[float] = None,
     normalise: bool = True,
     shift: int = 1,
+    window: int = 0,
 ):
     """Multi-date change of a ``(dates, rows, cols)`` linear-intensity stack (the omnibus test).
 
     Returns ``(changes, first, last)``: the number of changes (uint8) and the 0-based index of
-    the date of the first and last change (int16, -1 where none); the gains, looks and noise
-    floor are fitted on a sample first (:func:`.sar.change.omnibus.fit_stack`). A
-    ``(channels, dates, rows, cols)`` stack (HH and HV of the same dates), as for
-    :func:`change_classes`, is tested jointly (see :func:`.sar.change.omnibus.omnibus_changes`), with
-    gains and floor fitted per polarisation. ``shift`` (pixels, default 1, as ``SHIFT_TOLERANCE``)
-    is the misregistration tolerated between dates (:mod:`.sar.change.shift`); dask chunks get a
-    halo of that many pixels. It tests single pixels (``WINDOW=1``); :func:`omnibus_files`, like
-    ``sarchange:omnibus``, tests window means of ~45 looks by default.
+    the date of the first and last change (int16, -1 where none). As ``sarchange:omnibus`` does,
+    the gains, looks and noise floor are fitted on a sample first, and ``window`` (0, the default:
+    means of ~45 looks, 5 x 5 for 4-5-look mosaics; an odd side; 1: single pixels) sets what is
+    tested (:func:`.sar.change.omnibus.fit_stack_model`, :func:`.sar.change.omnibus.stack_changes`).
+    A ``(channels, dates, rows, cols)`` stack (HH and HV of the same dates), as for
+    :func:`change_classes`, is tested jointly, with gains and floor fitted per polarisation.
+    ``shift`` (pixels, default 1, as ``SHIFT_TOLERANCE``) is the misregistration tolerated between
+    dates (:mod:`.sar.change.shift`). Dask chunks get a halo of ``window // 2`` plus that.
     """
     if stack.ndim not in (3, 4):
         raise ValueError(f"stack must be (dates, rows, cols) or (channels, dates, rows, cols), got shape {stack.shape}")
-    parts = [stack[c] for c in range(stack.shape[0])] if stack.ndim == 4 else [stack]
-    fits = []
-    for part in parts:
-        samples = _sample(part)
-        fits.append(
-            _omnibus.fit_stack(
-                samples.reshape(samples.shape[0], -1), normalise=normalise, looks=looks, floor_db=noise_floor_db
-            )
-        )
-    model = _omnibus.joint_model(fits)
-    scale = model.gain_factors.astype(np.float32)
+    if not (isinstance(window, (int, np.integer)) and window >= 0 and (window == 0 or window % 2 == 1)):
+        raise ValueError(f"window must be 0 (automatic) or an odd number of pixels, got window={window!r}")
+    joint = stack if stack.ndim == 4 else stack[None]
+    samples, window_rows = _window_sample(joint)
+    model = _omnibus.fit_stack_model(
+        samples, normalise=normalise, looks=looks, floor_db=noise_floor_db, window=window, window_rows=window_rows
+    )
 
     def block(values, trim=0):
-        result = _omnibus.omnibus_changes(
-            values / scale,
-            looks=model.looks,
-            alpha=alpha,
-            min_change_db=min_change_db,
-            floor=model.test_floor,
-            shift=shift,
-        )
+        result = _omnibus.stack_changes(values, model, alpha=alpha, min_change_db=min_change_db, shift=shift)
         out = np.stack([result.changes.astype(np.int16), result.first, result.last])
         return out[:, trim : out.shape[1] - trim, trim : out.shape[2] - trim]
 
     if not _is_dask(stack):
-        out = block(np.asarray(stack, dtype=np.float32).reshape((len(parts),) + tuple(stack.shape[-3:])))
+        out = block(np.asarray(joint, dtype=np.float32))
         return out[0].astype(np.uint8), out[1], out[2]
-    joint = stack if stack.ndim == 4 else stack[None]
     joint = joint.rechunk({0: -1, 1: -1})
     chunks = ((3,),) + joint.chunks[2:]
-    depth = shift_halo(shift)
-    if depth:  # the scene's edges repeat, as the shifted windows clip at a block's edge
+    depth = model.window // 2 + shift_halo(shift)
+    if depth:  # the scene's edges repeat, as the window means and shifted windows do at a block's edge
         joint = _dask_array().overlap.overlap(joint, depth={2: depth, 3: depth}, boundary="nearest")
     out = joint.map_blocks(block, trim=depth, dtype=np.int16, drop_axis=0, chunks=chunks)
     return out[0].astype(np.uint8), out[1], out[2]

@@ -96,21 +96,8 @@ def omnibus_rasters(
         raise ValueError(f"shift must be a whole number of pixels in 0..{MAX_SHIFT}, got shift={shift!r}")
 
     def block_test(*windows):
-        stack = np.stack([to_power(w) for w in windows]).reshape(scale.shape[:2] + windows[0].shape) / scale
-        own = stack if side > 1 else None
-        stack = np.stack([omnibus.window_means(channel, side) for channel in stack])
-        result = omnibus.omnibus_changes(
-            stack,
-            looks=model.looks,
-            alpha=alpha,
-            min_change_db=min_change_db,
-            floor=floor,
-            shift=shift,
-            floor_levels=own,
-            floor_looks=pixel_looks,
-            floor_is_noise=model.floor_is_noise,
-            with_pvalue=False,
-        )
+        stack = np.stack([to_power(w) for w in windows]).reshape(model.gain_factors.shape[:2] + windows[0].shape)
+        result = omnibus.stack_changes(stack, model, alpha=alpha, min_change_db=min_change_db, shift=shift)
         changes = np.where(result.valid, result.changes, CHANGES_NODATA)
         first = np.where(result.valid, code_of[result.first.astype(np.int64) + 1], DATE_NODATA)
         last = np.where(result.valid, code_of[result.last.astype(np.int64) + 1], DATE_NODATA)
@@ -129,26 +116,20 @@ def omnibus_rasters(
             [to_power(sample_band(path, b, max_pixels=FIT_PIXELS, window=FIT_WINDOW)) for path, b in sources]
         )
         samples = samples.reshape((len(channels), len(paths)) + samples.shape[1:])
-        fits = [
-            omnibus.fit_stack(part.reshape(len(paths), -1), normalise=normalise, looks=looks, floor_db=noise_floor_db)
-            for part in samples
-        ]
-        model = omnibus.joint_model(fits)
-        pixel_looks = model.looks  # of one pixel of one date, for the floor test of the pixels' own levels
-        side = omnibus.window_for_looks(model.looks) if window == 0 else int(window)
-        if side > 1:  # the looks of the window means, from their own spread: the gains and floor stay
-            refits = [
-                omnibus.fit_stack(_sample_window_means(part / s, side), normalise=False, looks=0.0, floor_db=-np.inf)
-                for part, s in zip(samples, model.gain_factors)
-            ]
-            model = omnibus.joint_model(fits, looks=min(fit.looks for fit in refits), window=side)
-        scale, floor = model.gain_factors, model.test_floor
+        model = omnibus.fit_stack_model(
+            samples,
+            normalise=normalise,
+            looks=looks,
+            floor_db=noise_floor_db,
+            window=window,
+            window_rows=FIT_WINDOW if reference.rows * reference.cols > FIT_PIXELS else None,
+        )
         del samples  # tens of MB the blocks can use
         process_blocks(
             sources,
             [changes_path, first_path, last_path],
             block_test,
-            halo=side // 2 + shift_halo(shift),
+            halo=model.window // 2 + shift_halo(shift),
             block_size=min(block_size, MAX_BLOCK),
             out_dtype=[np.uint8, np.int32, np.int32],
             nodata=[CHANGES_NODATA, DATE_NODATA, DATE_NODATA],
@@ -156,16 +137,6 @@ def omnibus_rasters(
             is_cancelled=is_cancelled,
         )
     return model
-
-
-def _sample_window_means(samples: np.ndarray, side: int) -> np.ndarray:
-    """Window means of a ``(k, rows, cols)`` sample, each sampled window apart (a sample of a large
-    raster is windows of :data:`FIT_WINDOW` rows stacked vertically: no mean crosses from one to the
-    next), flattened to ``(k, n)``."""
-    k, rows, cols = samples.shape
-    step = FIT_WINDOW if (cols == FIT_WINDOW and rows % FIT_WINDOW == 0) else rows
-    parts = [omnibus.window_means(samples[:, r : r + step], side) for r in range(0, rows, step)]
-    return np.concatenate([part.reshape(k, -1) for part in parts], axis=1)
 
 
 def regions_from_rasters(

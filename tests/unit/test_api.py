@@ -69,6 +69,26 @@ def test_omnibus_dask_equals_numpy_and_dates_the_change(pair):
     assert np.mean(first[110:170, 70:130] == 2) > 0.9  # changed into the third date (index 2)
 
 
+@pytest.mark.parametrize("shape, window", [((300, 260), 0), ((760, 700), 0), ((300, 260), 1)])
+def test_omnibus_gives_what_the_processing_algorithm_gives(write_raster, tmp_path, shape, window):
+    """The same model (whole sample, or the algorithm's windows past FIT_PIXELS) and the same test."""
+    from sar_change.algorithms.workflows.omnibus import omnibus_rasters
+
+    rng = np.random.default_rng(12)
+    means = np.full((5,) + shape, 0.05)
+    means[:, :, -60:] = 10**-2.8  # water 12 dB under the land
+    means[2:, 100:180, 60:140] *= 4.0  # +6 dB from the third date
+    stack = (means * rng.gamma(4.0, 0.25, means.shape)).astype(np.float32)
+    paths = [write_raster(f"d{t}.tif", image) for t, image in enumerate(stack)]
+    out = {name: str(tmp_path / f"{name}.tif") for name in ("n", "f", "l")}
+    omnibus_rasters(paths, window=window, changes_path=out["n"], first_path=out["f"], last_path=out["l"])
+    changes, first, last = api.omnibus(stack, window=window)
+    np.testing.assert_array_equal(changes, read_band(out["n"]))
+    np.testing.assert_array_equal(first + 1, read_band(out["f"]))  # the algorithm codes date i as i + 1
+    np.testing.assert_array_equal(last + 1, read_band(out["l"]))
+    assert np.mean(first[110:170, 70:130] == 2) > (0.9 if window == 0 else 0.1)  # 4-look pixels: ~20 %
+
+
 def test_omnibus_of_two_polarisations_is_joint_and_dask_equals_numpy(pair):
     before, after = pair
     hh = np.stack([before, before * 1.01, after, after * 0.99])

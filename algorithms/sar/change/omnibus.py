@@ -29,8 +29,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...common.deps import require
-from .omnibus_model import FLOOR_DEPTH_DB, StackModel, fit_stack, joint_model  # noqa: F401 (here too)
+from .omnibus_model import (  # noqa: F401 (here too)
+    FLOOR_DEPTH_DB,
+    MAX_WINDOW,
+    TARGET_LOOKS,
+    StackModel,
+    fit_stack,
+    fit_stack_model,
+    joint_model,
+    sample_window_means,
+    window_for_looks,
+    window_means,
+)
 from .omnibus_stats import critical_values, floor_margins, omnibus_pvalue, sequential_pvalue  # noqa: F401
 from .regions import regions_of_first_change
 from .shift import shifted_effect_db
@@ -244,39 +254,31 @@ def _prefix_sums(values: np.ndarray) -> np.ndarray:
     return np.concatenate([np.zeros(shape), np.cumsum(values, axis=1)], axis=1)
 
 
-#: Looks the test aims for when it works on window means (WINDOW=0): the smallest odd window
-#: whose pixels hold this many looks. At 45 looks the log-ratio of two dates spreads ~0.9 dB, so a
-#: 2-3 dB change of a field stands out; per pixel (4-5 looks, ~3.3 dB) the test found a fifth of
-#: the changed pixels of simulated stacks and dated half of those right (benchmarks/omnibus_accuracy.py).
-TARGET_LOOKS, MAX_WINDOW = 45.0, 9
+def stack_changes(
+    stack: np.ndarray, model: StackModel, *, alpha: float = 0.01, min_change_db: float = 0.0, shift: int = 0
+):
+    """:func:`omnibus_changes` of a ``(channels, k, rows, cols)`` linear-intensity stack as ``model``
+    says: each date's gain removed, ``model.window`` means tested with ``model.looks``, and the
+    noise floor checked on the window means and on the pixels' own levels (``model.pixel_looks``).
 
-
-def window_for_looks(pixel_looks: float, target_looks: float = TARGET_LOOKS) -> int:
-    """Smallest odd window side (pixels) whose ``side**2 * pixel_looks`` reaches ``target_looks``,
-    at most :data:`MAX_WINDOW`; 1 (per pixel) when a pixel already has them."""
-    if not (np.isfinite(pixel_looks) and pixel_looks > 0):
-        raise ValueError(f"pixel_looks must be > 0, got pixel_looks={pixel_looks!r}")
-    side = int(np.ceil(np.sqrt(target_looks / pixel_looks)))
-    side += 1 - side % 2
-    return int(min(max(side, 1), MAX_WINDOW))
-
-
-def window_means(stack: np.ndarray, window: int) -> np.ndarray:
-    """``window`` x ``window`` mean of each date of a ``(k, rows, cols)`` stack, over its valid
-    (finite, > 0) pixels; NaN where a window holds none. Edges repeat the nearest pixel, so a block
-    read with a halo of ``window // 2`` gives the whole image's values inside it."""
-    stack = np.asarray(stack, np.float64)
-    if window <= 1:
-        return stack
-    uniform = require("scipy.ndimage").uniform_filter
-    out = np.empty(stack.shape)
-    for t, image in enumerate(stack):
-        valid = np.isfinite(image) & (image > 0)
-        total = uniform(np.where(valid, image, 0.0), window, mode="nearest")
-        count = uniform(valid.astype(np.float64), window, mode="nearest")
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out[t] = np.where(count > 0.5 / window**2, total / count, np.nan)
-    return out
+    A block read with a halo of ``model.window // 2`` (plus :func:`.shift.halo` of ``shift``) gives
+    the whole image's values inside it.
+    """
+    stack = np.asarray(stack)
+    stack = (stack[None] if stack.ndim == 3 else stack) / model.gain_factors
+    side = model.window
+    return omnibus_changes(
+        np.stack([window_means(channel, side) for channel in stack]),
+        looks=model.looks,
+        alpha=alpha,
+        min_change_db=min_change_db,
+        floor=model.test_floor,
+        shift=shift,
+        floor_levels=stack if side > 1 else None,
+        floor_looks=model.pixel_looks,
+        floor_is_noise=model.floor_is_noise,
+        with_pvalue=False,
+    )
 
 
 def first_change_regions(result: OmnibusResult, min_pixels: int = 1):

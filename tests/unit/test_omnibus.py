@@ -140,6 +140,21 @@ def test_fit_stack_recovers_a_sensor_gain_step_the_looks_and_the_water_floor():
     assert omnibus.fit_stack(samples, normalise=False).gains_db.tolist() == [0.0] * k
 
 
+def test_the_medians_of_a_subsample_give_the_gains_and_looks_of_the_whole_sample(monkeypatch):
+    from sar_change.algorithms.sar.change import omnibus_model
+
+    rng = np.random.default_rng(17)
+    k, n = 6, 600_000
+    level = np.exp(rng.normal(-3.0, 1.0, n))  # a textured scene
+    gains_db = np.array([0.0, 0.4, -0.3, 2.0, 2.2, 1.9])
+    samples = level * rng.gamma(5.0, 0.2, (k, n)) * 10 ** (gains_db[:, None] / 10)
+    fast = omnibus.fit_stack(samples)
+    monkeypatch.setattr(omnibus_model, "MEDIAN_PIXELS", n)
+    whole = omnibus.fit_stack(samples)
+    np.testing.assert_allclose(fast.gains_db, whole.gains_db, atol=0.03)
+    assert abs(fast.looks / whole.looks - 1) < 0.02 and fast.floor == pytest.approx(whole.floor, rel=0.01)
+
+
 def test_a_gain_step_and_water_at_the_floor_are_not_changes_with_the_real_stack_model():
     rng = np.random.default_rng(8)
     k, shape = 8, (120, 120)

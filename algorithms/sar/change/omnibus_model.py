@@ -96,6 +96,12 @@ def _median_over_dates(logs: np.ndarray, chunk: int = 1 << 16) -> np.ndarray:
 FLOOR_DEPTH_DB = 6.0
 
 
+#: Pixels of the sample (every n-th) that the medians of :func:`fit_stack` use: a median of 2**17
+#: log-ratios spreading ~2 dB is within ~0.01 dB of that of the whole 0.5 Mpixel sample, at a
+#: quarter of the time (the medians were two thirds of the fit).
+MEDIAN_PIXELS = 1 << 17
+
+
 def fit_stack(samples: np.ndarray, *, normalise: bool = True, looks: float = 0.0, floor_db=None) -> StackModel:
     """Gains, looks and noise floor of a stack from ``(k, n)`` samples (the same pixels at each date).
 
@@ -120,21 +126,24 @@ def fit_stack(samples: np.ndarray, *, normalise: bool = True, looks: float = 0.0
     del samples  # a (k, n) float64 sample is tens of MB: keep one or two of them at a time
     np.log(logs, out=logs)
     gains = np.zeros(k)
+    few = logs[:, :: max(1, -(-logs.shape[1] // MEDIAN_PIXELS))]  # for the medians
     if normalise:
         # the median: with few dates the per-pixel median is often the date itself (no spread to
         # trim); iterated, since a step between two halves of the dates puts the first reference
         # between them
+        few = few.copy()
         for _ in range(4):
-            centre = _median_over_dates(logs)
-            step = np.array([np.median(logs[t] - centre) for t in range(k)])
+            centre = _median_over_dates(few)
+            step = np.array([np.median(few[t] - centre) for t in range(k)])
             step -= np.median(step)  # relative to the typical date: the stack keeps its level
             gains += step
-            logs -= step[:, None]
+            few -= step[:, None]
+        logs -= gains[:, None]
     if not looks > 0:
         spreads, problems = [], []
         for t in range(k - 1):  # a pair without spread (the same image given twice) is left out
             try:
-                spreads.append(robust_centre_scale(logs[t + 1] - logs[t], f"log-ratio of dates {t + 1} and {t + 2}")[1])
+                spreads.append(robust_centre_scale(few[t + 1] - few[t], f"log-ratio of dates {t + 1} and {t + 2}")[1])
             except ValueError as exc:
                 problems.append(str(exc))
         if not spreads:

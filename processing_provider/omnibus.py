@@ -16,7 +16,7 @@ from ..algorithms.common.cancel import phase
 from ..algorithms.io.outputs import set_metadata, write_text
 from ..algorithms.io.raster import raster_info
 from ..algorithms.reports.omnibus import html_report as omnibus_report
-from ..algorithms.workflows.omnibus import omnibus_rasters, regions_from_rasters
+from ..algorithms.workflows.omnibus import omnibus_rasters, region_steps_db, regions_from_rasters
 from . import settings
 from .base import SarAlgorithm, tr
 
@@ -116,11 +116,13 @@ class OmnibusAlgorithm(SarAlgorithm):
             "<b>MIN_CHANGE_DB</b> (default 2): a change must also move the mean level by this much (the "
             "dates from the change on against the dates since the last one): significant and large.\n"
             "<b>NOISE_FLOOR_DB</b>: empty (default) estimates the top of the dark population of the "
-            "pixels' mean level (open water, shadow); a change with both means under it is not a change.\n"
+            "pixels' mean level (open water, shadow); a change with neither side significantly above it "
+            "(at ALPHA) is not a change.\n"
             "Outputs: OUTPUT_CHANGES (Byte: number of changes), OUTPUT_FIRST and OUTPUT_LAST (Int32 date "
             "YYYYMMDD, or date number, of the first and last change; 0 none), and OUTPUT: polygons of "
             "regions sharing a first-change date, with first_date, last_date (most frequent in the "
-            "region), changes (most frequent), pixels and area_m2 (m², ellipsoidal); regions under MIN_AREA "
+            "region), changes (most frequent), change_db (the region's mean level at its first change over its mean "
+            "level before, gains removed), pixels and area_m2 (m², ellipsoidal); regions under MIN_AREA "
             "(m² on the ground, whatever the CRS) are dropped. OUTPUT_HTML (optional): a report with the "
             "changed area by date of first change (bar chart), the gain removed per date, the looks and "
             "the noise floor used.\n"
@@ -180,10 +182,11 @@ class OmnibusAlgorithm(SarAlgorithm):
         shift = self.parameterAsInt(parameters, self.SHIFT_TOLERANCE, context)
         floor = parameters.get(self.NOISE_FLOOR_DB)
         floor = None if floor in (None, "") else self.parameterAsDouble(parameters, self.NOISE_FLOOR_DB, context)
+        input_scale = self.input_scale_of(parameters, self.INPUT_SCALE, context, feedback, paths[0], band)
         model = omnibus_rasters(
             paths,
             band=band,
-            input_scale=self.input_scale_of(parameters, self.INPUT_SCALE, context, feedback, paths[0], band),
+            input_scale=input_scale,
             looks=given_looks,
             normalise=self.parameterAsEnumString(parameters, self.NORMALISE, context) == "auto",
             min_change_db=self.parameterAsDouble(parameters, self.MIN_CHANGE_DB, context),
@@ -247,12 +250,23 @@ class OmnibusAlgorithm(SarAlgorithm):
                     min_pixels,
                     regions,
                 )
+            with phase(0.85, 0.88):
+                steps_db = region_steps_db(
+                    paths,
+                    regions,
+                    rasters[self.OUTPUT_FIRST],
+                    codes,
+                    model.gains_db,
+                    band=band,
+                    input_scale=input_scale,
+                )
             label_of = dict(zip(codes, labels))
             fields = QgsFields()
             for name, kind in (
                 ("first_date", QVariant.String),
                 ("last_date", QVariant.String),
                 ("changes", QVariant.Int),
+                ("change_db", QVariant.Double),
                 ("pixels", QVariant.Int),
                 ("area_m2", QVariant.Double),
             ):
@@ -264,11 +278,12 @@ class OmnibusAlgorithm(SarAlgorithm):
                     label_of[codes[first]],
                     label_of[codes[last]],
                     int(changes),
+                    round(float(steps_db[region]), 2) if math.isfinite(steps_db[region]) else None,
                     int(pixels),
                     None,  # area_m2: measured on the ellipsoid by write_regions
                 ]
 
-            with phase(0.85, 1.0):
+            with phase(0.88, 1.0):
                 dest_id = self.write_regions(
                     parameters,
                     self.OUTPUT,

@@ -10,10 +10,11 @@ from typing import Sequence
 
 import numpy as np
 
+from ..common.cancel import checkpoint
 from ..io.align import aligned
 from ..io.outputs import RasterWriter
 from ..io.pipeline import bounded_gdal_cache, process_blocks
-from ..io.raster import open_raster, raster_info, resolve_raster_scale, sample_band
+from ..io.raster import open_raster, raster_info, read_window, resolve_raster_scale, sample_band
 from ..sar.change import omnibus
 from ..sar.change.regions import first_change_regions_in_strips
 from ..sar.change.shift import halo as shift_halo
@@ -182,3 +183,57 @@ def regions_from_rasters(
             min_pixels,
             strip_rows,
         )
+
+
+def region_steps_db(
+    paths: Sequence[str],
+    labels_path: str,
+    first_path: str,
+    codes: Sequence[int],
+    gains_db: Sequence[float],
+    *,
+    band: int = 1,
+    input_scale: str = "auto",
+    strip_rows: int = STRIP_ROWS,
+) -> np.ndarray:
+    """Change (dB) of each region at its first change: ``10 log10`` of the region's mean level on
+    the date of the first change over its mean level on the dates before it, each date's gain
+    (``gains_db``, as fitted by :func:`omnibus_rasters`) removed.
+
+    Reads the label raster of :func:`regions_from_rasters`, the first-change raster and every date,
+    a strip of rows at a time. Returns a float array indexed by label (NaN for 0 and for labels
+    without a valid pixel).
+    """
+    to_power = TO_POWER[resolve_raster_scale(paths[0], band, input_scale)]
+    factors = 10 ** (np.asarray(gains_db, np.float64) / 10)
+    codes = np.asarray([int(code) for code in codes])
+    order = np.argsort(codes)
+    info = raster_info(labels_path)
+    sums = np.zeros((2, 1))  # per label: mean level before, level at the first change
+    with contextlib.ExitStack() as stack:
+        dates = [open_raster(stack.enter_context(aligned(path, info))) for path in paths]
+        labels_ds, first_ds = open_raster(labels_path), open_raster(first_path)
+        for row0 in range(0, info.rows, strip_rows):
+            checkpoint()
+            rows = min(strip_rows, info.rows - row0)
+            labels = labels_ds.GetRasterBand(1).ReadAsArray(0, row0, info.cols, rows)
+            where = np.nonzero(labels > 0)
+            if not where[0].size:
+                continue
+            first = first_ds.GetRasterBand(1).ReadAsArray(0, row0, info.cols, rows)[where]
+            index = order[np.clip(np.searchsorted(codes[order], first), 0, codes.size - 1)]
+            window = (slice(row0, row0 + rows), slice(0, info.cols))
+            levels = np.stack([to_power(read_window(d, band, window))[where] for d in dates]) / factors[:, None]
+            earlier = np.arange(len(dates))[:, None] < index
+            with np.errstate(invalid="ignore", divide="ignore"):
+                before = np.where(earlier, levels, 0.0).sum(axis=0) / index
+            at = levels[index, np.arange(index.size)]
+            ok = (codes[index] == first) & (index > 0) & np.isfinite(before) & np.isfinite(at) & (before > 0)
+            region = labels[where][ok].astype(np.int64)
+            size = max(sums.shape[1], int(region.max(initial=0)) + 1)
+            sums = np.pad(sums, ((0, 0), (0, size - sums.shape[1])))
+            sums += np.stack([np.bincount(region, values[ok], size) for values in (before, at)])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = 10 * np.log10(sums[1] / sums[0])
+    out[~np.isfinite(out)] = np.nan
+    return out

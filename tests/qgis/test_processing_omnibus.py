@@ -43,6 +43,8 @@ def test_dates_of_change_and_polygons(run_alg, series, tmp_path):
     layer = QgsVectorLayer(result["OUTPUT"], "r", "ogr")
     firsts = sorted(f["first_date"] for f in layer.getFeatures())
     assert firsts == ["2019", "2021"]
+    step = {f["first_date"]: f["change_db"] for f in layer.getFeatures()}  # +6 dB in 2019, -6 dB in 2021
+    assert 4.5 < step["2019"] < 6.5 and -6.5 < step["2021"] < -4.0
     assert all(f.geometry().isGeosValid() for f in layer.getFeatures())
 
 

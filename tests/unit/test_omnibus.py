@@ -127,6 +127,36 @@ def test_blockwise_rasters_and_their_regions_equal_the_in_memory_test(write_rast
     assert attributes == expected_attributes and {a[0] for a in attributes.values()} == {1, 2}
 
 
+def test_regions_carry_the_change_in_db_at_their_first_change_without_the_gains(write_raster, tmp_path):
+    from sar_change.algorithms.workflows.omnibus import omnibus_rasters, region_steps_db, regions_from_rasters
+
+    means = np.full((5, 120, 100), 0.05)
+    means[2:, 10:50, 10:50] *= 4.0  # +6.0 dB at the third date
+    means[3:, 70:110, 40:90] *= 0.25  # -6.0 dB at the fourth date
+    means[:, 60:, :30] = 10**-2.8  # water: a noise floor
+    gains_db = np.array([0.0, 0.0, 0.0, 2.0, 2.0])  # a sensor switch before the fourth date
+    stack = gamma_stack(means * 10 ** (gains_db[:, None, None] / 10), 6, shape=(120, 100), seed=5)
+    paths = [write_raster(f"d{i}.tif", date.astype(np.float32)) for i, date in enumerate(stack)]
+    codes = [2014, 2016, 2018, 2020, 2022]
+    out = {k: str(tmp_path / f"{k}.tif") for k in ("changes", "first", "last", "regions")}
+    model = omnibus_rasters(
+        paths, codes=codes, changes_path=out["changes"], first_path=out["first"], last_path=out["last"]
+    )
+    attributes = regions_from_rasters(out["changes"], out["first"], out["last"], codes, 50, out["regions"])
+    steps = region_steps_db(paths, out["regions"], out["first"], codes, model.gains_db, strip_rows=13)
+    labels = np.nan_to_num(read_band(out["regions"])).astype(int)  # 0 (no region) reads as NaN
+    factors = 10 ** (np.asarray(model.gains_db)[:, None] / 10)
+    for label, (first, *_) in attributes.items():  # by hand, from the stack
+        levels = stack[:, labels == label] / factors
+        expected = 10 * np.log10(levels[first].mean() / levels[:first].mean(axis=0).mean())
+        assert steps[label] == pytest.approx(expected, abs=1e-4)
+    by_first = {attributes[label][0]: steps[label] for label in attributes if attributes[label][3] > 500}
+    # +6 and -6 dB, less where the window means carried the region a pixel or two past the field
+    # (unchanged pixels: more of a dark field's mean than of a bright one's)
+    assert 5.0 < by_first[2] < 6.5 and -6.5 < by_first[3] < -4.0
+    assert np.isnan(steps[0]) and steps.size == max(attributes) + 1
+
+
 def test_fit_stack_recovers_a_sensor_gain_step_the_looks_and_the_water_floor():
     rng = np.random.default_rng(7)
     k, n = 8, 200_000

@@ -16,6 +16,7 @@ from ..algorithms.common.cancel import phase
 from ..algorithms.io.outputs import set_metadata, write_text
 from ..algorithms.io.raster import raster_info
 from ..algorithms.reports.omnibus import html_report as omnibus_report
+from ..algorithms.reports.omnibus import years_between
 from ..algorithms.workflows.omnibus import omnibus_rasters, region_steps_db, regions_from_rasters
 from . import settings
 from .base import SarAlgorithm, tr
@@ -124,8 +125,8 @@ class OmnibusAlgorithm(SarAlgorithm):
             "region), changes (most frequent), change_db (the region's mean level at its first change over its mean "
             "level before, gains removed), pixels and area_m2 (m², ellipsoidal); regions under MIN_AREA "
             "(m² on the ground, whatever the CRS) are dropped. OUTPUT_HTML (optional): a report with the "
-            "changed area by date of first change (bar chart), the gain removed per date, the looks and "
-            "the noise floor used.\n"
+            "changed area by date of first change (bar chart) and per year since the previous date (with "
+            "DATES), the gain removed per date, the looks and the noise floor used.\n"
             "Reference: Conradsen, Nielsen & Skriver, IEEE TGRS 54(5), 2016."
         )
 
@@ -313,6 +314,7 @@ class OmnibusAlgorithm(SarAlgorithm):
                 min_change_db=self.parameterAsDouble(parameters, self.MIN_CHANGE_DB, context),
                 regions=len(attributes),
                 shift_px=shift,
+                years=years_between(codes) if dates_text.strip() else None,
             )
             write_text(html_out, html)
             outputs[self.OUTPUT_HTML] = html_out

@@ -3,20 +3,48 @@
 from ..sar.change.omnibus import StackModel
 
 
+def years_between(codes) -> list:
+    """Years since the previous date for YYYYMMDD ``codes`` (None for the first date); None when
+    the codes are not calendar dates (date numbers 1, 2, ...)."""
+    import datetime
+
+    try:
+        days = [datetime.date(c // 10000, c // 100 % 100, c % 100) for c in (int(c) for c in codes)]
+    except ValueError:
+        return None
+    return [None] + [(b - a).days / 365.25 for a, b in zip(days, days[1:])]
+
+
 def html_report(
-    model: StackModel, labels, first_area_m2, *, alpha: float, min_change_db: float, regions: int, shift_px: int = 0
+    model: StackModel,
+    labels,
+    first_area_m2,
+    *,
+    alpha: float,
+    min_change_db: float,
+    regions: int,
+    shift_px: int = 0,
+    years: list = None,
 ) -> str:
     """The omnibus report: changed area per first-change date (bar chart), the gains removed per date,
-    the looks and the noise floor used, and the parameters."""
+    the looks and the noise floor used, and the parameters. ``years`` (since the previous date, see
+    :func:`years_between`) adds the area per year: dates unevenly spaced gather unequal spans of change."""
     from .html import escape, page, svg_bars
 
     channels = model.channels or (model,)
+
+    def per_year(i, area):
+        if not years:
+            return ""
+        return "<td></td><td></td>" if not years[i] else f"<td>{years[i]:.2f}</td><td>{area / 1e4 / years[i]:.3g}</td>"
+
     rows = "\n".join(
         f"<tr><td>{escape(label)}</td>"
         + "".join(f"<td>{gains[i]:+.2f}</td>" for gains in [c.gains_db for c in channels])
-        + f"<td>{area / 1e4:.4g}</td></tr>"
+        + f"<td>{area / 1e4:.4g}</td>{per_year(i, area)}</tr>"
         for i, (label, area) in enumerate(zip(labels, first_area_m2))
     )
+    year_heads = "<th>years since the previous date</th><th>per year (ha/yr)</th>" if years else ""
     gain_heads = "".join(
         f"<th>gain removed{'' if len(channels) == 1 else f', polarisation {n + 1}'} (dB)</th>"
         for n in range(len(channels))
@@ -38,7 +66,7 @@ ALPHA = {alpha:g}; a change must also move the mean level by at least {min_chang
 <h2>Changed area by date of first change (ha)</h2>
 {svg_bars([(str(label), area / 1e4) for label, area in zip(labels[1:], first_area_m2[1:])], y_label="hectares")}
 <h2>Dates</h2>
-<table><tr><th>date</th>{gain_heads}<th>first changed here (ha)</th></tr>
+<table><tr><th>date</th>{gain_heads}<th>first changed here (ha)</th>{year_heads}</tr>
 {rows}
 </table>"""
     return page("Multi-date change report", body)

@@ -131,6 +131,7 @@ def test_malaysia_hv_with_defaults_leaves_open_water_and_reports_by_date(run_alg
         report = handle.read()
     assert "Changed area by date of first change" in report and "<rect" in report
     assert "gain removed (dB)" in report and "2015" in report and "None" not in report
+    assert "per year (ha/yr)" in report and "<td>5.00</td>" in report  # 2010 -> 2015: five years
 
 
 def test_a_second_polarisation_is_tested_jointly_and_must_match_the_dates(run_alg, series, write_raster, tmp_path):

@@ -610,3 +610,18 @@ def test_blockwise_window_means_with_the_pixel_floor_equal_the_in_memory_test(wr
     np.testing.assert_array_equal(read_band(out["changes"]), expected.changes)
     np.testing.assert_array_equal(read_band(out["first"]), np.where(expected.first >= 0, expected.first + 1, 0))
     assert (expected.first[10:50, 27:43] == 3).mean() > 0.9 and not (expected.changes[:, :25] > 0).any()
+
+
+def test_the_report_gives_the_area_per_year_between_unevenly_spaced_dates():
+    from sar_change.algorithms.reports.omnibus import html_report, years_between
+
+    years = years_between([20070101, 20080101, 20100101, 20150101])
+    assert years[0] is None and years[1:] == pytest.approx([1.0, 2.0, 5.0], abs=0.01)
+    assert years_between([1, 2, 3]) is None  # date numbers, not calendar dates
+    model = omnibus.StackModel(5.0, np.zeros(4), 1e-3, 5)
+    labels, area_m2 = ["2007", "2008", "2010", "2015"], [0.0, 3e4, 4e4, 5e4]
+    html = html_report(model, labels, area_m2, alpha=0.01, min_change_db=2.0, regions=3, years=years)
+    assert "per year (ha/yr)" in html
+    assert "<td>4</td><td>2.00</td><td>2</td>" in html and "<td>5</td><td>5.00</td><td>1</td>" in html
+    plain = html_report(model, labels, area_m2, alpha=0.01, min_change_db=2.0, regions=3)
+    assert "per year" not in plain

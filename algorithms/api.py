@@ -146,14 +146,13 @@ def _as_dask_stack(values):
 def _window_sample(array) -> np.ndarray:
     """The stack model's sample of a ``(channels, dates, rows, cols)`` array: whole when small, else
     the windows ``sarchange:omnibus`` reads (stacked vertically; computed when ``array`` is dask)."""
-    from .common.blocks import even_windows
+    from .common.blocks import sample_windows
     from .workflows.omnibus import FIT_PIXELS, FIT_WINDOW
 
-    rows, cols = array.shape[-2:]
-    if rows * cols <= FIT_PIXELS:
+    windows = sample_windows(*array.shape[-2:], max_pixels=FIT_PIXELS, side=FIT_WINDOW)
+    if windows is None:
         sample, window_rows = array, None
     else:
-        windows = even_windows(rows, cols, FIT_WINDOW, int(np.sqrt(FIT_PIXELS) // FIT_WINDOW))
         join = _dask_array().concatenate if _is_dask(array) else np.concatenate
         sample, window_rows = join([array[..., r, c] for r, c in windows], axis=-2), FIT_WINDOW
     return np.asarray(sample.compute() if _is_dask(sample) else sample, dtype=np.float32), window_rows

@@ -163,3 +163,11 @@ def even_windows(rows: int, cols: int, side: int, per_axis: int):
         for i in range(row_count)
         for j in range(col_count)
     ]
+
+
+def sample_windows(rows: int, cols: int, *, max_pixels: int, side: int):
+    """The windows a sample of at most ``max_pixels`` pixels reads (:func:`even_windows` of ``side``
+    pixels), or None when the raster has no more pixels than that and is read whole."""
+    if rows * cols <= max_pixels:
+        return None
+    return even_windows(rows, cols, side, int(np.sqrt(max_pixels) // side))

@@ -10,7 +10,7 @@ from typing import Callable, Optional, Tuple
 
 import numpy as np
 
-from ..common.blocks import even_windows
+from ..common.blocks import sample_windows
 from ..common.deps import require
 
 
@@ -189,7 +189,7 @@ def sample_band(path: str, band: int = 1, *, max_pixels: int = 4_000_000, window
     dataset = open_raster(path)
     info = raster_info(path)
     check_band(info, band)
-    if info.rows * info.cols <= max_pixels:
+    windows = sample_windows(info.rows, info.cols, max_pixels=max_pixels, side=window)
+    if windows is None:
         return read_window(dataset, band)
-    windows = even_windows(info.rows, info.cols, window, int(np.sqrt(max_pixels) // window))
     return np.concatenate([read_window(dataset, band, w) for w in windows], axis=0)  # all one width

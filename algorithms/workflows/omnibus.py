@@ -10,6 +10,7 @@ from typing import Sequence
 
 import numpy as np
 
+from ..common.blocks import sample_windows
 from ..common.cancel import checkpoint
 from ..io.align import aligned
 from ..io.outputs import RasterWriter
@@ -117,13 +118,14 @@ def omnibus_rasters(
             [to_power(sample_band(path, b, max_pixels=FIT_PIXELS, window=FIT_WINDOW)) for path, b in sources]
         )
         samples = samples.reshape((len(channels), len(paths)) + samples.shape[1:])
+        whole = sample_windows(reference.rows, reference.cols, max_pixels=FIT_PIXELS, side=FIT_WINDOW) is None
         model = omnibus.fit_stack_model(
             samples,
             normalise=normalise,
             looks=looks,
             floor_db=noise_floor_db,
             window=window,
-            window_rows=FIT_WINDOW if reference.rows * reference.cols > FIT_PIXELS else None,
+            window_rows=None if whole else FIT_WINDOW,  # the sample is windows stacked vertically
         )
         del samples  # tens of MB the blocks can use
         process_blocks(
@@ -138,6 +140,15 @@ def omnibus_rasters(
             is_cancelled=is_cancelled,
         )
     return model
+
+
+def _date_index(values: np.ndarray, codes: Sequence[int]) -> np.ndarray:
+    """0-based date index of each date code in ``values`` (int8, int16 past 127 dates); -1 for no
+    change (0), nodata (-1) and any value that is not a code."""
+    index = np.full(values.shape, -1, np.int8 if len(codes) < 128 else np.int16)
+    for i, code in enumerate(codes):
+        index[values == int(code)] = i
+    return index
 
 
 def regions_from_rasters(
@@ -156,22 +167,13 @@ def regions_from_rasters(
     changes, pixels)}`` (:func:`..sar.change.regions.first_change_regions_in_strips`: memory
     follows ``strip_rows``, not the scene).
     """
-    codes = [int(code) for code in codes]
-    index_type = np.int8 if len(codes) < 128 else np.int16
     info = raster_info(first_path)
     datasets = [open_raster(path) for path in (changes_path, first_path, last_path)]
-
-    def index_of(values):
-        """0-based date index of each date code, -1 for no change (0) and nodata (-1)."""
-        index = np.full(values.shape, -1, index_type)
-        for i, code in enumerate(codes):
-            index[values == code] = i
-        return index
 
     def read(row0, row1):
         changes, first, last = (d.GetRasterBand(1).ReadAsArray(0, row0, info.cols, row1 - row0) for d in datasets)
         changes[changes == CHANGES_NODATA] = 0
-        return index_of(first), index_of(last), changes
+        return _date_index(first, codes), _date_index(last, codes), changes
 
     with bounded_gdal_cache(), RasterWriter.like(info, labels_path, dtype=np.int32, nodata=0) as writer:
         return first_change_regions_in_strips(
@@ -206,8 +208,6 @@ def region_steps_db(
     """
     to_power = TO_POWER[resolve_raster_scale(paths[0], band, input_scale)]
     factors = 10 ** (np.asarray(gains_db, np.float64) / 10)
-    codes = np.asarray([int(code) for code in codes])
-    order = np.argsort(codes)
     info = raster_info(labels_path)
     sums = np.zeros((2, 1))  # per label: mean level before, level at the first change
     with contextlib.ExitStack() as stack:
@@ -220,15 +220,15 @@ def region_steps_db(
             where = np.nonzero(labels > 0)
             if not where[0].size:
                 continue
-            first = first_ds.GetRasterBand(1).ReadAsArray(0, row0, info.cols, rows)[where]
-            index = order[np.clip(np.searchsorted(codes[order], first), 0, codes.size - 1)]
+            index = _date_index(first_ds.GetRasterBand(1).ReadAsArray(0, row0, info.cols, rows)[where], codes)
+            index = index.astype(np.int64)
             window = (slice(row0, row0 + rows), slice(0, info.cols))
             levels = np.stack([to_power(read_window(d, band, window))[where] for d in dates]) / factors[:, None]
             earlier = np.arange(len(dates))[:, None] < index
             with np.errstate(invalid="ignore", divide="ignore"):
                 before = np.where(earlier, levels, 0.0).sum(axis=0) / index
             at = levels[index, np.arange(index.size)]
-            ok = (codes[index] == first) & (index > 0) & np.isfinite(before) & np.isfinite(at) & (before > 0)
+            ok = (index > 0) & np.isfinite(before) & np.isfinite(at) & (before > 0)
             region = labels[where][ok].astype(np.int64)
             size = max(sums.shape[1], int(region.max(initial=0)) + 1)
             sums = np.pad(sums, ((0, 0), (0, size - sums.shape[1])))

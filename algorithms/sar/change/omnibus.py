@@ -150,9 +150,9 @@ def omnibus_changes(
         own_looks = looks if floor_looks is None else floor_looks
         if not own_looks > 0:
             raise ValueError(f"floor_looks must be > 0, got floor_looks={floor_looks!r}")
-        margins, own_margins = floor_margins(k, looks, alpha), floor_margins(k, own_looks, alpha)
-        if not floor_is_noise:
-            margins = own_margins = np.ones(k + 1)
+        margins = own_margins = np.ones(k + 1)  # a plain threshold
+        if floor_is_noise:
+            margins, own_margins = floor_margins(k, looks, alpha), floor_margins(k, own_looks, alpha)
     valid = np.all(np.isfinite(stack) & (stack > 0), axis=(0, 1))
     x = np.where(valid, stack, 1.0)
     logs = np.log(x)

@@ -123,7 +123,9 @@ class OmnibusAlgorithm(SarAlgorithm):
             "YYYYMMDD, or date number, of the first and last change; 0 none), and OUTPUT: polygons of "
             "regions sharing a first-change date, with first_date, last_date (most frequent in the "
             "region), changes (most frequent), change_db (the region's mean level in INPUTS at its first change over "
-            "its mean level before, gains removed), pixels and area_m2 (m², ellipsoidal); regions under MIN_AREA "
+            "its mean level before, gains removed; measured on the region's interior, past the half window that "
+            "window means carry a region beyond its change, when it has one), pixels and area_m2 (m², "
+            "ellipsoidal); regions under MIN_AREA "
             "(m² on the ground, whatever the CRS) are dropped. OUTPUT_HTML (optional): a report with the "
             "changed area by date of first change (bar chart) and per year since the previous date (with "
             "DATES), the gain removed per date, the looks and the noise floor used.\n"
@@ -260,6 +262,7 @@ class OmnibusAlgorithm(SarAlgorithm):
                     model.gains_db,
                     band=band,
                     input_scale=input_scale,
+                    edge_px=model.window // 2,
                 )
             label_of = dict(zip(codes, labels))
             fields = QgsFields()

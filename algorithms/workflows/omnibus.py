@@ -12,6 +12,7 @@ import numpy as np
 
 from ..common.blocks import sample_windows
 from ..common.cancel import checkpoint
+from ..common.deps import require
 from ..io.align import aligned
 from ..io.outputs import RasterWriter
 from ..io.pipeline import bounded_gdal_cache, process_blocks
@@ -196,27 +197,50 @@ def region_steps_db(
     *,
     band: int = 1,
     input_scale: str = "auto",
+    edge_px: int = 0,
     strip_rows: int = STRIP_ROWS,
 ) -> np.ndarray:
     """Change (dB) of each region at its first change: ``10 log10`` of the region's mean level on
     the date of the first change over its mean level on the dates before it, each date's gain
     (``gains_db``, as fitted by :func:`omnibus_rasters`) removed.
 
+    Window means carry a region up to ``window // 2`` pixels past the change that made it, onto
+    pixels whose own level did not change, which would dilute its step. So a region is measured on
+    its interior, the pixels farther than ``edge_px`` from any other label (or from no region),
+    when that interior holds at least one window's worth, ``(2 edge_px + 1)**2`` pixels; a region
+    too thin for that is measured on all its pixels.
+
     Reads the label raster of :func:`regions_from_rasters`, the first-change raster and every date,
-    a strip of rows at a time. Returns a float array indexed by label (NaN for 0 and for labels
-    without a valid pixel).
+    a strip of rows (and ``edge_px`` rows either side) at a time. Returns a float array indexed by
+    label (NaN for 0 and for labels without a valid pixel).
     """
+    ndimage = require("scipy.ndimage")
+    edge_px = int(edge_px)
+    if edge_px < 0:
+        raise ValueError(f"edge_px must be >= 0 pixels, got edge_px={edge_px!r}")
+    footprint = 2 * edge_px + 1
     to_power = TO_POWER[resolve_raster_scale(paths[0], band, input_scale)]
     factors = 10 ** (np.asarray(gains_db, np.float64) / 10)
     info = raster_info(labels_path)
-    sums = np.zeros((2, 1))  # per label: mean level before, level at the first change
+    # per label: level before and at the first change, over all pixels (0, 1) and the interior (2, 3)
+    sums = np.zeros((4, 1))
+    counts = np.zeros((2, 1))
     with contextlib.ExitStack() as stack:
         dates = [open_raster(stack.enter_context(aligned(path, info))) for path in paths]
         labels_ds, first_ds = open_raster(labels_path), open_raster(first_path)
         for row0 in range(0, info.rows, strip_rows):
             checkpoint()
             rows = min(strip_rows, info.rows - row0)
-            labels = labels_ds.GetRasterBand(1).ReadAsArray(0, row0, info.cols, rows)
+            top, bottom = max(0, row0 - edge_px), min(info.rows, row0 + rows + edge_px)
+            padded = labels_ds.GetRasterBand(1).ReadAsArray(0, top, info.cols, bottom - top)
+            labels = padded[row0 - top : row0 - top + rows]
+            if edge_px:
+                same = (ndimage.minimum_filter(padded, footprint, mode="nearest") == padded) & (
+                    ndimage.maximum_filter(padded, footprint, mode="nearest") == padded
+                )
+                inner = same[row0 - top : row0 - top + rows]
+            else:
+                inner = np.ones(labels.shape, bool)
             where = np.nonzero(labels > 0)
             if not where[0].size:
                 continue
@@ -230,10 +254,17 @@ def region_steps_db(
             at = levels[index, np.arange(index.size)]
             ok = (index > 0) & np.isfinite(before) & np.isfinite(at) & (before > 0)
             region = labels[where][ok].astype(np.int64)
+            interior = inner[where][ok]
             size = max(sums.shape[1], int(region.max(initial=0)) + 1)
             sums = np.pad(sums, ((0, 0), (0, size - sums.shape[1])))
-            sums += np.stack([np.bincount(region, values[ok], size) for values in (before, at)])
+            counts = np.pad(counts, ((0, 0), (0, size - counts.shape[1])))
+            for values, row in ((before, 0), (at, 1)):
+                sums[row] += np.bincount(region, values[ok], size)
+                sums[row + 2] += np.bincount(region, values[ok] * interior, size)
+            counts += np.stack([np.bincount(region, None, size), np.bincount(region, interior, size)])
+    use_interior = counts[1] >= footprint**2 if edge_px else np.zeros(counts.shape[1], bool)
+    before, at = np.where(use_interior, sums[2], sums[0]), np.where(use_interior, sums[3], sums[1])
     with np.errstate(invalid="ignore", divide="ignore"):
-        out = 10 * np.log10(sums[1] / sums[0])
+        out = 10 * np.log10(at / before)
     out[~np.isfinite(out)] = np.nan
     return out

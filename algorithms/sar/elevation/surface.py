@@ -27,7 +27,7 @@ ITERATIONS, SE_DRAWS = 3, 8
 #: MULTILOOK x MULTILOOK pixels before the log: the log of a mean of N L-look intensities varies by
 #: trigamma(N L), the mean of N logs by trigamma(L) / N: 1.56x more at 1 look (N = 9), 1.26x at 2,
 #: 1.13x at 4. Averaging also mixes albedo and shading within the window; with a real albedo (the
-#: Gabon backscatter) at 2 looks that cost more than it gained (3.85 m against 3.63 m near the
+#: Gabon backscatter) at 2 looks that cost more than it gained (3.85 m against 3.63 m, 3 seeds, near the
 #: summit), so only single-look data are averaged.
 MULTILOOK_UNDER_LOOKS, MULTILOOK = 1.5, 3
 

@@ -44,7 +44,11 @@ from common import register_package  # noqa: E402
 register_package()
 from sar_change.algorithms.io.outputs import write_array  # noqa: E402
 from sar_change.algorithms.simulation.pair import smooth_field  # noqa: E402
-from sar_change.algorithms.workflows.omnibus import omnibus_rasters  # noqa: E402
+from sar_change.algorithms.workflows.omnibus import (  # noqa: E402
+    omnibus_rasters,
+    region_steps_db,
+    regions_from_rasters,
+)
 
 DATES, LOOKS, STEP_AT, STEP_DB, ALPHA = 8, 4, 4, 2.0, 0.01
 MARGIN = 5  # pixels: stable land this far from any change counts for the false alarms
@@ -62,11 +66,13 @@ def correlated_speckle(shape, looks: int, rng) -> np.ndarray:
 
 
 def simulate_stack(size: int, seed: int):
-    """(stack of linear intensities (dates, rows, cols), first change index (-1: none), water mask)."""
+    """(stack of linear intensities (dates, rows, cols), first change index (-1: none), water mask,
+    the first change's step in dB (NaN where none))."""
     rng = np.random.default_rng(seed)
     ground_db = -9.0 + 3.0 * smooth_field((size, size), 6.0, rng)
     levels = np.repeat(ground_db[None], DATES, axis=0)
     first = np.full((size, size), -1)
+    step_db = np.full((size, size), np.nan)
     yy, xx = np.mgrid[:size, :size]
     water = (xx - 0.8 * size) ** 2 + (yy - 0.2 * size) ** 2 < (0.12 * size) ** 2
     for _ in range(int(size * size / 4000)):
@@ -75,7 +81,8 @@ def simulate_stack(size: int, seed: int):
         if patch.sum() < 50:
             continue
         date = int(rng.integers(1, DATES))
-        levels[date:, patch] += rng.choice([-1, 1]) * rng.uniform(3.0, 6.0)
+        step_db[patch] = rng.choice([-1, 1]) * rng.uniform(3.0, 6.0)
+        levels[date:, patch] += step_db[patch][0]
         if rng.random() < 0.3 and date < DATES - 1:  # a second change later on
             later = int(rng.integers(date + 1, DATES))
             levels[later:, patch] += rng.choice([-1, 1]) * rng.uniform(3.0, 6.0)
@@ -86,7 +93,7 @@ def simulate_stack(size: int, seed: int):
         signal = 10 ** (levels[t] / 10) * correlated_speckle((size, size), LOOKS, rng)
         floor = 10 ** (FLOOR_DB / 10) * rng.gamma(2.0, 0.5, (size, size))  # thermal noise, ~2 looks
         stack[t] = (signal + floor) * 10 ** ((STEP_DB if t >= STEP_AT else 0.0) / 10)
-    return stack.astype(np.float32), first, water
+    return stack.astype(np.float32), first, water, step_db
 
 
 def run(stack, folder, variant: str):
@@ -111,7 +118,31 @@ def run(stack, folder, variant: str):
 
     dataset = gdal.Open(out["f"])
     codes = dataset.GetRasterBand(1).ReadAsArray()
-    return np.where(codes > 0, codes - 1, -1), model  # codes 1..k -> 0-based date index
+    dataset = None
+    return np.where(codes > 0, codes - 1, -1), model, paths, out  # codes 1..k -> 0-based date index
+
+
+def step_errors(paths, out, model, step_db, folder):
+    """Error (dB) of each region's ``change_db`` against its fields' first step, measured on all its
+    pixels and on its interior (as ``sarchange:omnibus`` does), for regions of at least 1 ha (100 px)."""
+    from osgeo import gdal
+
+    codes = list(range(1, len(paths) + 1))
+    labels_path = os.path.join(folder, "labels.tif")
+    attributes = regions_from_rasters(out["n"], out["f"], out["l"], codes, 100, labels_path)
+    dataset = gdal.Open(labels_path)
+    labels = dataset.GetRasterBand(1).ReadAsArray()
+    dataset = None
+    errors = []
+    truths = []
+    for label in attributes:
+        inside = step_db[labels == label]
+        truths.append(np.nanmedian(inside) if np.isfinite(inside).any() else np.nan)
+    for edge in (0, model.window // 2):
+        steps = region_steps_db(paths, labels_path, out["f"], codes, model.gains_db, edge_px=edge)
+        error = [steps[label] - truth for label, truth in zip(attributes, truths)]
+        errors.append(np.asarray(error))
+    return np.asarray(truths), errors[0], errors[1]
 
 
 def main(size=512, seeds=3):
@@ -125,12 +156,15 @@ def main(size=512, seeds=3):
         ("pure", "pure test (former defaults)"),
     )
     rows = {variant: [] for variant, _ in variants}
+    steps = []
     started = time.time()
     for seed in range(seeds):
-        stack, truth, water = simulate_stack(size, seed)
+        stack, truth, water, step_db = simulate_stack(size, seed)
         with tempfile.TemporaryDirectory() as folder:
             for variant, _ in variants:
-                found, model = run(stack, folder, variant)
+                found, model, paths, out = run(stack, folder, variant)
+                if variant == "defaults":
+                    steps.append(step_errors(paths, out, model, step_db, folder))
                 changed, stable = truth >= 0, (truth < 0) & ~water
                 detected = changed & (found >= 0)
                 # stable land at least MARGIN pixels from any change: window means mix in their
@@ -162,6 +196,15 @@ def main(size=512, seeds=3):
         recall, right, false, _, step, _, _, _ = np.mean(rows[variant], axis=0)
         met = right >= 0.9 and false <= 2 * ALPHA and step <= 0.001
         print(f"  {label}: {'met' if met else 'NOT met'}")
+    truth, whole, inner = (np.concatenate([s[k] for s in steps]) for k in (0, 1, 2))
+    print("change_db of the default's regions (>= 100 px) against their fields' first step (median error, dB):")
+    for name, side in (("losses", truth < 0), ("gains", truth > 0)):
+        ok = side & np.isfinite(whole) & np.isfinite(inner)
+        print(
+            f"  {name:6s} ({ok.sum():3d} regions, true steps {np.median(truth[ok]):+.1f} dB median): all pixels "
+            f"{np.median(whole[ok]):+.2f} (|error| {np.median(np.abs(whole[ok])):.2f}), interior "
+            f"{np.median(inner[ok]):+.2f} (|error| {np.median(np.abs(inner[ok])):.2f})"
+        )
     print(f"({time.time() - started:.0f} s)")
 
 

@@ -63,7 +63,13 @@ def evaluate(folder, data):
     # 2015 follows 2010 by five years, every other date its predecessor by one
     per_year = {year: n / (5.0 if year == "15" else 1.0) for year, n in counts.items()}
     vector = ogr.Open(os.path.join(folder, "o.gpkg"))
-    polygons = vector.GetLayer(0).GetFeatureCount()
+    layer = vector.GetLayer(0)
+    polygons = layer.GetFeatureCount()
+    steps = {}  # per first date: (change_db, area_m2) of its polygons
+    for feature in layer:
+        year = str(feature.GetField("first_date"))[2:4]
+        steps.setdefault(year, []).append((feature.GetField("change_db"), feature.GetField("area_m2")))
+    layer = None
     return {
         "changed %": 100 * float(((changes > 0) & valid).sum()) / max(int(valid.sum()), 1),
         "water flagged %": 100 * float((changes[water] > 0).mean()) if water.any() else float("nan"),
@@ -71,7 +77,18 @@ def evaluate(folder, data):
         "switch per year x": per_year["15"] / max(float(np.median([per_year[y] for y in per_year if y != "15"])), 1.0),
         "polygons": polygons,
         "first changes": counts,
+        "steps": {year: _step_summary(values) for year, values in sorted(steps.items())},
     }
+
+
+def _step_summary(values):
+    """Area-weighted share of losses and median |change_db| of one first date's polygons: a
+    calibration step would be one-signed and near MIN_CHANGE_DB, land change of both signs."""
+    db, area = (np.asarray(v, np.float64) for v in zip(*values))
+    ok = np.isfinite(db)
+    loss = float(area[ok & (db < 0)].sum() / max(area[ok].sum(), 1.0))
+    size = float(np.median(np.abs(db[ok])))
+    return f"{int(ok.sum())} polygons, {100 * loss:.0f} % of the area losses, median |change_db| {size:.1f}"
 
 
 def run(env, data, folder, extra):
@@ -132,6 +149,8 @@ def main(argv):
         )
         print(f"  {'':29s} first changes by year: {result['first changes']}")
         print(f"  {'':29s} per year since the previous date: 2015 {result['switch per year x']:.2f}x the median")
+        for year, summary in result["steps"].items():
+            print(f"  {'':29s} first change 20{year}: {summary}")
     print("targets: water <= 2 %, switch <= 2.5x, <= 5000 polygons, <= 5 s, <= 400 MB")
 
 

@@ -1,6 +1,9 @@
 """Raster regions to polygons with GDAL (kept apart from the maths)."""
 
-from typing import Iterator, Tuple
+import contextlib
+import os
+import tempfile
+from typing import Iterator, Optional, Tuple
 
 import numpy as np
 
@@ -33,15 +36,42 @@ def polygonize(labels: np.ndarray, geotransform, crs_wkt: str = "") -> Iterator[
 def polygonize_file(path: str) -> Iterator[Tuple[int, bytes]]:
     """:func:`polygonize` of the int32 labels of a raster file, in its grid and CRS.
 
-    GDAL traces the file a line at a time, so memory follows the polygons, not the raster.
+    GDAL traces the file a line at a time, and the traced pieces wait for their merge in a
+    temporary GeoPackage beside the file (deleted after), so memory follows neither the raster
+    nor its polygons: only a feature id per piece is held.
     """
     dataset = gdal().Open(path)
     with bounded_gdal_cache():
-        yield from _polygonize_band(dataset.GetRasterBand(1), dataset.GetProjection())
+        yield from _polygonize_band(dataset.GetRasterBand(1), dataset.GetProjection(), os.path.dirname(path) or ".")
     del dataset
 
 
-def _polygonize_band(band, crs_wkt: str):
+@contextlib.contextmanager
+def _pieces_source(folder: Optional[str], ogr):
+    """An OGR data source for the traced pieces: in memory, or a GeoPackage in ``folder`` removed after."""
+    if folder is None:
+        yield ogr.GetDriverByName("Memory").CreateDataSource("regions")
+        return
+    handle, path = tempfile.mkstemp(prefix=".regions-", suffix=".gpkg", dir=folder)
+    os.close(handle)
+    os.remove(path)  # the driver creates the file itself
+    source = None
+    try:
+        source = ogr.GetDriverByName("GPKG").CreateDataSource(path)
+        yield source
+    finally:
+        source = None
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(path + suffix)
+
+
+def _polygonize_band(band, crs_wkt: str, folder: Optional[str] = None):
+    with _pieces_source(folder, require("osgeo.ogr")) as vector:
+        yield from _trace_and_merge(band, crs_wkt, vector)
+
+
+def _trace_and_merge(band, crs_wkt: str, vector):
     gdal_ = gdal()
     ogr = require("osgeo.ogr")
     osr = require("osgeo.osr")
@@ -50,19 +80,21 @@ def _polygonize_band(band, crs_wkt: str):
     if crs_wkt:
         srs = osr.SpatialReference()
         srs.ImportFromWkt(crs_wkt)
-    vector = ogr.GetDriverByName("Memory").CreateDataSource("regions")
-    layer = vector.CreateLayer("regions", srs=srs, geom_type=ogr.wkbPolygon)
+    options = ["SPATIAL_INDEX=NO"] if vector.GetDriver().GetName() == "GPKG" else []
+    layer = vector.CreateLayer("regions", srs=srs, geom_type=ogr.wkbPolygon, options=options)
     layer.CreateField(ogr.FieldDefn("label", ogr.OFTInteger))
     check = current()
 
     def keep_going(*_):  # GDAL's progress callback: 0 stops the tracing
         return 0 if check is not None and check() else 1
 
+    layer.StartTransaction()  # one transaction: a GeoPackage would commit every piece on its own
     try:
         gdal_.Polygonize(band, mask_band, layer, 0, [], callback=keep_going)  # 4-connected pieces
     except RuntimeError:
         checkpoint(check)  # stopped by the callback: a cancel, not a GDAL failure
         raise
+    layer.CommitTransaction()
     gdal_.PushErrorHandler("CPLQuietErrorHandler")  # the validity check reports through GDAL errors
     try:
         yield from _merged(layer, ogr)

@@ -1,5 +1,7 @@
 """Change detection: statistics, the likelihood-ratio test's calibration, methods on simulated truth, regions."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -206,3 +208,26 @@ def test_polygon_of_a_large_region_with_many_holes_is_valid_and_exact():
     geometry = ogr.CreateGeometryFromWkb(wkb)
     assert label == 1 and geometry.IsValid()
     assert geometry.GetArea() == pytest.approx(float(labels.sum()))
+
+
+def test_polygons_of_a_label_file_equal_those_of_the_array_and_leave_no_temporary_file(tmp_path):
+    from osgeo import ogr
+    from scipy import ndimage
+
+    from sar_change.algorithms.io.outputs import write_array
+    from sar_change.algorithms.io.vectorize import polygonize, polygonize_file
+
+    rng = np.random.default_rng(11)
+    labels, count = ndimage.label(rng.random((70, 60)) < 0.5, np.ones((3, 3)))
+    geotransform = (500.0, 2.0, 0, 100.0, 0, -2.0)
+    path = write_array(str(tmp_path / "labels.tif"), labels.astype(np.int32), geotransform=geotransform, crs_wkt="")
+    from_file = list(polygonize_file(path))
+    from_array = list(polygonize(labels, geotransform))
+    assert [label for label, _ in from_file] == list(range(1, count + 1))
+    for (label, wkb), (_, expected) in zip(from_file, from_array):
+        assert ogr.CreateGeometryFromWkb(wkb).Equals(ogr.CreateGeometryFromWkb(expected)), label
+    assert sorted(os.listdir(tmp_path)) == ["labels.tif"]  # the pieces' GeoPackage is gone
+    stopped = polygonize_file(path)
+    next(stopped)
+    stopped.close()  # a consumer that stops early (a cancel) leaves nothing behind either
+    assert sorted(os.listdir(tmp_path)) == ["labels.tif"]

@@ -1,6 +1,6 @@
 """Accuracy of the multi-date change test (omnibus) on simulated stacks with known change dates.
 
-Usage: /usr/bin/python3 benchmarks/omnibus_accuracy.py [SIZE] [SEEDS]   (default 512, 3 seeds)
+Usage: /usr/bin/python3 benchmarks/omnibus_accuracy.py [SIZE] [SEEDS]   (default 512, 6 seeds)
 
 Each stack has 8 dates of SIZE x SIZE pixels, made to look like real products rather than ideal
 speckle:
@@ -145,7 +145,7 @@ def step_errors(paths, out, model, step_db, folder):
     return np.asarray(truths), errors[0], errors[1]
 
 
-def main(size=512, seeds=3):
+def main(size=512, seeds=6):
     print(
         f"simulated stacks: {DATES} dates of {size} x {size}, {LOOKS} correlated looks, gain step +{STEP_DB:g} dB "
         f"from date {STEP_AT + 1}, water under a {FLOOR_DB:g} dB floor, ALPHA {ALPHA}; {seeds} seeds"

@@ -127,7 +127,8 @@ class OmnibusAlgorithm(SarAlgorithm):
             "window means carry a region beyond its change, when it has one), pixels and area_m2 (m², "
             "ellipsoidal); regions under MIN_AREA "
             "(m² on the ground, whatever the CRS) are dropped. OUTPUT_HTML (optional): a report with the "
-            "changed area by date of first change (bar chart) and per year since the previous date (with "
+            "changed area by date of first change (bar chart), split into losses and gains, and per year "
+            "since the previous date (with "
             "DATES), the gain removed per date, the looks and the noise floor used.\n"
             "Reference: Conradsen, Nielsen & Skriver, IEEE TGRS 54(5), 2016."
         )
@@ -306,9 +307,11 @@ class OmnibusAlgorithm(SarAlgorithm):
         outputs[self.OUTPUT] = dest_id
         html_out = self.parameterAsFileOutput(parameters, self.OUTPUT_HTML, context)
         if html_out:
-            first_area = [0.0] * len(codes)
-            for first, _, _, pixels in attributes.values():
+            first_area, loss_area = [0.0] * len(codes), [0.0] * len(codes)
+            for label, (first, _, _, pixels) in attributes.items():
                 first_area[first] += pixels * pixel_m2
+                if steps_db[label] < 0:  # NaN (no valid level) is neither
+                    loss_area[first] += pixels * pixel_m2
             html = omnibus_report(
                 model,
                 labels,
@@ -318,6 +321,7 @@ class OmnibusAlgorithm(SarAlgorithm):
                 regions=len(attributes),
                 shift_px=shift,
                 years=years_between(codes) if dates_text.strip() else None,
+                loss_area_m2=loss_area,
             )
             write_text(html_out, html)
             outputs[self.OUTPUT_HTML] = html_out

@@ -25,10 +25,13 @@ def html_report(
     regions: int,
     shift_px: int = 0,
     years: list = None,
+    loss_area_m2=None,
 ) -> str:
     """The omnibus report: changed area per first-change date (bar chart), the gains removed per date,
     the looks and the noise floor used, and the parameters. ``years`` (since the previous date, see
-    :func:`years_between`) adds the area per year: dates unevenly spaced gather unequal spans of change."""
+    :func:`years_between`) adds the area per year: dates unevenly spaced gather unequal spans of change.
+    ``loss_area_m2`` (per date, the area of the regions whose level fell at their first change) splits
+    each date's area into losses and gains: what changed, not only when."""
     from .html import escape, page, svg_bars
 
     channels = model.channels or (model,)
@@ -38,11 +41,20 @@ def html_report(
             return ""
         return "<td></td><td></td>" if not years[i] else f"<td>{years[i]:.2f}</td><td>{area / 1e4 / years[i]:.3g}</td>"
 
+    def split(i, area):
+        if loss_area_m2 is None:
+            return ""
+        loss = loss_area_m2[i]
+        return f"<td>{loss / 1e4:.4g}</td><td>{max(area - loss, 0.0) / 1e4:.4g}</td>"
+
     rows = "\n".join(
         f"<tr><td>{escape(label)}</td>"
         + "".join(f"<td>{gains[i]:+.2f}</td>" for gains in [c.gains_db for c in channels])
-        + f"<td>{area / 1e4:.4g}</td>{per_year(i, area)}</tr>"
+        + f"<td>{area / 1e4:.4g}</td>{split(i, area)}{per_year(i, area)}</tr>"
         for i, (label, area) in enumerate(zip(labels, first_area_m2))
+    )
+    split_heads = (
+        "<th>of which losses: level fell (ha)</th><th>gains: level rose (ha)</th>" if loss_area_m2 is not None else ""
     )
     year_heads = "<th>years since the previous date</th><th>per year (ha/yr)</th>" if years else ""
     gain_heads = "".join(
@@ -66,7 +78,7 @@ ALPHA = {alpha:g}; a change must also move the mean level by at least {min_chang
 <h2>Changed area by date of first change (ha)</h2>
 {svg_bars([(str(label), area / 1e4) for label, area in zip(labels[1:], first_area_m2[1:])], y_label="hectares")}
 <h2>Dates</h2>
-<table><tr><th>date</th>{gain_heads}<th>first changed here (ha)</th>{year_heads}</tr>
+<table><tr><th>date</th>{gain_heads}<th>first changed here (ha)</th>{split_heads}{year_heads}</tr>
 {rows}
 </table>"""
     return page("Multi-date change report", body)

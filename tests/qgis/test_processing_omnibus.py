@@ -1,6 +1,7 @@
 """sarchange:omnibus through Processing: dates of change, polygons, errors, real 8-year stack."""
 
 import os
+import re
 
 import numpy as np
 import pytest
@@ -132,6 +133,7 @@ def test_malaysia_hv_with_defaults_leaves_open_water_and_reports_by_date(run_alg
     assert "Changed area by date of first change" in report and "<rect" in report
     assert "gain removed (dB)" in report and "2015" in report and "None" not in report
     assert "per year (ha/yr)" in report and "<td>5.00</td>" in report  # 2010 -> 2015: five years
+    assert "of which losses: level fell (ha)" in report
 
 
 def test_a_second_polarisation_is_tested_jointly_and_must_match_the_dates(run_alg, series, write_raster, tmp_path):
@@ -180,4 +182,9 @@ def test_shift_tolerance_leaves_an_edge_moved_by_a_pixel_and_finds_the_field(
     assert line <= line_at_most and (tolerance or line > 0.9)
     assert (changes[20:40, 45:55] > 0).mean() > 0.95
     with open(tmp_path / "report.html", encoding="utf-8") as handle:
-        assert ("within 1 pixel too (misregistration tolerated)" in handle.read()) == bool(tolerance)
+        report = handle.read()
+    assert ("within 1 pixel too (misregistration tolerated)" in report) == bool(tolerance)
+    # date 5: the field that lost 10 dB, all of its area a loss
+    row = re.search(r"<tr><td>5</td><td>[^<]*</td><td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td></tr>", report)
+    area, loss, gain = (float(v) for v in row.groups())
+    assert "of which losses: level fell (ha)" in report and area > 0 and loss == area and gain == 0

@@ -638,4 +638,15 @@ def test_the_report_gives_the_area_per_year_between_unevenly_spaced_dates():
     assert "per year (ha/yr)" in html
     assert "<td>4</td><td>2.00</td><td>2</td>" in html and "<td>5</td><td>5.00</td><td>1</td>" in html
     plain = html_report(model, labels, area_m2, alpha=0.01, min_change_db=2.0, regions=3)
-    assert "per year" not in plain
+    assert "per year" not in plain and "losses" not in plain
+
+
+def test_the_report_splits_each_dates_area_into_losses_and_gains():
+    from sar_change.algorithms.reports.omnibus import html_report
+
+    model = omnibus.StackModel(5.0, np.zeros(3), 1e-3, 5)
+    html = html_report(
+        model, ["a", "b", "c"], [0.0, 3e4, 5e4], alpha=0.01, min_change_db=2.0, regions=4, loss_area_m2=[0, 1e4, 5e4]
+    )
+    assert "<th>of which losses: level fell (ha)</th><th>gains: level rose (ha)</th>" in html
+    assert "<td>3</td><td>1</td><td>2</td>" in html and "<td>5</td><td>5</td><td>0</td>" in html

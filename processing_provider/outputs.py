@@ -5,6 +5,7 @@ temporary name and renamed on success; a failed or cancelled run removes what it
 regions become polygons with their ground area in m², measured on the CRS's ellipsoid.
 """
 
+import contextlib
 import os
 
 from qgis.core import (
@@ -262,21 +263,22 @@ class OutputHelpers:
         else:
             count = max(int(labels.max()), 1) if labels.size else 1
             regions = polygonize(labels, info.geotransform, info.crs_wkt)
-        for done, (label, wkb) in enumerate(regions):
-            if feedback.isCanceled():
-                raise Cancelled("cancelled by the user")
-            if done % 256 == 0:
-                report(done / count)
-            geometry = QgsGeometry()
-            geometry.fromWkb(wkb)
-            geometry.convertToMultiType()
-            feature = QgsFeature(fields)
-            feature.setGeometry(geometry)
-            feature.setAttributes(attributes(label))
-            if area_index >= 0:
-                area = geometry.area() if measure is None else _in_m2(measure, measure.measureArea(geometry))
-                feature.setAttribute(area_index, float(area))
-            sink.addFeature(feature, QgsFeatureSink.FastInsert)
+        with contextlib.closing(regions):  # a cancel closes the tracing now: its temporary file goes
+            for done, (label, wkb) in enumerate(regions):
+                if feedback.isCanceled():
+                    raise Cancelled("cancelled by the user")
+                if done % 256 == 0:
+                    report(done / count)
+                geometry = QgsGeometry()
+                geometry.fromWkb(wkb)
+                geometry.convertToMultiType()
+                feature = QgsFeature(fields)
+                feature.setGeometry(geometry)
+                feature.setAttributes(attributes(label))
+                if area_index >= 0:
+                    area = geometry.area() if measure is None else _in_m2(measure, measure.measureArea(geometry))
+                    feature.setAttribute(area_index, float(area))
+                sink.addFeature(feature, QgsFeatureSink.FastInsert)
         del sink
         return dest_id
 

@@ -43,6 +43,7 @@ from common import register_package  # noqa: E402
 
 register_package()
 from sar_change.algorithms.io.outputs import write_array  # noqa: E402
+from sar_change.algorithms.io.raster import read_band  # noqa: E402
 from sar_change.algorithms.simulation.pair import smooth_field  # noqa: E402
 from sar_change.algorithms.workflows.omnibus import (  # noqa: E402
     omnibus_rasters,
@@ -125,14 +126,10 @@ def run(stack, folder, variant: str):
 def step_errors(paths, out, model, step_db, folder):
     """Error (dB) of each region's ``change_db`` against its fields' first step, measured on all its
     pixels and on its interior (as ``sarchange:omnibus`` does), for regions of at least 1 ha (100 px)."""
-    from osgeo import gdal
-
     codes = list(range(1, len(paths) + 1))
     labels_path = os.path.join(folder, "labels.tif")
     attributes = regions_from_rasters(out["n"], out["f"], out["l"], codes, 100, labels_path)
-    dataset = gdal.Open(labels_path)
-    labels = dataset.GetRasterBand(1).ReadAsArray()
-    dataset = None
+    labels = read_band(labels_path)  # NaN outside the regions
     errors = []
     truths = []
     for label in attributes:

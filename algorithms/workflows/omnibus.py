@@ -224,7 +224,7 @@ def region_steps_db(
     info = raster_info(labels_path)
     # per label: level before and at the first change, over all pixels (0, 1) and the interior (2, 3)
     sums = np.zeros((4, 1))
-    counts = np.zeros((2, 1))
+    inner_pixels = np.zeros(1)
     with contextlib.ExitStack() as stack:
         dates = [open_raster(stack.enter_context(aligned(path, info))) for path in paths]
         labels_ds, first_ds = open_raster(labels_path), open_raster(first_path)
@@ -257,12 +257,12 @@ def region_steps_db(
             interior = inner[where][ok]
             size = max(sums.shape[1], int(region.max(initial=0)) + 1)
             sums = np.pad(sums, ((0, 0), (0, size - sums.shape[1])))
-            counts = np.pad(counts, ((0, 0), (0, size - counts.shape[1])))
+            inner_pixels = np.pad(inner_pixels, (0, size - inner_pixels.size))
             for values, row in ((before, 0), (at, 1)):
                 sums[row] += np.bincount(region, values[ok], size)
                 sums[row + 2] += np.bincount(region, values[ok] * interior, size)
-            counts += np.stack([np.bincount(region, None, size), np.bincount(region, interior, size)])
-    use_interior = counts[1] >= footprint**2 if edge_px else np.zeros(counts.shape[1], bool)
+            inner_pixels += np.bincount(region, interior, size)
+    use_interior = (inner_pixels >= footprint**2) if edge_px else np.zeros(inner_pixels.size, bool)
     before, at = np.where(use_interior, sums[2], sums[0]), np.where(use_interior, sums[3], sums[1])
     with np.errstate(invalid="ignore", divide="ignore"):
         out = 10 * np.log10(at / before)

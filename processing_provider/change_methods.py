@@ -19,6 +19,7 @@ from ..algorithms.io.outputs import RasterWriter
 from ..algorithms.io.raster import raster_info, read_band
 from ..algorithms.sar import change
 from ..algorithms.sar.change import stats as change_stats
+from ..algorithms.sar.change.boundaries import filter_name
 from ..algorithms.sar.convert import TO_POWER, resolve_scale
 from ..algorithms.workflows import change as change_io
 
@@ -69,13 +70,10 @@ class ChangeMethods:
                 )
             )
         feedback.pushInfo(
-            self.tr(
-                "Thresholds (Kittler-Illingworth): loss {}, gain {}; boundaries (Lee, {} x {}): loss {}, gain {}"
-            ).format(
+            self.tr("Thresholds (Kittler-Illingworth): loss {}, gain {}; boundaries ({}): loss {}, gain {}").format(
                 _db(model.loss.threshold),
                 _db(model.gain.threshold),
-                model.fine_window or model.window,
-                model.fine_window or model.window,
+                filter_name(model.fine_window) if model.fine_window else "none",
                 _db(model.boundary_threshold(change.LOSS) if model.fine_window else None),
                 _db(model.boundary_threshold(change.GAIN) if model.fine_window else None),
             )

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from ..sar.change.boundaries import filter_name
 from ..sar.change.detect import ChangeResult
 from ..sar.change.pixel import GAIN, LOSS, hex_colour
 from ..sar.change.regions import ChangeRegions
@@ -102,7 +103,7 @@ def automatic_report(run, regions: ChangeRegions, *, parameters: dict, pixel_are
     notes = "".join(f"<li>{escape(n)}</li>" for n in model.notes)
 
     fine = (
-        f"; boundaries redrawn on the dates Lee-filtered at {model.fine_window} x {model.fine_window}, "
+        f"; boundaries redrawn on the dates filtered by {filter_name(model.fine_window)}, "
         "half-way between the class centres"
         if model.fine_window
         else ""

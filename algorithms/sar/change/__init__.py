@@ -8,6 +8,7 @@ data. Change classes are :data:`NO_CHANGE`, :data:`LOSS` (backscatter decreased)
 - :mod:`.stats`: robust centre and scale, generalised Gaussians, Kittler-Illingworth thresholds.
 - :mod:`.auto`: the default two-date decision, estimated from the pair itself.
 - :mod:`.gate`: its likelihood-ratio gate on box means, one or several channels.
+- :mod:`.boundaries`: the edge-aware levels on which it draws the boundaries of its regions.
 - :mod:`.detect`: the other two-date methods (threshold, superpixel k-means, likelihood ratio).
 - :mod:`.regions`: connected change regions and their statistics, for polygons.
 - :mod:`.strip_regions`: the same regions of a raster too large for memory, a strip at a time.

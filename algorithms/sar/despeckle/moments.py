@@ -40,7 +40,8 @@ def _as_float(intensity) -> np.ndarray:
 
 # -- local statistics ----------------------------------------------------------------------------
 def _correlate(image: np.ndarray, kernel: np.ndarray, dtype=np.float64) -> np.ndarray:
-    """Correlate with a small kernel in ``dtype``, nearest-pixel edges (OpenCV, else scipy).
+    """Correlate with a small kernel in ``dtype``, nearest-pixel edges (OpenCV, else scipy);
+    an image of (rows, cols, channels) channel by channel.
 
     Each output is a fixed-order sum of its taps (OpenCV's direct filter for small kernels), so a
     block gives the whole-image result.
@@ -51,7 +52,7 @@ def _correlate(image: np.ndarray, kernel: np.ndarray, dtype=np.float64) -> np.nd
         cv2 = require("cv2")
     except ImportError:
         ndimage = require("scipy.ndimage")
-        return ndimage.correlate(image, kernel, mode="nearest")
+        return ndimage.correlate(image, kernel if image.ndim == 2 else kernel[..., None], mode="nearest")
     return cv2.filter2D(image, -1, kernel, borderType=cv2.BORDER_REPLICATE)
 
 

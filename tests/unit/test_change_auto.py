@@ -44,9 +44,39 @@ def test_looks_from_log_ratio_spread_recovers_gamma_looks(looks):
     [np.full(1000, 3.0), np.full(10, 0.5), np.full(1000, np.nan), np.r_[np.full(999, 1.0), 2.0]],
     ids=["constant", "too-few", "all-nan", "saturated"],
 )
-def test_degenerate_spread_is_a_clear_error_never_nan(values):
+@pytest.mark.parametrize("estimator", ["robust_centre_scale", "mode_centre_scale"])
+def test_degenerate_spread_is_a_clear_error_never_nan(values, estimator):
     with pytest.raises(ValueError, match="valid pixels|no spread"):
-        change_stats.robust_centre_scale(values)
+        getattr(change_stats, estimator)(values)
+
+
+@pytest.mark.parametrize("changed", [0.0, 0.3, 0.45])
+def test_mode_and_scale_stay_on_the_stable_population_when_much_of_it_changed(changed):
+    rng = np.random.default_rng(4)
+    n = 200_000
+    stable = rng.normal(0.2, 0.5, int(n * (1 - changed)))
+    values = np.r_[stable, rng.normal(4.0, 1.0, n - stable.size)]  # one-sided change, e.g. a flood
+    centre, scale = change_stats.mode_centre_scale(values)
+    assert centre == pytest.approx(0.2, abs=0.05)
+    assert scale == pytest.approx(0.5, rel=0.05)
+
+
+@pytest.mark.parametrize("step_db", [4.0, -4.0])
+def test_a_change_over_two_fifths_of_the_scene_is_found_not_normalised_away(step_db):
+    # a flood or a harvest over much of the scene: the gain must come from the stable rest
+    rng = np.random.default_rng(1)
+    before, after = (rng.gamma(1.0, 1.0, (480, 480)).astype(np.float32) for _ in range(2))
+    truth = np.zeros(before.shape, bool)
+    for r in range(0, 480, 96):
+        for c in range(0, 480, 96):
+            if (r // 96 + c // 96) % 5 < 2:  # 10 of 25 cells
+                truth[r + 8 : r + 88, c + 8 : c + 88] = True
+    after[truth] *= np.float32(10 ** (step_db / 10))
+    model = change_auto.fit_pair_model(before, after)
+    assert abs(model.gain_db[0]) < 0.3
+    found = change_auto.classify_pair(model, before, after, with_pvalue=False)[0] == (LOSS if step_db < 0 else GAIN)
+    assert truth.mean() > 0.25
+    assert found[truth].mean() > 0.9 and truth[found].mean() > 0.9
 
 
 def test_kittler_illingworth_finds_no_change_class_in_pure_speckle():

@@ -9,7 +9,8 @@ whole array.
 1. **Local level** of each date: a 3 x 3 median (robust to the bright points and saturated
    pixels of display-scaled data) then a ``window - 2`` boxcar. The window is the smallest
    odd size giving about :data:`TARGET_LOOKS` looks from the pixels' own estimated looks.
-2. **Gain**: the centre (iterated median) of the log-ratio of the levels, removed per channel.
+2. **Gain**: the mode of the log-ratio of the levels (:func:`.stats.mode_centre_scale`: a
+   change over half the scene does not move it), removed per channel.
 3. **Decision statistic**: the gain-free log-ratio of the levels in dB (for several channels,
    their inverse-variance weighted mean: the most likely common change).
 4. **Thresholds**: Kittler-Illingworth minimum error with generalised-Gaussian classes
@@ -42,6 +43,7 @@ from .stats import (
     fit_generalised_gaussian,
     kittler_illingworth,
     looks_from_log_ratio_sd,
+    mode_centre_scale,
     robust_centre_scale,
 )
 
@@ -221,12 +223,12 @@ def fit_pair_model(
         lb = local_level(before[c], window, fills[c])[valid].astype(np.float64)
         la = local_level(after[c], window, fills[c])[valid].astype(np.float64)
         ratio = DB * (np.log(la) - np.log(lb))
-        centre, sd = robust_centre_scale(ratio, f"local log-ratio of channel {c + 1}")
+        centre, sd = mode_centre_scale(ratio, f"local log-ratio of channel {c + 1}")
         gains.append(centre if normalise else 0.0)
         sds.append(sd)
         stat_c = ratio - gains[-1]
         mb, ma = box_mean(before[c], window)[valid], box_mean(after[c], window)[valid]
-        _, sd_box = robust_centre_scale(np.log(ma) - np.log(mb), f"box log-ratio of channel {c + 1}")
+        _, sd_box = mode_centre_scale(np.log(ma) - np.log(mb), f"box log-ratio of channel {c + 1}")
         window_looks.append(looks_from_log_ratio_sd(sd_box))
         if noise_floor_db is None:
             both = DB * np.log(np.concatenate([lb, la * 10 ** (-gains[-1] / 10)]))
@@ -236,7 +238,7 @@ def fit_pair_model(
         stat += stat_c / (sd * sd)
     weights = tuple(1.0 / (s * s) for s in sds)
     stat /= sum(weights)
-    centre, spread = robust_centre_scale(stat, "change statistic")
+    centre, spread = mode_centre_scale(stat, "change statistic")
     loss = kittler_illingworth(stat, "low", centre=centre, reach=4 * spread)
     gain = kittler_illingworth(stat, "high", centre=centre, reach=4 * spread)
     tl = -np.inf if loss.threshold is None else loss.threshold

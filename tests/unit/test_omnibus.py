@@ -201,6 +201,30 @@ def test_the_medians_of_a_subsample_give_the_gains_and_looks_of_the_whole_sample
     assert abs(fast.looks / whole.looks - 1) < 0.02 and fast.floor == pytest.approx(whole.floor, rel=0.01)
 
 
+def test_a_change_of_one_date_alone_is_found_and_so_is_its_return():
+    # a flood at the fourth date, gone by the fifth: the later dates' mean dilutes it to -1 dB
+    rng = np.random.default_rng(5)
+    means = np.ones((8, 60, 60))
+    means[3, 10:50, 10:30] = 10**-0.8
+    stack = means * rng.gamma(16, 1 / 16, means.shape)
+    result = omnibus.omnibus_changes(stack, looks=16, alpha=0.01, min_change_db=2.0)
+    flood = np.s_[10:50, 10:30]
+    assert (result.first[flood] == 3).mean() > 0.95 and (result.last[flood] == 4).mean() > 0.95
+    assert (result.changes[flood] == 2).mean() > 0.95
+    assert (result.changes[:, 35:] > 0).mean() < 0.01
+
+
+def test_a_flood_over_two_fifths_of_one_date_is_a_change_not_that_dates_gain():
+    rng = np.random.default_rng(9)
+    k, n = 8, 200_000
+    level = np.exp(rng.normal(-3.0, 0.7, n))  # textured land
+    gains_db = np.array([0, 0, 0, 0, 2, 2, 2, 2], float)
+    samples = level * rng.gamma(5.0, 0.2, (k, n)) * 10 ** (gains_db[:, None] / 10)
+    samples[3, : 2 * n // 5] *= 10**-0.8  # flooded on the fourth date only
+    model = omnibus.fit_stack(samples)
+    np.testing.assert_allclose(model.gains_db - model.gains_db[0], gains_db, atol=0.3)
+
+
 def test_a_gain_step_and_water_at_the_floor_are_not_changes_with_the_real_stack_model():
     rng = np.random.default_rng(8)
     k, shape = 8, (120, 120)

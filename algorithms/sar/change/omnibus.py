@@ -99,8 +99,12 @@ def omnibus_changes(
     alpha : float
         Significance level of every test (the omnibus ones and each ``R_j``).
     min_change_db : float
-        Effect size: a change at date ``j`` also needs the mean of the dates from ``j`` on and the
-        mean of the dates since the last change to differ by at least this (dB). 0: the test alone.
+        Effect size: a change at date ``j`` also needs the mean of the dates since the last change
+        to differ by at least this (dB) from the mean of the dates from ``j`` on (a change that
+        lasts) or, when the dates after ``j`` are back within this of it and date ``j`` differs
+        from them by this too, from date ``j`` itself (a change that does not last: a flood gone
+        by the next date).
+        0: the test alone.
     floor : float or sequence of floats (one per channel), optional
         Noise floor (linear intensity): a candidate change with neither of those means
         significantly above it (at ``alpha``, for a mean of that many dates of ``looks`` looks:
@@ -212,8 +216,19 @@ def omnibus_changes(
             before_mean, after_mean = sides(prefix, start, j)
             carried = np.ones(before_mean.shape, bool)
             if min_change_db > 0:
+                # a change that lasts (the mean from j on), or one of date j alone that the later
+                # dates' mean dilutes (a flood gone by the next date): the dates after j back
+                # within the effect size of the level since start, date j that far from both
                 with np.errstate(divide="ignore", invalid="ignore"):
-                    effect = np.abs(10 * np.log10(after_mean / before_mean))
+                    lasting = np.abs(10 * np.log10(after_mean / before_mean))
+                    alone = np.zeros(lasting.shape)
+                    if j < k - 1:
+                        later = (prefix[:, k] - prefix[:, j + 1]) / (k - j - 1)
+                        back = np.abs(10 * np.log10(later / before_mean)) < min_change_db
+                        back &= np.abs(10 * np.log10(x[:, j] / later)) >= min_change_db
+                        alone = np.where(back, np.abs(10 * np.log10(x[:, j] / before_mean)), 0.0)
+                after_level = np.where(alone > lasting, x[:, j], after_mean)
+                effect = np.fmax(lasting, alone)
                 tested = np.flatnonzero(changed & (effect >= min_change_db).any(axis=0)) if shift else []
                 if len(tested):  # only where a shift could undo a change
                     effect[:, tested] = shifted_effect_db(
@@ -223,7 +238,7 @@ def omnibus_changes(
                         j,
                         where[2][tested],
                         where[3][tested],
-                        after_mean[:, tested],
+                        after_level[:, tested],
                         shift,
                     )
                 carried &= effect >= min_change_db

@@ -80,6 +80,18 @@ def joint_model(fits: Sequence[StackModel], *, looks: float = None, window: int 
     return StackModel(pooled, channels[0].gains_db, channels[0].floor, window, channels, noise, pixel)
 
 
+def _date_step(logs: np.ndarray, t: int) -> float:
+    """Log-level step of date ``t`` against the median of the other dates: the mode over the
+    pixels (:func:`.stats.mode_centre_scale`), 0 when the date has no spread against them."""
+    from .stats import mode_centre_scale
+
+    others = _median_over_dates(np.delete(logs, t, axis=0))
+    try:
+        return mode_centre_scale(logs[t] - others, f"log-ratio of date {t + 1} to the others")[0]
+    except ValueError:  # the same image given twice: no step
+        return float(np.median(logs[t] - others))
+
+
 def _median_over_dates(logs: np.ndarray, chunk: int = 1 << 16) -> np.ndarray:
     """``np.median(logs, axis=0)`` computed a chunk of pixels at a time (the same values; the
     copy the median partitions is one chunk, not the whole sample)."""
@@ -105,9 +117,12 @@ MEDIAN_PIXELS = 1 << 17
 def fit_stack(samples: np.ndarray, *, normalise: bool = True, looks: float = 0.0, floor_db=None) -> StackModel:
     """Gains, looks and noise floor of a stack from ``(k, n)`` samples (the same pixels at each date).
 
-    - Gains: per date, the median of ``ln I_t - ln median_t(I)`` over pixels valid at every
-      date: a calibration step between sensors (ALOS to ALOS-2) is a gain of whole dates, not a
-      change of the ground.
+    - Gains: per date, the median over the pixels valid at every date of ``ln I_t`` minus the
+      per-pixel median of the dates, iterated, then corrected by the mode over the pixels of
+      ``ln I_t`` minus the per-pixel median of the other dates: a calibration step between
+      sensors (ALOS to ALOS-2) is a gain of whole dates, not a change of the ground, while a
+      flood or a harvest over much of one date is a change, not a gain (the median over the
+      pixels moved with it: a flood over two fifths of a date made a gain of -2.5 dB).
     - Looks (when ``looks`` <= 0): from the robust spread of the log-ratio of consecutive dates
       (after the gains), solved for L as in the two-date test (:func:`.stats.looks_from_log_ratio_sd`),
       the median over the pairs. This is the variation the test must accept as no change: speckle
@@ -132,9 +147,13 @@ def fit_stack(samples: np.ndarray, *, normalise: bool = True, looks: float = 0.0
         # trim); iterated, since a step between two halves of the dates puts the first reference
         # between them
         few = few.copy()
-        for _ in range(4):
-            centre = _median_over_dates(few)
-            step = np.array([np.median(few[t] - centre) for t in range(k)])
+        for last in (False, False, False, False, True):
+            if last:  # each date against the median of the others, by the mode over the pixels: a
+                # flood or a harvest over much of one date is a change, not a gain of that date
+                step = np.array([_date_step(few, t) for t in range(k)])
+            else:
+                centre = _median_over_dates(few)
+                step = np.array([np.median(few[t] - centre) for t in range(k)])
             step -= np.median(step)  # relative to the typical date: the stack keeps its level
             gains += step
             few -= step[:, None]

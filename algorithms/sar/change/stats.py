@@ -90,8 +90,9 @@ def mode_centre_scale(values: np.ndarray, name: str = "log-ratio") -> Tuple[floa
     """Mode and standard deviation of the main population of ``values`` when a large part changed.
 
     The centre is the :func:`half_sample_mode`, sharpened twice by the median of the values
-    within one standard deviation of it (the boundaries of changed areas, between both
-    populations, pull a wider window); the scale is the MAD-based standard deviation of the
+    within two standard deviations of it (within one it was as robust but twice as noisy on
+    the pixel log-ratios of few-look stacks; within three a flood over two fifths of a date
+    pulled it by up to 1.9 dB); the scale is the MAD-based standard deviation of the
     side of the centre with the smaller spread, which changes of one sign do not reach. A
     symmetric population gives the same scale on both sides. Used where a third or more of a
     scene may have changed one way (:func:`robust_centre_scale` moves with that part).
@@ -110,7 +111,7 @@ def mode_centre_scale(values: np.ndarray, name: str = "log-ratio") -> Tuple[floa
         if not scale > 0 or not np.isfinite(scale):
             raise ValueError(f"{name}: no spread among {values.size} valid pixels (a constant or saturated image?)")
         if refine < 2:
-            centre = float(np.median(values[np.abs(values - centre) <= scale]))
+            centre = float(np.median(values[np.abs(values - centre) <= 2 * scale]))
     return centre, scale
 
 

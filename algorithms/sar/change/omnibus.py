@@ -222,11 +222,14 @@ def omnibus_changes(
                 with np.errstate(divide="ignore", invalid="ignore"):
                     lasting = np.abs(10 * np.log10(after_mean / before_mean))
                     alone = np.zeros(lasting.shape)
-                    if j < k - 1:
-                        later = (prefix[:, k] - prefix[:, j + 1]) / (k - j - 1)
-                        back = np.abs(10 * np.log10(later / before_mean)) < min_change_db
-                        back &= np.abs(10 * np.log10(x[:, j] / later)) >= min_change_db
-                        alone = np.where(back, np.abs(10 * np.log10(x[:, j] / before_mean)), 0.0)
+                    # only where the test found a change (the same decisions, on fewer pixels)
+                    short = np.flatnonzero(changed) if j < k - 1 else []
+                    if len(short):
+                        level, before_s = x[:, j, short], before_mean[:, short]
+                        later = (prefix[:, k, short] - prefix[:, j + 1, short]) / (k - j - 1)
+                        back = np.abs(10 * np.log10(later / before_s)) < min_change_db
+                        back &= np.abs(10 * np.log10(level / later)) >= min_change_db
+                        alone[:, short] = np.where(back, np.abs(10 * np.log10(level / before_s)), 0.0)
                 after_level = np.where(alone > lasting, x[:, j], after_mean)
                 effect = np.fmax(lasting, alone)
                 tested = np.flatnonzero(changed & (effect >= min_change_db).any(axis=0)) if shift else []

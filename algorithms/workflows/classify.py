@@ -69,8 +69,8 @@ def kmeans_rasters(
             arrays = [read_band(path, band) for path, band in sources]
             with phase(0.05, 0.85):  # segmentation tiles report their progress
                 labels, model, _ = interruptible(
-                    classify.classify_superpixels,
-                    features(*arrays),
+                    # the features too: their dB of a whole scene is a second a cancel would wait for
+                    lambda *args, **kwargs: classify.classify_superpixels(features(*arrays), *args, **kwargs),
                     classes,
                     backscatter=flags,
                     features_db=features_db,

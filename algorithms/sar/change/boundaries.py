@@ -20,6 +20,8 @@ boundaries are drawn nowhere else, and refined Lee costs ~1 s per Mpixel.
 
 import numpy as np
 
+from ...common.blocks import iter_blocks
+
 #: Fine windows of at least this side are filtered by refined Lee, at least :data:`REFINED_SIDE` wide.
 REFINED_FROM, REFINED_SIDE = 5, 7
 #: Side (pixels) of the tiles that are filtered only when they hold a pixel to redraw.
@@ -60,17 +62,9 @@ def edge_level_where(
     Each tile is filtered with a halo of half the filter's side, so its values equal those of
     the whole image.
     """
-    rows, cols = where.shape
-    out = np.full((rows, cols), np.nan, np.float32)
-    reach = filter_side(fine_window) // 2
-    tiles_r, tiles_c = -(-rows // tile), -(-cols // tile)
-    padded = np.zeros((tiles_r * tile, tiles_c * tile), bool)
-    padded[:rows, :cols] = where
-    hit = padded.reshape(tiles_r, tile, tiles_c, tile).any(axis=(1, 3))
-    for i, j in zip(*np.nonzero(hit)):
-        r0, c0 = i * tile, j * tile
-        r1, c1 = min(r0 + tile, rows), min(c0 + tile, cols)
-        a0, b0 = max(r0 - reach, 0), max(c0 - reach, 0)
-        level = edge_level(intensity[a0 : min(r1 + reach, rows), b0 : min(c1 + reach, cols)], fine_window, looks, fill)
-        out[r0:r1, c0:c1] = level[r0 - a0 : r1 - a0, c0 - b0 : c1 - b0]
+    out = np.full(where.shape, np.nan, np.float32)
+    halo = filter_side(fine_window) // 2
+    for block in iter_blocks(*where.shape, block_rows=tile, block_cols=tile, halo=halo):
+        if where[block.window].any():
+            out[block.window] = edge_level(intensity[block.read_window], fine_window, looks, fill)[block.inner]
     return out

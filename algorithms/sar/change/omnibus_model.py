@@ -147,16 +147,18 @@ def fit_stack(samples: np.ndarray, *, normalise: bool = True, looks: float = 0.0
         # trim); iterated, since a step between two halves of the dates puts the first reference
         # between them
         few = few.copy()
-        for last in (False, False, False, False, True):
-            if last:  # each date against the median of the others, by the mode over the pixels: a
-                # flood or a harvest over much of one date is a change, not a gain of that date
-                step = np.array([_date_step(few, t) for t in range(k)])
-            else:
-                centre = _median_over_dates(few)
-                step = np.array([np.median(few[t] - centre) for t in range(k)])
-            step -= np.median(step)  # relative to the typical date: the stack keeps its level
-            gains += step
-            few -= step[:, None]
+
+        def remove(step):
+            step = step - np.median(step)  # relative to the typical date: the stack keeps its level
+            gains[...] += step
+            few[...] -= step[:, None]
+
+        for _ in range(4):
+            centre = _median_over_dates(few)
+            remove(np.array([np.median(few[t] - centre) for t in range(k)]))
+        # each date against the median of the others, by the mode over the pixels: a flood or a
+        # harvest over much of one date is a change, not a gain of that date
+        remove(np.array([_date_step(few, t) for t in range(k)]))
         logs -= gains[:, None]
     if not looks > 0:
         spreads, problems = [], []

@@ -94,7 +94,9 @@ class OmnibusAlgorithm(SarAlgorithm):
             "(JAXA 25 m mosaic digital numbers: 10 log10(DN^2) - 83 dB; name it, auto takes UInt16 as power).\n"
             "<b>LOOKS</b>: equivalent number of looks; 0 (default) estimates it from the spread of the "
             "log-ratio of consecutive dates (robust: the date-to-date variation of real mosaics, not the "
-            "ENL of one date).\n"
+            "ENL of one date), then shares it out among the dates by the ENL of each date on the same "
+            "homogeneous blocks, so that dates of two sensors (ALOS and ALOS-2 mosaics) are each weighed by "
+            "their own looks; a value > 0 weighs every date alike.\n"
             "<b>WINDOW</b>: 0 (default) takes the smallest window holding about 45 looks (5 x 5 for "
             "4-5-look data); an odd WINDOW compares the dates' means over WINDOW x WINDOW pixels, whose looks "
             "are estimated from their own date-to-date spread (speckle correlation included); 1 tests single "
@@ -217,6 +219,12 @@ class OmnibusAlgorithm(SarAlgorithm):
         elif given_looks <= 0:
             feedback.pushInfo(
                 self.tr("Estimated equivalent number of looks: {:.2f} (date-to-date log-ratio spread)").format(looks)
+            )
+        if model.date_looks:
+            feedback.pushInfo(
+                self.tr("Looks of each date (their speckle, the test's weights): {}").format(
+                    ", ".join(f"{label} {value:.1f}" for label, value in zip(labels, model.date_looks))
+                )
             )
         for name, channel in zip(("INPUTS", "SECOND_POL"), model.channels or (model,)):
             feedback.pushInfo(

@@ -28,8 +28,9 @@ def html_report(
     loss_area_m2=None,
 ) -> str:
     """The omnibus report: changed area per first-change date (bar chart), the gains removed per date,
-    the looks and the noise floor used, and the parameters. ``years`` (since the previous date, see
-    :func:`years_between`) adds the area per year: dates unevenly spaced gather unequal spans of change.
+    the looks (and each date's, when the test weighs them) and the noise floor used, and the parameters.
+    ``years`` (since the previous date, see :func:`years_between`) adds the area per year: dates
+    unevenly spaced gather unequal spans of change.
     ``loss_area_m2`` (per date, the area of the regions whose level fell at their first change) splits
     each date's area into losses and gains: what changed, not only when."""
     from .html import escape, page, svg_bars
@@ -50,6 +51,7 @@ def html_report(
     rows = "\n".join(
         f"<tr><td>{escape(label)}</td>"
         + "".join(f"<td>{gains[i]:+.2f}</td>" for gains in [c.gains_db for c in channels])
+        + (f"<td>{model.date_looks[i]:.1f}</td>" if model.date_looks else "")
         + f"<td>{area / 1e4:.4g}</td>{split(i, area)}{per_year(i, area)}</tr>"
         for i, (label, area) in enumerate(zip(labels, first_area_m2))
     )
@@ -62,6 +64,11 @@ def html_report(
         for n in range(len(channels))
     )
     floor = ", ".join("none" if c.floor is None else f"{c.floor_db:.2f} dB" for c in channels)
+    dated = (
+        ", shared out among the dates by the ENL of each date on the same homogeneous blocks (table below)"
+        if model.date_looks
+        else ""
+    )
     unit = "pixel" if model.window <= 1 else f"{model.window} x {model.window} window mean"
     if len(channels) > 1:
         unit += f", {len(channels)} polarisations jointly"
@@ -71,14 +78,15 @@ def html_report(
         if shift_px and min_change_db > 0
         else ""
     )
-    body = f"""<p>Tested: each {unit}. Looks of its date-to-date variation: <b>{model.looks:.2f}</b>.
+    looks_head = "<th>looks (the test's weight)</th>" if model.date_looks else ""
+    body = f"""<p>Tested: each {unit}. Looks of its date-to-date variation: <b>{model.looks:.2f}</b>{dated}.
 Noise floor: <b>{floor}</b>.
 ALPHA = {alpha:g}; a change must also move the mean level by at least {min_change_db:g} dB{tolerance}.
 {regions} changed regions kept.</p>
 <h2>Changed area by date of first change (ha)</h2>
 {svg_bars([(str(label), area / 1e4) for label, area in zip(labels[1:], first_area_m2[1:])], y_label="hectares")}
 <h2>Dates</h2>
-<table><tr><th>date</th>{gain_heads}<th>first changed here (ha)</th>{split_heads}{year_heads}</tr>
+<table><tr><th>date</th>{gain_heads}{looks_head}<th>first changed here (ha)</th>{split_heads}{year_heads}</tr>
 {rows}
 </table>"""
     return page("Multi-date change report", body)

@@ -638,7 +638,7 @@ def test_blockwise_window_means_with_the_pixel_floor_equal_the_in_memory_test(wr
     assert model.window == 5  # the default: window means of ~45 looks
     expected = omnibus.omnibus_changes(
         omnibus.window_means(stack, 5),
-        model.looks,
+        model.date_looks,  # the looks of each date, measured on the stack
         0.01,
         min_change_db=2.0,
         floor=1e-3,

@@ -75,7 +75,7 @@ class OmnibusResult:
 
 def omnibus_changes(
     stack: np.ndarray,
-    looks: float = 1.0,
+    looks=1.0,
     alpha: float = 0.01,
     *,
     min_change_db: float = 0.0,
@@ -94,8 +94,11 @@ def omnibus_changes(
         Linear intensities at ``k >= 3`` dates in time order; NaN or
         non-positive is no data (such pixels are not tested). Several channels (HH and HV) are
         tested jointly: their ``ln Q`` and ``ln R_j`` add, as do their degrees of freedom.
-    looks : float
-        Equivalent number of looks of each date.
+    looks : float or sequence of float
+        Equivalent number of looks of every date, or of each date (``k`` values): the likelihood
+        ratios then weigh each date by its looks (under no change the common level is the
+        looks-weighted mean, and ``ln Q = sum n_i ln x_i - N ln(sum n_i x_i / N)``, ``N = sum n_i``),
+        and the critical values and floor margins take the harmonic mean of the looks.
     alpha : float
         Significance level of every test (the omnibus ones and each ``R_j``).
     min_change_db : float
@@ -141,8 +144,11 @@ def omnibus_changes(
         )
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must be in (0, 1), got alpha={alpha!r}")
-    if not looks > 0:
-        raise ValueError(f"looks must be > 0, got looks={looks!r}")
+    per_date = np.atleast_1d(np.asarray(looks, dtype=np.float64))
+    if per_date.ndim != 1 or per_date.size not in (1, stack.shape[1]) or not np.all(per_date > 0):
+        raise ValueError(f"looks must be > 0, one value or one per date ({stack.shape[1]}), got looks={looks!r}")
+    weighted = per_date.size > 1 and not np.all(per_date == per_date[0])
+    looks = float(per_date.size / np.sum(1.0 / per_date))  # the harmonic mean: = looks when one value
     if not 0 <= min_change_db < 100:
         raise ValueError(f"min_change_db must be in [0, 100) dB, got min_change_db={min_change_db!r}")
     channels, k, rows, cols = stack.shape
@@ -160,7 +166,8 @@ def omnibus_changes(
     valid = np.all(np.isfinite(stack) & (stack > 0), axis=(0, 1))
     x = np.where(valid, stack, 1.0)
     logs = np.log(x)
-    prefix, prefix_log = _prefix_sums(x), _prefix_sums(logs)  # prefix[:, i] = x_0 + .. + x_{i-1}
+    # prefix[:, i] = x_0 + .. + x_{i-1}; the logs weighed by the looks of their date when those differ
+    prefix, prefix_log = _prefix_sums(x), _prefix_sums(logs * per_date[None, :, None, None] if weighted else logs)
 
     def take(a, index):
         return np.take_along_axis(a, index[None, None], axis=1)[:, 0]
@@ -176,13 +183,25 @@ def omnibus_changes(
     omnibus_critical = critical_values("omnibus", k, looks, channels, alpha)
     sequential_critical = critical_values("sequential", k, looks, channels, alpha)
 
-    def omnibus_from(start, prefix, prefix_log):
-        """``-2 ln Q`` of the dates from ``start`` on, and its number of dates."""
+    if weighted:  # the dates weighed by their looks: n ln x above, the sums of n and of n x
+        n_prefix = np.concatenate([[0.0], np.cumsum(per_date)])
+
+    def omnibus_from(start, prefix, prefix_log, w_prefix=None):
+        """``-2 ln Q`` of the dates from ``start`` on, and its number of dates (weighted: the sums
+        of ``n x`` from ``w_prefix``, or over all dates when None)."""
         m = k - start
-        total = prefix[:, k] - take(prefix, start)
-        log_sum = prefix_log[:, k] - take(prefix_log, start)
         with np.errstate(divide="ignore", invalid="ignore"):
-            ln_q = looks * (m * np.log(m) + log_sum - m * np.log(total))
+            if weighted:
+                n_total = n_prefix[k] - n_prefix[start]
+                if w_prefix is None:
+                    total = np.einsum("k,ckij->cij", per_date, x)
+                else:
+                    total = w_prefix[:, k] - take(w_prefix, start)
+                ln_q = prefix_log[:, k] - take(prefix_log, start) - n_total * np.log(total / n_total)
+            else:
+                total = prefix[:, k] - take(prefix, start)
+                log_sum = prefix_log[:, k] - take(prefix_log, start)
+                ln_q = looks * (m * np.log(m) + log_sum - m * np.log(total))
         return -2 * ln_q.sum(axis=0), m
 
     statistic, dates_from = omnibus_from(np.zeros((rows, cols), np.int64), prefix, prefix_log)
@@ -196,6 +215,7 @@ def omnibus_changes(
         own_ok = np.all(np.isfinite(floor_levels) & (floor_levels > 0), axis=(0, 1))
         own_prefix = _prefix_sums(np.where(own_ok, floor_levels, x)[where])
     x, logs, prefix, prefix_log = x[where], logs[where], prefix[where], prefix_log[where]
+    w_prefix = _prefix_sums(x * per_date[None, :, None]) if weighted else None
     start = np.zeros(x.shape[2], np.int64)
     alive = np.ones(x.shape[2], bool)
     changed_sub = np.zeros((k, x.shape[2]), bool)
@@ -207,9 +227,23 @@ def omnibus_changes(
         previous = prefix[:, j] - take(prefix, start)
         current = previous + x[:, j]
         with np.errstate(divide="ignore", invalid="ignore"):
-            ln_r = looks * (
-                m * np.log(m) - (m - 1) * np.log(m - 1) + (m - 1) * np.log(previous) + logs[:, j] - m * np.log(current)
-            )
+            if weighted:  # ln Q of dates start..j minus that of start..j-1
+                n_before = n_prefix[j] - n_prefix[start]
+                w_before = w_prefix[:, j] - take(w_prefix, start)
+                n_current = n_before + per_date[j]
+                ln_r = (
+                    per_date[j] * logs[:, j]
+                    - n_current * np.log((w_before + per_date[j] * x[:, j]) / n_current)
+                    + n_before * np.log(w_before / n_before)
+                )
+            else:
+                ln_r = looks * (
+                    m * np.log(m)
+                    - (m - 1) * np.log(m - 1)
+                    + (m - 1) * np.log(previous)
+                    + logs[:, j]
+                    - m * np.log(current)
+                )
         changed = testing & (-2 * ln_r.sum(axis=0) > sequential_critical[np.maximum(j - start + 1, 2)])
         if min_change_db > 0 or floor is not None:
             # a channel must carry the change: large enough, and not at the noise floor on both sides
@@ -253,7 +287,7 @@ def omnibus_changes(
         changed_sub[j] = changed
         start = np.where(changed, j, start)
         if changed.any():
-            statistic, dates_from = omnibus_from(start, prefix, prefix_log)
+            statistic, dates_from = omnibus_from(start, prefix, prefix_log, w_prefix)
             alive = np.where(changed, statistic > omnibus_critical[dates_from], alive)
     changed_at = np.zeros((k, rows, cols), bool)
     changed_at[where[1:]] = changed_sub
@@ -287,7 +321,7 @@ def stack_changes(
     side = model.window
     return omnibus_changes(
         np.stack([window_means(channel, side) for channel in stack]),
-        looks=model.looks,
+        looks=model.looks if model.date_looks is None else model.date_looks,
         alpha=alpha,
         min_change_db=min_change_db,
         floor=model.test_floor,

@@ -30,6 +30,10 @@ class StackModel:
     pixel_looks : float or None
         Looks of one pixel of one date (the fewer of the channels'), for the floor test of the
         pixels' own levels beside window means; None: ``looks``.
+    date_looks : tuple of float or None
+        Looks of each date (:func:`date_looks`), by which the test weighs the dates: the dates of
+        two sensors can differ (JAXA's ALOS mosaics have twice the ENL of ALOS-2's); None:
+        ``looks`` for every date.
     floor_is_noise : bool
         The floor is a noise floor (given, or a dark population :data:`FLOOR_DEPTH_DB` or more
         under the median level), which a side must exceed significantly; else a percentile of a
@@ -46,6 +50,7 @@ class StackModel:
     channels: tuple = ()
     floor_is_noise: bool = True
     pixel_looks: float = None
+    date_looks: tuple = None
 
     @property
     def floor_db(self):
@@ -65,19 +70,20 @@ class StackModel:
         return floors[0] if len(floors) == 1 else floors
 
 
-def joint_model(fits: Sequence[StackModel], *, looks: float = None, window: int = 1) -> StackModel:
+def joint_model(fits: Sequence[StackModel], *, looks: float = None, window: int = 1, dated: tuple = None) -> StackModel:
     """One model from the :func:`fit_stack` of each polarisation of the same dates.
 
-    The joint test takes one number of looks: ``looks``, else the fewer of the fits'. Each
+    The joint test takes one number of looks: ``looks``, else the fewer of the fits' (and
+    ``dated`` for each date, see :attr:`StackModel.date_looks`). Each
     channel keeps its gains and floor (in ``channels``, the first one's also on the model); a
     single fit comes back alone, with no ``channels``.
     """
     pooled = min(fit.looks for fit in fits) if looks is None else float(looks)
     noise, pixel = all(fit.floor_is_noise for fit in fits), min(fit.looks for fit in fits)
-    channels = tuple(StackModel(pooled, fit.gains_db, fit.floor, window, (), noise, pixel) for fit in fits)
+    channels = tuple(StackModel(pooled, fit.gains_db, fit.floor, window, (), noise, pixel, dated) for fit in fits)
     if len(channels) == 1:
         return channels[0]
-    return StackModel(pooled, channels[0].gains_db, channels[0].floor, window, channels, noise, pixel)
+    return StackModel(pooled, channels[0].gains_db, channels[0].floor, window, channels, noise, pixel, dated)
 
 
 def _date_step(logs: np.ndarray, t: int) -> float:
@@ -241,7 +247,8 @@ def fit_stack_model(
     :func:`fit_stack` per channel (gains, looks of a pixel, floor), joined (:func:`joint_model`);
     then the window: ``window`` (odd) or, when 0, the smallest reaching :data:`TARGET_LOOKS`
     (:func:`window_for_looks`), and the looks of its means measured from their own date-to-date
-    spread (which takes in the correlation of the speckle). ``window_rows``: see
+    spread (which takes in the correlation of the speckle). With ``looks`` <= 0 those looks are
+    then shared out among the dates (:func:`date_looks`). ``window_rows``: see
     :func:`sample_window_means`.
     """
     fits = [
@@ -251,9 +258,47 @@ def fit_stack_model(
     model = joint_model(fits)
     side = window_for_looks(model.looks) if window == 0 else int(window)
     if side <= 1:
-        return model
+        return joint_model(fits, dated=date_looks(samples, model.looks) if looks <= 0 else None)
     refits = [  # the gains and floor stay those of the pixels
         fit_stack(sample_window_means(part / s, side, window_rows), normalise=False, looks=0.0, floor_db=-np.inf)
         for part, s in zip(samples, model.gain_factors)
     ]
-    return joint_model(fits, looks=min(fit.looks for fit in refits), window=side)
+    pooled = min(fit.looks for fit in refits)
+    return joint_model(fits, looks=pooled, window=side, dated=date_looks(samples, pooled) if looks <= 0 else None)
+
+
+#: Side (pixels) and number of the homogeneous blocks on which :func:`date_looks` compares the
+#: dates' speckle.
+ENL_BLOCK, ENL_BLOCKS = 24, 24
+
+
+def date_looks(samples: np.ndarray, looks: float):
+    """Looks of each date: ``looks`` shared out by the speckle of each date.
+
+    ``samples`` is ``(channels, k, rows, cols)`` linear intensities. Each date's ENL is measured on
+    the same homogeneous blocks (the most homogeneous of the mean of the dates, so the same land
+    at every date: the ENL's texture bias is the same for all): date ``t`` varies as ``1 / ENL_t``,
+    scaled so that the median over consecutive pairs of ``1 / ENL_t + 1 / ENL_t+1`` is that of
+    ``looks`` (``2 / looks``), which measured the date-to-date variation. The fewer of the
+    channels' at each date, held within 4x of ``looks``. None when an ENL cannot be measured
+    (the test then weighs the dates alike).
+
+    JAXA's 25 m mosaics of Malaysia: ALOS dates 17-18, ALOS-2 dates 8-9 (HV and HH): the same
+    ``looks`` for both made each ALOS-2 date look more variable than it is, and each ALOS date less.
+    """
+    from ..speckle_qa import enl, homogeneous_blocks
+
+    per_channel = []
+    for channel in np.asarray(samples, np.float64):
+        k = channel.shape[0]
+        positive = np.where(channel > 0, channel, np.nan)
+        try:
+            blocks = homogeneous_blocks(np.mean(positive, axis=0), ENL_BLOCK, ENL_BLOCKS)
+        except ValueError:
+            return None
+        enls = np.array([enl(positive[t], blocks, ENL_BLOCK) for t in range(k)])
+        if not np.all(np.isfinite(enls) & (enls > 0)):
+            return None
+        pair = float(np.median(1 / enls[:-1] + 1 / enls[1:]))
+        per_channel.append(np.clip(enls * looks * pair / 2, looks / 4, looks * 4))
+    return tuple(float(v) for v in np.min(per_channel, axis=0))

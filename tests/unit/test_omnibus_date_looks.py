@@ -89,3 +89,14 @@ def test_the_report_lists_the_looks_of_each_date_only_when_the_test_weighs_them(
         omnibus.StackModel(50.0, np.zeros(3), 1e-3, 5), labels, area_m2, alpha=0.01, min_change_db=2.0, regions=2
     )
     assert "the test's weight" not in plain
+
+
+def test_a_flood_over_two_fifths_of_one_date_does_not_make_that_date_noisier():
+    rng = np.random.default_rng(1)
+    fields = rng.uniform(0.02, 0.3, (16, 16))
+    # flooded cells of 20 px across fields of 32: many blocks homogeneous on the mean are half flooded
+    flooded = np.kron(rng.random((26, 26)) < 0.4, np.ones((20, 20)))[:512, :512].astype(bool)
+    stack = np.kron(fields, np.ones((32, 32)))[None] * _no_change([4.0] * 6, (512, 512), seed=7)
+    stack[3][flooded] *= 10 ** (-0.8)  # -8 dB at the fourth date only
+    looks = omnibus.fit_stack_model(stack[None], window=1).date_looks
+    assert looks[3] > 0.9 * np.median(looks)  # the mean ENL of the blocks most homogeneous on the mean: 0.6x

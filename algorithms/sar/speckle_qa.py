@@ -51,30 +51,37 @@ def homogeneous_blocks(intensity: np.ndarray, block: int = 32, count: int = 10) 
 
     Homogeneity is judged on a 7 x 7 boxcar of the image (so that speckle in
     the selection image does not pick the blocks by chance) as the lowest
-    coefficient of variation; blocks with any NaN are skipped.
+    coefficient of variation; blocks with any NaN are skipped. ``intensity`` may be a
+    ``(dates, rows, cols)`` stack: a block's coefficient is then its largest over the dates, and
+    a block with a NaN or no variation at any date is skipped (the blocks homogeneous at *every*
+    date: a block half flooded at one date is not taken).
     """
     if block < 4 or count < 1:
         raise ValueError(f"block must be >= 4 and count >= 1, got block={block!r}, count={count!r}")
     ndimage = require("scipy.ndimage")
-    smooth = ndimage.uniform_filter(np.nan_to_num(intensity.astype(np.float64), nan=0.0), 7, mode="nearest")
-    scores = []
-    for r in range(0, intensity.shape[0] - block + 1, block):
-        for c in range(0, intensity.shape[1] - block + 1, block):
-            window = intensity[r : r + block, c : c + block].astype(np.float64)
-            if not np.isfinite(window).all():
-                continue
-            if not window.std() > 1e-6 * abs(window.mean()):
-                continue  # constant or saturated (to rounding): an ENL of inf, not a homogeneous speckle area
-            s = smooth[r : r + block, c : c + block]
-            mean = s.mean()
-            if mean > 0:
-                scores.append((s.std() / mean, r, c))
+    stack = intensity[None] if intensity.ndim == 2 else intensity
+    worst, skipped = {}, set()
+    for image in stack:  # one date's boxcar in memory at a time
+        smooth = ndimage.uniform_filter(np.nan_to_num(image.astype(np.float64), nan=0.0), 7, mode="nearest")
+        for r in range(0, image.shape[0] - block + 1, block):
+            for c in range(0, image.shape[1] - block + 1, block):
+                window = image[r : r + block, c : c + block].astype(np.float64)
+                # NaN, or constant / saturated (to rounding): an ENL of inf, not a homogeneous speckle area
+                if not np.isfinite(window).all() or not window.std() > 1e-6 * abs(window.mean()):
+                    skipped.add((r, c))
+                    continue
+                s = smooth[r : r + block, c : c + block]
+                mean = s.mean()
+                if mean > 0:
+                    worst[(r, c)] = max(worst.get((r, c), 0.0), s.std() / mean)
+                else:
+                    skipped.add((r, c))
+    scores = sorted((score, r, c) for (r, c), score in worst.items() if (r, c) not in skipped)
     if not scores:
         raise ValueError(
             f"no {block} x {block} block with valid, varying pixels (the image is smaller than a block, "
             "all nodata, or constant): the number of looks cannot be estimated here; give LOOKS"
         )
-    scores.sort()
     return [(r, c) for _, r, c in scores[:count]]
 
 

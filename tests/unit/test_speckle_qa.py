@@ -19,6 +19,16 @@ def test_enl_of_unfiltered_single_look_speckle_is_about_one():
     assert 0.8 < speckle_qa.enl(image, blocks, 32) < 1.25
 
 
+def test_blocks_of_a_stack_are_homogeneous_at_every_date():
+    rng = np.random.default_rng(1)
+    stack = rng.gamma(4.0, 0.25, (3, 128, 128))
+    assert speckle_qa.homogeneous_blocks(stack[:1], 32, 16) == speckle_qa.homogeneous_blocks(stack[0], 32, 16)
+    stack[1, 32:48, :] *= 0.1  # half of four blocks flooded at the second date
+    blocks = speckle_qa.homogeneous_blocks(stack, 32, 12)
+    assert len(blocks) == 12 and all(r != 32 for r, _ in blocks)
+    assert any(r == 32 for r, _ in speckle_qa.homogeneous_blocks(stack[0], 32, 16))
+
+
 def test_filters_raise_enl_and_keep_ratio_mean_near_one(scene):
     noisy = scene["before"]
     filtered = {m: despeckle.despeckle(noisy, m, window=7) for m in ("boxcar", "lee", "refined_lee")}

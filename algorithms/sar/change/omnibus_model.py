@@ -272,55 +272,28 @@ def fit_stack_model(
 ENL_BLOCK, ENL_BLOCKS = 24, 24
 
 
-def _stable_blocks(channel: np.ndarray, block: int, count: int):
-    """Corners of the ``count`` blocks most homogeneous at *every* date of ``(k, rows, cols)``:
-    the largest over the dates of the coefficient of variation of the 7 x 7 boxcar (as
-    :func:`..speckle_qa.homogeneous_blocks`) is the smallest. A block that changed at one date
-    (half of it flooded) is heterogeneous there and is not taken. Blocks with no data or no
-    variation at a date are left out. One date in memory at a time, in float32."""
-    ndimage = require("scipy.ndimage")
-    k, rows, cols = channel.shape
-    r, c = rows // block, cols // block
-    if not (r and c):
-        return []
-    worst = np.zeros((r, c))
-    usable = np.ones((r, c), bool)
-    for date in channel:
-        valid = np.isfinite(date) & (date > 0)
-        smooth = ndimage.uniform_filter(np.where(valid, date, 0).astype(np.float32), 7, mode="nearest")
-
-        def blocks(a):
-            return a[: r * block, : c * block].reshape(r, block, c, block)
-
-        mean = blocks(smooth).mean(axis=(1, 3))
-        usable &= blocks(valid).all(axis=(1, 3)) & (mean > 0) & (blocks(date).std(axis=(1, 3)) > 0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            worst = np.fmax(worst, blocks(smooth).std(axis=(1, 3)) / mean)
-    order = [i for i in np.argsort(worst, axis=None, kind="stable") if usable.flat[i]][:count]
-    return [(int(i // c) * block, int(i % c) * block) for i in order]
-
-
 def date_looks(samples: np.ndarray, looks: float):
     """Looks of each date: ``looks`` shared out by the speckle of each date.
 
     ``samples`` is ``(channels, k, rows, cols)`` linear intensities. Each date's ENL is measured on
-    the same blocks, homogeneous at every date (:func:`_stable_blocks`: the same land, unchanged,
-    so the ENL's texture bias is the same for all dates and a flood at one date does not make that
-    date look noisier), the upper quartile over the blocks: date ``t`` varies as ``1 / ENL_t``,
-    scaled so that the median over consecutive pairs of ``1 / ENL_t + 1 / ENL_t+1`` is that of
-    ``looks`` (``2 / looks``), which measured the date-to-date variation. The fewer of the
-    channels' at each date, held within 4x of ``looks``. None when an ENL cannot be measured
-    (the test then weighs the dates alike).
+    the same blocks, homogeneous at every date (:func:`..speckle_qa.homogeneous_blocks` of the
+    stack: the same land, unchanged, so the ENL's texture bias is the same for all dates and a flood
+    at one date does not make that date look noisier), the upper quartile over the blocks: date
+    ``t`` varies as ``1 / ENL_t``, scaled so that the median over consecutive pairs of ``1 / ENL_t +
+    1 / ENL_t+1`` is that of ``looks`` (``2 / looks``), which measured the date-to-date variation.
+    The fewer of the channels' at each date, held within 4x of ``looks``. None when an ENL cannot be
+    measured (the test then weighs the dates alike).
 
     JAXA's 25 m mosaics of Malaysia: ALOS dates 17-18, ALOS-2 dates 8-9 (HV and HH): the same
     ``looks`` for both made each ALOS-2 date look more variable than it is, and each ALOS date less.
     """
-    from ..speckle_qa import enl
+    from ..speckle_qa import enl, homogeneous_blocks
 
     per_channel = []
     for channel in np.asarray(samples):
-        blocks = _stable_blocks(channel, ENL_BLOCK, ENL_BLOCKS)
-        if not blocks:
+        try:
+            blocks = homogeneous_blocks(channel, ENL_BLOCK, ENL_BLOCKS)
+        except ValueError:  # no block valid and varying at every date
             return None
         # a change within a block only lowers its ENL at that date: the upper quartile over the
         # blocks holds while up to three quarters of them changed at one date

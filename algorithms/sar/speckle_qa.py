@@ -60,23 +60,28 @@ def homogeneous_blocks(intensity: np.ndarray, block: int = 32, count: int = 10) 
         raise ValueError(f"block must be >= 4 and count >= 1, got block={block!r}, count={count!r}")
     ndimage = require("scipy.ndimage")
     stack = intensity[None] if intensity.ndim == 2 else intensity
-    worst, skipped = {}, set()
+    rows, cols = (stack.shape[1] // block) * block, (stack.shape[2] // block) * block
+    worst = np.zeros((rows // block, cols // block))
+    skipped = np.zeros(worst.shape, bool)
+
+    def per_block(image):  # (block rows, block cols, block * block) view of the whole blocks
+        tiles = image[:rows, :cols].reshape(rows // block, block, cols // block, block)
+        return tiles.transpose(0, 2, 1, 3).reshape(worst.shape + (block * block,))
+
     for image in stack:  # one date's boxcar in memory at a time
-        smooth = ndimage.uniform_filter(np.nan_to_num(image.astype(np.float64), nan=0.0), 7, mode="nearest")
-        for r in range(0, image.shape[0] - block + 1, block):
-            for c in range(0, image.shape[1] - block + 1, block):
-                window = image[r : r + block, c : c + block].astype(np.float64)
-                # NaN, or constant / saturated (to rounding): an ENL of inf, not a homogeneous speckle area
-                if not np.isfinite(window).all() or not window.std() > 1e-6 * abs(window.mean()):
-                    skipped.add((r, c))
-                    continue
-                s = smooth[r : r + block, c : c + block]
-                mean = s.mean()
-                if mean > 0:
-                    worst[(r, c)] = max(worst.get((r, c), 0.0), s.std() / mean)
-                else:
-                    skipped.add((r, c))
-    scores = sorted((score, r, c) for (r, c), score in worst.items() if (r, c) not in skipped)
+        image = image.astype(np.float64)
+        smooth = ndimage.uniform_filter(np.nan_to_num(image, nan=0.0), 7, mode="nearest")
+        tiles = per_block(image)
+        with np.errstate(invalid="ignore"):
+            # NaN, or constant / saturated (to rounding): an ENL of inf, not a homogeneous speckle area
+            varying = np.isfinite(tiles).all(axis=-1) & (tiles.std(axis=-1) > 1e-6 * np.abs(tiles.mean(axis=-1)))
+        tiles = per_block(smooth)
+        mean = tiles.mean(axis=-1)
+        skipped |= ~varying | ~(mean > 0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            worst = np.maximum(worst, np.where(mean > 0, tiles.std(axis=-1) / mean, 0.0))
+    worst = {(int(i) * block, int(j) * block): float(worst[i, j]) for i, j in zip(*np.nonzero(~skipped))}
+    scores = sorted((score, r, c) for (r, c), score in worst.items())
     if not scores:
         raise ValueError(
             f"no {block} x {block} block with valid, varying pixels (the image is smaller than a block, "

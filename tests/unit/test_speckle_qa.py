@@ -29,6 +29,39 @@ def test_blocks_of_a_stack_are_homogeneous_at_every_date():
     assert any(r == 32 for r, _ in speckle_qa.homogeneous_blocks(stack[0], 32, 16))
 
 
+def _blocks_by_loop(stack, block, count):
+    """The block ranking of :func:`speckle_qa.homogeneous_blocks`, one block at a time (reference)."""
+    from scipy import ndimage
+
+    worst, skipped = {}, set()
+    for image in stack:
+        smooth = ndimage.uniform_filter(np.nan_to_num(image.astype(np.float64), nan=0.0), 7, mode="nearest")
+        for r in range(0, image.shape[0] - block + 1, block):
+            for c in range(0, image.shape[1] - block + 1, block):
+                window = image[r : r + block, c : c + block].astype(np.float64)
+                if not np.isfinite(window).all() or not window.std() > 1e-6 * abs(window.mean()):
+                    skipped.add((r, c))
+                    continue
+                s = smooth[r : r + block, c : c + block]
+                if s.mean() > 0:
+                    worst[(r, c)] = max(worst.get((r, c), 0.0), s.std() / s.mean())
+                else:
+                    skipped.add((r, c))
+    return [(r, c) for _, r, c in sorted((v, r, c) for (r, c), v in worst.items() if (r, c) not in skipped)[:count]]
+
+
+@pytest.mark.parametrize("block,count", [(32, 10), (24, 24), (8, 1000)])
+def test_block_ranking_equals_the_block_by_block_reference(block, count):
+    rng = np.random.default_rng(1)
+    stack = rng.gamma(2.0, 1.0, (3, 130, 97)) * np.linspace(1, 3, 97)
+    stack[0, :20, :40] = np.nan  # no data at one date
+    stack[1, 50:90, :] = 5.0  # saturated at another
+    stack[2, :, 80:] = 0.0  # zero (outside the swath)
+    for image in (stack, stack[0], rng.gamma(4.0, 1.0, (301, 333)).astype(np.float32)):
+        expected = _blocks_by_loop(image[None] if image.ndim == 2 else image, block, count)
+        assert speckle_qa.homogeneous_blocks(image, block, count) == expected
+
+
 def test_filters_raise_enl_and_keep_ratio_mean_near_one(scene):
     noisy = scene["before"]
     filtered = {m: despeckle.despeckle(noisy, m, window=7) for m in ("boxcar", "lee", "refined_lee")}

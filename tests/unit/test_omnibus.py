@@ -542,6 +542,15 @@ def test_critical_values_are_where_the_p_value_crosses_alpha(looks, channels, al
         assert (pvalue(-above / 2, m, looks, channels) < alpha).all(), kind
 
 
+def test_critical_values_are_computed_once_and_a_caller_cannot_change_them():
+    first = omnibus.critical_values("omnibus", 6, 7.3, 1, 0.01)
+    expected = first.copy()
+    first[:] = 0.0  # a caller writing into its copy
+    again = omnibus.critical_values("omnibus", 6, 7.3, 1, 0.01)
+    np.testing.assert_array_equal(again, expected)
+    assert omnibus.critical_values("sequential", 6, 7.3, 1, 0.01)[3] != expected[3]
+
+
 def test_p_values_are_left_out_on_request_and_the_decisions_stay():
     means = np.ones((5, 40, 40))
     means[3:, 10:30, 10:30] = 0.2

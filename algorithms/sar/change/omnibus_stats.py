@@ -7,6 +7,8 @@ statistic with its critical value (one per number of dates), which needs no spec
 per pixel; the p-values are for the outputs that show them.
 """
 
+import functools
+
 import numpy as np
 
 from ...common.deps import require
@@ -63,7 +65,13 @@ def critical_values(kind: str, dates: int, looks: float, channels: int, alpha: f
 
     Comparing a statistic with these is the test at ``alpha`` without a special function per pixel
     (the corrected chi-square is increasing over the range where ``1 - alpha`` is reached).
+    Computed once per set of arguments (every block of a raster asks for the same ones).
     """
+    return np.array(_critical_values(str(kind), int(dates), float(looks), int(channels), float(alpha)))
+
+
+@functools.lru_cache(maxsize=64)
+def _critical_values(kind: str, dates: int, looks: float, channels: int, alpha: float) -> tuple:
     optimize = require("scipy.optimize")
     terms = _omnibus_terms if kind == "omnibus" else _sequential_terms
 
@@ -77,7 +85,7 @@ def critical_values(kind: str, dates: int, looks: float, channels: int, alpha: f
         while excess(high, *args) <= 0 and high < 1e9:
             high *= 2
         out[m] = optimize.brentq(excess, 0.0, high, args=args, xtol=1e-12, rtol=4 * np.finfo(float).eps)
-    return out
+    return tuple(out)
 
 
 def floor_margins(dates: int, looks: float, alpha: float) -> np.ndarray:

@@ -29,6 +29,9 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import REPO_ROOT  # noqa: E402
 
+sys.path.insert(0, os.path.join(REPO_ROOT, "tests"))
+from helpers import mosaic_vrt  # noqa: E402
+
 YEARS = ("07", "08", "09", "10", "15", "16", "17", "18")
 DATA = os.path.join(os.path.dirname(REPO_ROOT), "shared", "data", "malaysia_jaxa_mosaics", "hv")
 
@@ -52,36 +55,6 @@ seconds = time.perf_counter() - start
 peak = int(re.search(r"VmHWM:\\s+(\\d+)", open("/proc/self/status").read()).group(1)) // 1024
 print(seconds, peak, polygons if {phase!r} == "regions" else 0)
 """
-
-
-def tiled_vrt(src: str, dst: str, repeat: int) -> None:
-    """A VRT of ``src`` repeated ``repeat`` x ``repeat`` times (its geotransform extended)."""
-    from osgeo import gdal
-
-    gdal.UseExceptions()
-    dataset = gdal.Open(src)
-    rows, cols = dataset.RasterYSize, dataset.RasterXSize
-    gt = dataset.GetGeoTransform()
-    band = dataset.GetRasterBand(1)
-    kind = gdal.GetDataTypeName(band.DataType)
-    sources = "".join(
-        f"<SimpleSource><SourceFilename relativeToVRT='0'>{src}</SourceFilename><SourceBand>1</SourceBand>"
-        f"<SrcRect xOff='0' yOff='0' xSize='{cols}' ySize='{rows}'/>"
-        f"<DstRect xOff='{j * cols}' yOff='{i * rows}' xSize='{cols}' ySize='{rows}'/></SimpleSource>"
-        for i in range(repeat)
-        for j in range(repeat)
-    )
-    nodata = band.GetNoDataValue()
-    text = (
-        f"<VRTDataset rasterXSize='{cols * repeat}' rasterYSize='{rows * repeat}'>"
-        f"<SRS>{dataset.GetProjection().replace('<', '&lt;').replace('>', '&gt;')}</SRS>"
-        f"<GeoTransform>{', '.join(repr(v) for v in gt)}</GeoTransform>"
-        f"<VRTRasterBand dataType='{kind}' band='1'>"
-        + (f"<NoDataValue>{nodata}</NoDataValue>" if nodata is not None else "")
-        + f"{sources}</VRTRasterBand></VRTDataset>"
-    )
-    with open(dst, "w") as handle:
-        handle.write(text)
 
 
 def measure(phase, paths, out, codes):
@@ -116,7 +89,7 @@ def main(sides):
             paths = []
             for year in YEARS:
                 paths.append(os.path.join(folder, f"{year}_{repeat}.vrt"))
-                tiled_vrt(os.path.join(DATA, f"N05E100_{year}_sl_HV.tif"), paths[-1], repeat)
+                mosaic_vrt(paths[-1], os.path.join(DATA, f"N05E100_{year}_sl_HV.tif"), repeat)
             out = os.path.join(folder, f"out{repeat}")
             os.makedirs(out, exist_ok=True)
             seconds, peak, _ = measure("blocks", paths, out, codes)

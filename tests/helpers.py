@@ -45,19 +45,31 @@ def local_cluster(workers: int = 2):
     )
 
 
-def mosaic_vrt(path, tile_path, tile, times, data_type="Float32"):
-    """A VRT repeating one tile ``times`` x ``times``: a large raster that costs nothing on disk."""
+def mosaic_vrt(path, tile_path, times):
+    """A VRT repeating the raster ``tile_path`` ``times`` x ``times`` (its type, CRS, geotransform and
+    nodata kept, the extent grown): a large raster that costs nothing on disk."""
+    from osgeo import gdal
+
+    gdal.UseExceptions()
+    dataset = gdal.Open(tile_path)
+    rows, cols = dataset.RasterYSize, dataset.RasterXSize
+    band = dataset.GetRasterBand(1)
     sources = "".join(
         f"<SimpleSource><SourceFilename relativeToVRT='0'>{tile_path}</SourceFilename><SourceBand>1</SourceBand>"
-        f"<SrcRect xOff='0' yOff='0' xSize='{tile}' ySize='{tile}'/>"
-        f"<DstRect xOff='{c * tile}' yOff='{r * tile}' xSize='{tile}' ySize='{tile}'/></SimpleSource>"
+        f"<SrcRect xOff='0' yOff='0' xSize='{cols}' ySize='{rows}'/>"
+        f"<DstRect xOff='{c * cols}' yOff='{r * rows}' xSize='{cols}' ySize='{rows}'/></SimpleSource>"
         for r in range(times)
         for c in range(times)
     )
-    size = tile * times
+    nodata = band.GetNoDataValue()
+    srs = dataset.GetProjection().replace("<", "&lt;").replace(">", "&gt;")
     with open(path, "w") as handle:
         handle.write(
-            f"<VRTDataset rasterXSize='{size}' rasterYSize='{size}'><GeoTransform>0, 10, 0, 0, 0, -10</GeoTransform>"
-            f"<VRTRasterBand dataType='{data_type}' band='1'>{sources}</VRTRasterBand></VRTDataset>"
+            f"<VRTDataset rasterXSize='{cols * times}' rasterYSize='{rows * times}'>"
+            + (f"<SRS>{srs}</SRS>" if srs else "")
+            + f"<GeoTransform>{', '.join(repr(v) for v in dataset.GetGeoTransform())}</GeoTransform>"
+            f"<VRTRasterBand dataType='{gdal.GetDataTypeName(band.DataType)}' band='1'>"
+            + (f"<NoDataValue>{nodata}</NoDataValue>" if nodata is not None else "")
+            + f"{sources}</VRTRasterBand></VRTDataset>"
         )
     return path

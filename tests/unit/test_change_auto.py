@@ -367,7 +367,7 @@ def test_a_6144_square_pair_classifies_in_bounded_memory(write_raster, tmp_path)
         pytest.skip("peak memory is read from /proc (Linux)")
     before, after, _ = changed_pair(looks=1, size=512)
     tiles = [write_raster(f"{n}.tif", x) for n, x in (("b", before), ("a", after))]
-    vrts = [mosaic_vrt(str(tmp_path / f"{n}.vrt"), t, 512, 12) for n, t in zip("ba", tiles)]
+    vrts = [mosaic_vrt(str(tmp_path / f"{n}.vrt"), t, 12) for n, t in zip("ba", tiles)]
     script = CLASSIFY_IN_A_CHILD.format(
         tests=os.path.dirname(os.path.dirname(__file__)), before=vrts[0], after=vrts[1], out=str(tmp_path / "c.tif")
     )

@@ -98,9 +98,7 @@ def test_an_8192_square_class_raster_is_labelled_in_bounded_memory(write_raster,
     tile = random_classes((512, 512), seed=3, salt=0.0, sigma=8.0)
     tile[:5, :9] = NO_CHANGE
     tiles = (write_raster("c.tif", tile), write_raster("v.tif", np.ones(tile.shape, np.float32)))
-    classes, values = (
-        mosaic_vrt(str(tmp_path / f"{n}.vrt"), t, 512, 16, d) for n, t, d in zip("cv", tiles, ("Byte", "Float32"))
-    )
+    classes, values = (mosaic_vrt(str(tmp_path / f"{n}.vrt"), t, 16) for n, t in zip("cv", tiles))
     script = REGIONS_IN_A_CHILD.format(
         tests=os.path.dirname(os.path.dirname(__file__)),
         classes=classes,

@@ -161,6 +161,38 @@ def test_single_look_data_are_averaged_before_the_log_and_that_reduces_the_error
     assert errors[None] < errors[1]
 
 
+def test_pairwise_curve_follows_the_law_where_a_land_cover_on_one_flank_bends_the_binned_medians():
+    from sar_change.algorithms.sar.elevation.geometry import local_incidence_cos, slopes
+    from sar_change.algorithms.simulation.volcano import muhleman
+
+    sim = elevation_sim.simulate_volcano((20.0,), looks=2, volcano=SMALL, seed=2)
+    p, q = slopes(sim["dems"][0], 10.0, 10.0)
+    cos = local_incidence_cos(p, q, 35.0)
+    # a dark land cover (-8 dB) over the far-range half, where cos t is low
+    cover = np.where(np.arange(SMALL.cols) > SMALL.cols // 2, 10**-0.8, 1.0)[None, :]
+    intensity = sim["amplitudes"][0].astype(np.float64) ** 2 * cover
+    ok = ~sim["water"]
+    probe = np.quantile(cos[ok], [0.2, 0.4, 0.6, 0.8])
+    step = 1e-4
+    expected = (np.log(muhleman(probe + step)) - np.log(muhleman(probe - step))) / (2 * step)
+    errors = {
+        name: np.abs(curve.slope(probe) / expected - 1)
+        for name, curve in (
+            ("pairs", elevation.fit_curve_pairs([(ok, np.log(intensity), cos)])),
+            ("medians", elevation.fit_curve(np.log(intensity), cos, ok)),
+        )
+    }
+    assert errors["pairs"].max() < 0.35
+    assert errors["pairs"].mean() < 0.5 * errors["medians"].mean()
+
+
+def test_pairwise_curve_needs_pairs():
+    ok = np.zeros((40, 40), bool)
+    ok[::3, ::3] = True  # no two valid pixels within reach of each other
+    cos = np.linspace(0.5, 0.95, 1600).reshape(40, 40)
+    assert elevation.fit_curve_pairs([(ok, np.log(cos), cos)]) is None
+
+
 def test_surface_rejects_a_dem_without_relief():
     intensities = np.random.default_rng(0).gamma(2, 0.5, (2, 40, 40))
     with pytest.raises(ValueError, match="relief"):

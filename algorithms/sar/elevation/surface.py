@@ -104,9 +104,11 @@ def fit_curve_pairs(images, *, knots: int = CURVE_KNOTS, seed: int = 0):
     neighbouring pixels is nearly the same and cancels, where the binned medians of
     :func:`fit_curve` mix the land covers that each range of ``cos t`` happens to hold: with a
     real land cover (the Gabon albedo) on one flank of the simulated volcano their slope was off
-    by up to 5x, and these within 10-20 %. Only differences of the curve are defined (its level
+    by up to 5x, and these within 10-30 %. Only differences of the curve are defined (its level
     is arbitrary). None when fewer than ``64 * knots`` pairs are found.
     """
+    from ..change.stats import MAD_TO_SD
+
     interpolate = require("scipy.interpolate")
     c_all = np.concatenate([cos[ok] for ok, _, cos in images])
     if c_all.size < 16 * knots:
@@ -117,9 +119,9 @@ def fit_curve_pairs(images, *, knots: int = CURVE_KNOTS, seed: int = 0):
     inner = np.quantile(c_all, np.linspace(0, 1, knots)[1:-1])
     t = np.concatenate([[lo] * 4, inner, [hi] * 4])
     first, second, steps = [], [], []
+    offsets = [(0, d) for d in range(1, CURVE_REACH_PX + 1)] + [(d, 0) for d in range(1, CURVE_REACH_PX + 1)]
     for ok, log, cos in images:
         cos = np.clip(cos, lo, hi)
-        offsets = [(0, d) for d in range(1, CURVE_REACH_PX + 1)] + [(d, 0) for d in range(1, CURVE_REACH_PX + 1)]
         for dr, dc in offsets:
             rows, cols = ok.shape[0] - dr, ok.shape[1] - dc
             both = ok[:rows, :cols] & ok[dr:, dc:]
@@ -141,7 +143,7 @@ def fit_curve_pairs(images, *, knots: int = CURVE_KNOTS, seed: int = 0):
         penalty = CURVE_PENALTY * np.trace(normal) / size * (second_difference.T @ second_difference)
         beta = np.linalg.solve(normal + penalty + 1e-9 * np.eye(size), design.T @ (weight * y))
         residual = np.abs(y - design @ beta)
-        weight = np.minimum(1.0, 2.0 * 1.4826 * np.median(residual) / np.maximum(residual, 1e-12))
+        weight = np.minimum(1.0, 2.0 * MAD_TO_SD * np.median(residual) / np.maximum(residual, 1e-12))
     grid = np.linspace(lo, hi, 300)
     values = interpolate.BSpline(t, beta, 3)(grid)
     return BackscatterCurve(tuple(float(g) for g in grid), tuple(float(v) for v in values))

@@ -17,7 +17,10 @@ summit on the deepening date and on the no-change date, the mean change of the n
 the share of pixels whose error is within 2 standard errors (surface), time, the range of the
 deepening RMSE over the seeds; then the ratio seed / surface.
 Targets: surface RMSE near the summit <= 4 m, >= 2x more accurate than the seed, no-change
-mean within 1 m.
+mean within 1 m. Last, a robustness case that is not an issue target: both models given the DEM as
+users have one (:func:`coarse_noisy_dem`: 30 m blocks with 2 m of noise, interpolated to the
+10 m pixels), where the surface model's curve falls back to the binned medians; the curve
+each run used is counted.
 """
 
 import argparse
@@ -59,11 +62,11 @@ def run(model, paths, dem, folder, volcano):
         azimuth_spacing_m=volcano.spacing_m,
     )
     start = time.perf_counter()
-    elevation_change_rasters(paths, dem, **args)
+    summary = elevation_change_rasters(paths, dem, **args)
     seconds = time.perf_counter() - start
     change = open_raster(args["change_path"]).ReadAsArray()
     stderr = open_raster(args["stderr_path"]).ReadAsArray()
-    return change, stderr, seconds
+    return change, stderr, seconds, summary.curve_source
 
 
 def scores(change, stderr, sim, volcano):
@@ -89,21 +92,27 @@ def real_albedo(volcano):
     return image / np.median(image)
 
 
-def run_case(looks, seeds, volcano, wkt, albedo=None, save_map=None):
+def run_case(looks, seeds, volcano, wkt, albedo=None, save_map=None, coarse_dem=False):
+    """Mean scores over seeds of both models; ``coarse_dem`` gives them a 30 m DEM with 2 m of noise."""
     results = {"surface": [], "seed_lines": []}
+    curves = []
     for seed in range(seeds):
         sim = elevation_sim.simulate_volcano(looks=looks, volcano=volcano, seed=seed, albedo=albedo)
+        reference_dem = sim["dems"][0]
+        if coarse_dem:
+            reference_dem = elevation_sim.coarse_noisy_dem(reference_dem, factor=3, noise_m=2.0, seed=seed)
         with tempfile.TemporaryDirectory() as folder:
             paths = [
                 write_array(os.path.join(folder, f"a{k}.tif"), a, geotransform=GT, crs_wkt=wkt)
                 for k, a in enumerate(sim["amplitudes"])
             ]
             dem = write_array(
-                os.path.join(folder, "dem.tif"), sim["dems"][0].astype(np.float32), geotransform=GT, crs_wkt=wkt
+                os.path.join(folder, "dem.tif"), reference_dem.astype(np.float32), geotransform=GT, crs_wkt=wkt
             )
             changes = {}
             for model in results:
-                change, stderr, seconds = run(model, paths, dem, folder, volcano)
+                change, stderr, seconds, curve = run(model, paths, dem, folder, volcano)
+                curves += [curve] if curve else []
                 changes[model] = change
                 results[model].append(dict(scores(change, stderr, sim, volcano), seconds=seconds))
         if save_map and seed == 0:
@@ -111,6 +120,7 @@ def run_case(looks, seeds, volcano, wkt, albedo=None, save_map=None):
     out = {m: {k: float(np.mean([r[k] for r in rs])) for k in rs[0]} for m, rs in results.items()}
     for m, rs in results.items():  # the spread over seeds: one scene's RMSE is a noisy reading
         out[m]["spread"] = (min(r["rmse_deepening"] for r in rs), max(r["rmse_deepening"] for r in rs))
+    out["surface"]["curves"] = {c: curves.count(c) for c in sorted(set(curves))}
     return out
 
 
@@ -147,7 +157,11 @@ def report(label, mean):
     ratio = mean["seed_lines"]["rmse_deepening"] / mean["surface"]["rmse_deepening"]
     surface = mean["surface"]
     hit = surface["rmse_deepening"] <= 4.0 and ratio >= 2.0 and abs(surface["mean_nochange"]) <= 1.0
-    print(f"{label:>12} {'ratio':>10} seed/surface RMSE near the summit: {ratio:.2f}x  -> {'met' if hit else 'MISSED'}")
+    curves = ", ".join(f"{c} {n}" for c, n in surface["curves"].items())
+    print(
+        f"{label:>12} {'ratio':>10} seed/surface RMSE near the summit: {ratio:.2f}x  -> {'met' if hit else 'MISSED'}"
+        f"  (curve: {curves})"
+    )
     return hit
 
 
@@ -170,6 +184,8 @@ def main():
     else:
         ok &= report("Gabon, 2 L", run_case(2, options.seeds, volcano, wkt, albedo, options.map or None))
     print("targets (<= 4 m, >= 2x, |mean| <= 1 m):", "all met" if ok else "not all met")
+    print("robustness, not an issue target: the DEM as users have one (30 m blocks, 2 m noise, interpolated)")
+    report("30m DEM, 2 L", run_case(2, options.seeds, volcano, wkt, coarse_dem=True))
     return 0
 
 

@@ -59,7 +59,9 @@ class ElevationChangeAlgorithm(SarAlgorithm):
             "<b>MODEL</b>: surface (default) fits each date's change as one 2-D surface to the log-ratio "
             "of its intensity to the reference date's: the ground's albedo cancels in the ratio; the "
             "brightness follows a curve of the local incidence angle fitted on the reference date "
-            "against the DEM (no law assumed); range and azimuth slopes both count; a smoothness prior "
+            "against the DEM (no law assumed: to the log-ratios of neighbouring pixels, whose albedo "
+            "cancels, or to binned medians when the DEM is too coarse or noisy for that; the log says "
+            "which); range and azimuth slopes both count; a smoothness prior "
             "couples neighbouring lines; layover, shadow and water carry no weight; the gain of each "
             "date is removed. seed_lines is the seed notebook's MoSARt method: along each range line, "
             "elevation = a * cumsum(amplitude) + b * x + c fitted to the DEM, with no weight on water "
@@ -198,6 +200,13 @@ class ElevationChangeAlgorithm(SarAlgorithm):
                 ", ".join(f"{g:+.2f}" for g in summary.gains_db),
             )
         )
+        if summary.curve_source:
+            feedback.pushInfo(
+                self.tr(
+                    "Backscatter curve: {} (span of the neighbouring pixels' curve {:.2f} x the binned medians'; "
+                    "under {:.2f} the DEM does not resolve the image's pixel scale and the medians are used)"
+                ).format(summary.curve_source, summary.curve_span_ratio, elevation.CURVE_MIN_SPAN_RATIO)
+            )
         feedback.pushInfo(
             self.tr("Water (under the noise floor {:.1f} dB or masked): {:.1%} of the sampled pixels").format(
                 summary.water_floor_db, summary.water_fraction
@@ -207,6 +216,7 @@ class ElevationChangeAlgorithm(SarAlgorithm):
             "model": summary.model,
             "reference_date": str(reference),
             "looks": f"{summary.looks:.3f}",
+            "backscatter_curve": summary.curve_source or "none (seed_lines)",
             "units": "m",
         }
         result = {}

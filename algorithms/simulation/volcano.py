@@ -73,10 +73,14 @@ class Volcano:
         ) ** 2 <= 1
 
 
-def _gaussian(image, sigma):
+def _ndimage():
     from ..common.deps import require
 
-    return require("scipy.ndimage").gaussian_filter(image, sigma, mode="nearest")
+    return require("scipy.ndimage")
+
+
+def _gaussian(image, sigma):
+    return _ndimage().gaussian_filter(image, sigma, mode="nearest")
 
 
 def simulate_volcano(
@@ -141,3 +145,19 @@ def simulate_volcano(
         "water": water,
         "albedo": albedo,
     }
+
+
+def coarse_noisy_dem(dem: np.ndarray, *, factor: int = 3, noise_m: float = 2.0, seed: int = 0) -> np.ndarray:
+    """A reference DEM as users have one: coarser and noisier than the image.
+
+    The means of ``factor`` x ``factor`` blocks of ``dem`` (metres), each with Gaussian noise of
+    ``noise_m`` metres, interpolated back (bilinear) to the image's pixels: e.g. a 30 m DEM with
+    2 m of noise under 10 m pixels. Rows and columns past the last whole block keep ``dem``.
+    """
+    ndimage = _ndimage()
+    rows, cols = (n // factor * factor for n in np.shape(dem))
+    blocks = dem[:rows, :cols].reshape(rows // factor, factor, cols // factor, factor).mean(axis=(1, 3))
+    blocks = blocks + np.random.default_rng(seed).normal(0.0, noise_m, blocks.shape)
+    out = np.array(dem, np.float64)
+    out[:rows, :cols] = ndimage.zoom(blocks, factor, order=1, mode="nearest", grid_mode=True)
+    return out

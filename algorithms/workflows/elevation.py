@@ -48,6 +48,8 @@ class ElevationSummary:
     range_spacing_m: float
     azimuth_spacing_m: float
     multilook: int
+    curve_source: str = ""
+    curve_span_ratio: float = float("nan")
 
 
 def _water_levels(intensities: np.ndarray) -> np.ndarray:
@@ -279,4 +281,6 @@ def elevation_change_rasters(
         range_spacing_m=dx,
         azimuth_spacing_m=dy,
         multilook=elevation.surface_multilook(looks) if model == "surface" else 1,
+        curve_source=fitted.curve_source if fitted else "",
+        curve_span_ratio=fitted.curve_span_ratio if fitted else float("nan"),
     )

@@ -49,6 +49,7 @@ def test_crater_deepening_is_found_with_spacing_from_the_crs(run_alg, stack, tmp
     change, metadata = _bands(result["OUTPUT_CHANGE"])
     stderr, _ = _bands(result["OUTPUT_STDERR"])
     assert change.shape == (3, 160, 160) and metadata["units"] == "m" and metadata["reference_date"] == "1"
+    assert metadata["backscatter_curve"] == "neighbouring pixels"  # the DEM is exact here
     core = VOLCANO.distance_m() < VOLCANO.crater_sigma_m  # truth: a 30 m deepening, 24 m on average here
     assert -40 < np.nanmean(change[2][core]) < -12 and abs(np.nanmean(change[1])) < 1.0
     assert np.all(np.nan_to_num(change[0]) == 0)

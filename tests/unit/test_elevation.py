@@ -186,6 +186,45 @@ def test_pairwise_curve_follows_the_law_where_a_land_cover_on_one_flank_bends_th
     assert errors["pairs"].mean() < 0.5 * errors["medians"].mean()
 
 
+def test_coarse_noisy_dem_keeps_a_plane_and_adds_noise_at_the_block_scale():
+    rows, cols = np.mgrid[:30, :30].astype(float)
+    plane = 2 * rows + 3 * cols
+    clean = elevation_sim.coarse_noisy_dem(plane, factor=3, noise_m=0.0)
+    assert np.allclose(clean[3:-3, 3:-3], plane[3:-3, 3:-3], atol=1e-9)  # block means, interpolated back
+    noisy = elevation_sim.coarse_noisy_dem(plane, factor=3, noise_m=2.0, seed=1) - plane
+    assert 0.8 < noisy[3:-3, 3:-3].std() < 2.0  # bilinear between block values: damped at block edges
+    assert np.abs(np.diff(noisy[3:-3, 3:-3], axis=1)).mean() < 0.7 * np.abs(noisy[3:-3, 3:-3]).mean()
+
+
+def test_curve_falls_back_to_binned_medians_when_the_dem_is_too_noisy_for_neighbouring_pixels(deepening):
+    sim, (exact_model, _, _) = deepening
+    assert exact_model.curve_source == "neighbouring pixels"
+    assert exact_model.curve_span_ratio >= elevation.CURVE_MIN_SPAN_RATIO
+    intensities = sim["amplitudes"].astype(np.float64) ** 2
+    dem = elevation_sim.coarse_noisy_dem(sim["dems"][0], factor=3, noise_m=2.0, seed=5)
+    radar = dict(incidence_deg=35.0, range_spacing_m=10.0, azimuth_spacing_m=10.0)
+    model = elevation.fit_surface_model([(intensities, dem, sim["water"])], reference=0, **radar)
+    assert model.curve_source == "binned medians"
+    assert model.curve_span_ratio < elevation.CURVE_MIN_SPAN_RATIO
+    # the flattened pairs' curve would have overstated the change; the medians do better
+    ok = ~sim["water"]
+    p, q = geometry.slopes(dem, 10.0, 10.0)
+    cos = geometry.local_incidence_cos(p, q, 35.0)
+    pairs = elevation.fit_curve_pairs([(ok, np.log(intensities[0]), cos)])
+    near = near_summit(SMALL)
+    errors = []
+    for fitted in (model, elevation.SurfaceModel(pairs, model.gains, model.looks)):
+        change, _ = elevation.change_surface(intensities, dem, sim["water"], fitted, reference=0, **radar)
+        errors.append(np.sqrt(np.nanmean((change[2] - (sim["dems"][2] - sim["dems"][0]))[near] ** 2)))
+    assert errors[0] < 0.7 * errors[1]
+
+
+def test_curve_choice_without_pairs_is_the_medians():
+    medians = elevation.BackscatterCurve((0.3, 0.6, 0.9), (-3.0, -1.0, 0.0))
+    choice = elevation.choose_curve(medians, None, np.linspace(0.3, 0.9, 50))
+    assert choice.curve is medians and choice.source == "binned medians" and np.isnan(choice.span_ratio)
+
+
 def test_pairwise_curve_needs_pairs():
     ok = np.zeros((40, 40), bool)
     ok[::3, ::3] = True  # no two valid pixels within reach of each other

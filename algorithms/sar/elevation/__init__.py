@@ -23,9 +23,18 @@ squares problem at each iteration, it also gives the standard error of every pix
 
 - :mod:`.geometry`: slopes, local incidence, layover/shadow and flat-ground masks.
 - :mod:`.seed`: the seed notebook's line model.
-- :mod:`.surface`: the default 2-D model with its backscatter curve and standard errors.
+- :mod:`.curve`: the backscatter curve (binned medians or neighbouring pixels) and the choice.
+- :mod:`.surface`: the default 2-D model and its standard errors.
 """
 
+from .curve import (
+    CURVE_MIN_SPAN_RATIO,
+    BackscatterCurve,
+    CurveChoice,
+    choose_curve,
+    fit_curve,
+    fit_curve_pairs,
+)
 from .geometry import (
     FLAT_SLOPE_DEG,
     check_angle,
@@ -44,11 +53,8 @@ from .surface import (
     MULTILOOK_UNDER_LOOKS,
     SE_DRAWS,
     SMOOTHNESS,
-    BackscatterCurve,
     SurfaceModel,
     change_surface,
-    fit_curve,
-    fit_curve_pairs,
     fit_surface_model,
     gains_and_looks,
     surface_multilook,
@@ -57,6 +63,8 @@ from .surface import (
 
 __all__ = [
     "BackscatterCurve",
+    "CURVE_MIN_SPAN_RATIO",
+    "CurveChoice",
     "DETREND_PX",
     "FLAT_SLOPE_DEG",
     "ITERATIONS",
@@ -69,6 +77,7 @@ __all__ = [
     "change_surface",
     "check_angle",
     "check_spacing",
+    "choose_curve",
     "fit_curve",
     "fit_curve_pairs",
     "fit_surface_model",

@@ -1,5 +1,6 @@
 """``sarchange:elevationchange``: elevation change from SAR amplitude by shape from shading."""
 
+import math
 import os
 
 from ..algorithms.io.outputs import set_metadata
@@ -200,12 +201,16 @@ class ElevationChangeAlgorithm(SarAlgorithm):
                 ", ".join(f"{g:+.2f}" for g in summary.gains_db),
             )
         )
-        if summary.curve_source:
+        if summary.curve_source and math.isfinite(summary.curve_span_ratio):
             feedback.pushInfo(
                 self.tr(
                     "Backscatter curve: {} (span of the neighbouring pixels' curve {:.2f} x the binned medians'; "
                     "under {:.2f} the DEM does not resolve the image's pixel scale and the medians are used)"
                 ).format(summary.curve_source, summary.curve_span_ratio, elevation.CURVE_MIN_SPAN_RATIO)
+            )
+        elif summary.curve_source:
+            feedback.pushInfo(
+                self.tr("Backscatter curve: {} (too few neighbouring pixels for theirs)").format(summary.curve_source)
             )
         feedback.pushInfo(
             self.tr("Water (under the noise floor {:.1f} dB or masked): {:.1%} of the sampled pixels").format(

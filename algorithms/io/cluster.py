@@ -134,17 +134,28 @@ def _ship_code(made) -> None:
     made.run(_forget_other_versions(name))
 
 
-def _forget_other_versions(zip_name: str):
+def _forget_other_versions(zip_name: str, package: str = _PACKAGE):
     """A function for workers that drops the modules of this package not loaded from ``zip_name``.
 
     Loading a zip re-imports only the top-level package: a worker that ran an older version
-    would keep its submodules. Made here and pickled by value, so it runs on any old version.
+    would keep its submodules. And dask puts a zip first on ``sys.path`` only when it uploads it
+    the first time: a driver of a version the workers had already seen (two versions of the plugin
+    in turn, one cluster) would have its blocks run by the other version's code (a job pickled by
+    one version and run by the other failed with an ``AttributeError``). So ``zip_name``, when a
+    worker has it, is moved first on ``sys.path``. Made here and pickled by
+    value, so it runs on any old version.
     """
-    package = _PACKAGE
 
     def forget():
+        import importlib
+        import os
         import sys
 
+        wanted = [p for p in sys.path if os.path.basename(str(p)) == zip_name]
+        for path in wanted:
+            sys.path.remove(path)
+        sys.path[:0] = wanted[:1]
+        importlib.invalidate_caches()
         stale = [
             name
             for name, module in list(sys.modules.items())

@@ -163,6 +163,18 @@ def check_writable(path: str, name: str = "output") -> str:
     return target
 
 
+def as_stored(array, dtype, nodata=None) -> np.ndarray:
+    """``array`` as a raster of ``dtype`` stores it (:meth:`RasterWriter.write`): cast, with NaN
+    made ``nodata`` when an integer raster has one. Unchanged when already ``dtype``."""
+    array = np.asarray(array)
+    dtype = np.dtype(dtype)
+    if array.dtype == dtype:
+        return array
+    if dtype.kind in "iu" and nodata is not None and array.dtype.kind == "f":
+        array = np.where(np.isnan(array), nodata, array)
+    return array.astype(dtype)
+
+
 class RasterWriter:
     """Write a GeoTIFF through a temporary file renamed into place on success.
 
@@ -232,11 +244,7 @@ class RasterWriter:
 
     def write(self, array: np.ndarray, row: int = 0, col: int = 0, band: int = 1) -> None:
         """Write ``array`` at pixel (``row``, ``col``) of ``band``; NaN becomes the nodata value."""
-        array = np.asarray(array)
-        if array.dtype != self.dtype:
-            if self.dtype.kind in "iu" and self.nodata is not None and array.dtype.kind == "f":
-                array = np.where(np.isnan(array), self.nodata, array)
-            array = array.astype(self.dtype)
+        array = as_stored(array, self.dtype, self.nodata)
         self.dataset.GetRasterBand(band).WriteArray(array, int(col), int(row))
 
     def write_from(self, path: str, band: int = 1, strip_rows: int = 512) -> None:

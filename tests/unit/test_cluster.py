@@ -268,3 +268,26 @@ def test_workers_forget_another_code_version_and_import_this_one(dask_cluster, s
     # and what they import again comes from the zip the caller sent, not from elsewhere
     files = made.run(lambda: __import__("sar_change.algorithms.sar.despeckle", fromlist=["x"]).__file__)
     assert all(".zip" in path for path in files.values())
+
+
+def test_a_version_the_workers_saw_before_comes_first_again(tmp_path, monkeypatch):
+    # dask puts an uploaded zip first on sys.path only the first time: version A, then B, then A
+    # again must import A's code (a job pickled by A and run by B's classes failed before)
+    import sys
+    import zipfile
+
+    zips = {}
+    for version in ("aaaa", "bbbb"):
+        zips[version] = str(tmp_path / f"toypkg-{version}.zip")
+        with zipfile.ZipFile(zips[version], "w") as archive:
+            archive.writestr("toypkg/__init__.py", "")
+            archive.writestr("toypkg/core.py", f"VERSION = {version!r}\n")
+    monkeypatch.setattr(sys, "path", [zips["bbbb"], zips["aaaa"], *sys.path])  # A uploaded, then B
+    for name in ("toypkg", "toypkg.core"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    assert __import__("toypkg.core", fromlist=["x"]).VERSION == "bbbb"
+    dropped = cluster._forget_other_versions("toypkg-aaaa.zip", package="toypkg")()
+    assert dropped == 2 and sys.path[0] == zips["aaaa"]
+    assert __import__("toypkg.core", fromlist=["x"]).VERSION == "aaaa"
+    for name in ("toypkg", "toypkg.core"):
+        sys.modules.pop(name, None)

@@ -131,7 +131,25 @@ def _ship_code(made) -> None:
 
     # one plugin per code version, whoever connects: workers that start later get it once
     made.register_worker_plugin(UploadFile(path), name=name)
+    # and only this version's: a worker that starts later runs every registered upload, and would
+    # import whichever version came last
+    for other in made.run_on_scheduler(_registered_versions()):
+        if other != name:
+            try:
+                made.unregister_worker_plugin(other)
+            except Exception:  # noqa: BLE001 - best effort: the workers still forget it below
+                pass
     made.run(_forget_other_versions(name))
+
+
+def _registered_versions(package: str = _PACKAGE):
+    """A function for the scheduler: the names of ``package``'s code uploads registered for new
+    workers. Made here and pickled by value: the scheduler need not have this package."""
+
+    def names(dask_scheduler=None):
+        return [name for name in dask_scheduler.worker_plugins if str(name).startswith(package + "-")]
+
+    return names
 
 
 def _forget_other_versions(zip_name: str, package: str = _PACKAGE):

@@ -291,3 +291,15 @@ def test_a_version_the_workers_saw_before_comes_first_again(tmp_path, monkeypatc
     assert __import__("toypkg.core", fromlist=["x"]).VERSION == "aaaa"
     for name in ("toypkg", "toypkg.core"):
         sys.modules.pop(name, None)
+
+
+def test_shipping_the_code_unregisters_other_versions_for_workers_that_start_later(dask_cluster):
+    from distributed.diagnostics.plugin import WorkerPlugin
+
+    made = cluster.client(dask_cluster.scheduler_address)
+    old = "sar_change-000000000000.zip"
+    made.register_worker_plugin(WorkerPlugin(), name=old)
+    assert old in made.run_on_scheduler(cluster._registered_versions())
+    cluster._ship_code(made)
+    names = made.run_on_scheduler(cluster._registered_versions())
+    assert old not in names and len(names) == 1  # this version's upload only

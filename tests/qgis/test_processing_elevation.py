@@ -131,6 +131,19 @@ def test_filter_nlmeans_on_the_surface_model_flattens_the_change(run_alg, stack,
     assert np.nanmean(plain[2][core]) < np.nanmean(filtered[2][core]) < -5
 
 
+def test_range_direction_right_to_left_on_a_mirrored_stack_mirrors_the_change(run_alg, stack, tmp_path):
+    def mirrored(name, array):
+        return write_array(
+            str(tmp_path / name), np.asarray(array, np.float32)[:, ::-1], geotransform=GT, crs_wkt=utm54_wkt()
+        )
+
+    amps = [mirrored(f"m{k}.tif", a) for k, a in enumerate(stack["sim"]["amplitudes"])]
+    parameters = {"DEM": mirrored("mdem.tif", stack["sim"]["dems"][0]), "RANGE_DIRECTION": "right_to_left"}
+    flipped = _run_default(run_alg, stack, tmp_path, "mirror", amps=amps, **parameters)
+    plain = _run_default(run_alg, stack, tmp_path, "plain")
+    np.testing.assert_allclose(flipped[:, :, ::-1], plain, atol=1e-3, equal_nan=True)
+
+
 @pytest.mark.parametrize(
     "bad, message",
     [

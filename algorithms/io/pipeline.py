@@ -133,14 +133,13 @@ class BlockJob:
 
     Called from several threads (each reads through its own dataset handles: GDAL datasets are
     not thread-safe) or pickled to cluster workers (the handles are not sent).
-    Returns ``(block, (bands, rows, cols) array)``; with ``outputs`` (``(bands, dtype, nodata)``
-    of each output raster), ``(block, [array of each output])``: the block without its halo, as
-    each output stores it (:func:`.outputs.as_stored`). So the cast runs where the block was
-    computed, and a cluster worker sends only what is written (the omnibus: 9 bytes a pixel, not
-    12 and the halo).
+    Returns ``(block, [array of each output])``, ``outputs`` giving ``(bands, dtype, nodata)`` of
+    each output raster: the block without its halo, as each output stores it
+    (:func:`.outputs.as_stored`). So the cast runs where the block was computed, and a cluster
+    worker sends only what is written (the omnibus: 9 bytes a pixel, not 12 and the halo).
     """
 
-    def __init__(self, sources, dtypes, func, pass_block, outputs=None):
+    def __init__(self, sources, dtypes, func, pass_block, outputs):
         self.sources, self.dtypes, self.func, self.pass_block = sources, dtypes, func, pass_block
         self.outputs = outputs
         self._local = threading.local()
@@ -162,8 +161,6 @@ class BlockJob:
         ]
         result = np.asarray(self.func(block, *windows) if self.pass_block else self.func(*windows))
         result = result[None] if result.ndim == 2 else result
-        if self.outputs is None:
-            return block, result
         parts, first = [], 0
         for bands, dtype, nodata in self.outputs:
             parts.append(as_stored(result[(slice(first, first + bands),) + tuple(block.inner)], dtype, nodata))

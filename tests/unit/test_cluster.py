@@ -303,3 +303,76 @@ def test_shipping_the_code_unregisters_other_versions_for_workers_that_start_lat
     cluster._ship_code(made)
     names = made.run_on_scheduler(cluster._registered_versions())
     assert old not in names and len(names) == 1  # this version's upload only
+
+
+def test_a_cropped_block_is_sent_as_one_out_of_band_buffer():
+    # a view cropped out of a block with its halo pickled its data into the pickle's own bytes,
+    # which dask copied and scanned again; contiguous, it travels as a buffer of its own
+    import pickle
+
+    from sar_change.algorithms.common.blocks import iter_blocks
+
+    block = next(iter_blocks(64, 64, block_rows=32, block_cols=32, halo=4))
+    with_halo = np.arange(40 * 40, dtype=np.float32).reshape(1, 40, 40)
+    cropped = with_halo[(slice(0, 1),) + tuple(block.inner)]
+    assert not cropped.flags.c_contiguous  # what a block job returns before it is made sendable
+    sent, parts = cluster.sendable((block, [cropped]))
+    buffers = []
+    head = pickle.dumps(parts, protocol=5, buffer_callback=buffers.append)
+    assert len(buffers) == 1 and len(head) < 1000
+    assert sent is block and np.array_equal(parts[0], cropped)
+
+
+def test_workers_ask_threadpoolctl_once_per_job_not_per_task(monkeypatch):
+    # asking threadpoolctl walks every loaded library (~10 ms), as long as a Lee block
+    import cloudpickle
+
+    calls = []
+    monkeypatch.setattr(cluster, "tune_worker_blas", lambda: calls.append(1))
+    monkeypatch.setattr(cluster, "tune_worker_memory", lambda: True)
+    payload = cloudpickle.dumps(lambda block: (block, [np.zeros((1, 2, 2), np.float32)]))
+    token = "sarchange-test-" + os.urandom(4).hex()
+    try:
+        for group in ([1, 2], [3], [4, 5]):
+            results = cluster.run_blocks(token, payload, group)
+            assert [block for block, _ in results] == group
+    finally:
+        cluster.forget_job(token)
+    assert len(calls) == 2  # before the job's first blocks and after them, for what they loaded
+
+
+def test_a_worker_runs_blas_on_one_thread_after_its_first_job():
+    # a worker started without dask's nanny has no OPENBLAS_NUM_THREADS=1 in its environment
+    threadpoolctl = pytest.importorskip("threadpoolctl", reason="threadpoolctl not installed")
+    import subprocess
+
+    if os.cpu_count() < 2:
+        pytest.skip("one core: BLAS runs one thread anyway")
+    if not any(lib["user_api"] == "blas" for lib in threadpoolctl.threadpool_info()):
+        pytest.skip("numpy is not linked to a BLAS that threadpoolctl knows")
+    code = (
+        "import numpy, threadpoolctl\n"
+        "from helpers import register_package\n"
+        "register_package()\n"
+        "from sar_change.algorithms.io import cluster\n"
+        "blas = lambda: min(l['num_threads'] for l in threadpoolctl.threadpool_info() if l['user_api'] == 'blas')\n"
+        "before = blas(); cluster.tune_worker_blas(); print(before, blas())\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
+    env["PYTHONPATH"] = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # tests/: helpers
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    before, after = map(int, out.stdout.split())
+    assert before > 1 and after == 1
+
+
+def test_submitting_blocks_does_not_read_the_callers_source(dask_cluster, scene, tmp_path, monkeypatch):
+    # dask looks up the source of the code that submits each task (for its dashboard): 6 ms of the
+    # caller's CPU a task, as long as a Lee block
+    import inspect
+
+    looked_up = []
+    real = inspect.getsource
+    monkeypatch.setattr(inspect, "getsource", lambda obj: looked_up.append(obj) or real(obj))
+    with cluster.scheduler_scope(dask_cluster.scheduler_address):
+        despeckle_raster(scene[0], str(tmp_path / "o.tif"), "lee", input_scale="linear", block_size=128)
+    assert looked_up == []

@@ -5,7 +5,7 @@ import pytest
 from scipy import ndimage
 
 from sar_change.algorithms.io.outputs import write_array
-from sar_change.algorithms.io.raster import read_band
+from sar_change.algorithms.io.raster import open_raster, read_band
 from sar_change.algorithms.sar.change import omnibus
 from sar_change.algorithms.workflows.omnibus import omnibus_rasters
 
@@ -83,7 +83,6 @@ def test_first_change_regions_group_by_date_and_drop_small_ones():
 
 
 def test_blockwise_rasters_and_their_regions_equal_the_in_memory_test(write_raster, tmp_path):
-    from sar_change.algorithms.io.raster import open_raster
     from sar_change.algorithms.workflows.omnibus import omnibus_rasters, regions_from_rasters
 
     means = np.ones((4, 90, 70))
@@ -117,6 +116,7 @@ def test_blockwise_rasters_and_their_regions_equal_the_in_memory_test(write_rast
         return dataset.GetRasterBand(1).ReadAsArray()
 
     np.testing.assert_array_equal(band("changes"), np.where(expected.valid, expected.changes, 255))
+    assert band("first").dtype == band("last").dtype == np.int16  # years fit
     np.testing.assert_array_equal(band("first"), np.where(expected.valid, code_of[expected.first + 1], -1))
     np.testing.assert_array_equal(band("last"), np.where(expected.valid, code_of[expected.last + 1], -1))
     attributes = regions_from_rasters(
@@ -126,6 +126,28 @@ def test_blockwise_rasters_and_their_regions_equal_the_in_memory_test(write_rast
     out["regions"] = str(tmp_path / "regions.tif")
     np.testing.assert_array_equal(band("regions"), expected_labels)
     assert attributes == expected_attributes and {a[0] for a in attributes.values()} == {1, 2}
+
+
+def test_date_codes_are_int16_when_every_code_fits_else_int32(write_raster, tmp_path):
+    from sar_change.algorithms.workflows.omnibus import date_code_dtype, omnibus_rasters
+
+    assert date_code_dtype([1, 2, 3]) == date_code_dtype([2007, 2018]) == np.int16
+    assert date_code_dtype([20070601, 20180601]) == date_code_dtype([201506, 201507]) == np.int32
+    assert date_code_dtype([-40000, 1]) == np.int32
+    means = np.ones((3, 40, 40))
+    means[2:, 5:25, 5:25] = 8.0
+    stack = gamma_stack(means, 9, shape=(40, 40), seed=1)
+    paths = [write_raster(f"d{i}.tif", d.astype(np.float32)) for i, d in enumerate(stack)]
+    firsts = []
+    for codes in ([20200101, 20200201, 20200301], [1, 2, 3]):
+        out = {k: str(tmp_path / f"{k}{codes[0]}.tif") for k in ("changes", "first", "last")}
+        omnibus_rasters(paths, codes=codes, changes_path=out["changes"], first_path=out["first"], last_path=out["last"])
+        dataset = open_raster(out["first"])
+        firsts.append(dataset.GetRasterBand(1).ReadAsArray())
+    assert firsts[0].dtype == np.int32 and firsts[1].dtype == np.int16
+    assert (firsts[0] == 20200301).sum() > 300
+    index = {20200101: 1, 20200201: 2, 20200301: 3}
+    np.testing.assert_array_equal(np.vectorize(lambda v: index.get(v, v))(firsts[0]), firsts[1])
 
 
 def test_regions_carry_the_change_in_db_at_their_first_change_without_the_gains(write_raster, tmp_path):

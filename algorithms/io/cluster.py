@@ -238,9 +238,9 @@ def tune_worker_blas() -> None:
     this worker and again after them, for the libraries those blocks loaded.
     """
     if has("threadpoolctl"):
-        from threadpoolctl import threadpool_limits
+        from ..common.threads import set_blas_threads
 
-        threadpool_limits(1, user_api="blas")
+        set_blas_threads(1)
 
 
 def sendable(result):

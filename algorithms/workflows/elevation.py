@@ -77,8 +77,7 @@ def _dem_slope_deg(dem: np.ndarray, dx: float, dy: float) -> np.ndarray:
     total = ndimage.uniform_filter(np.where(valid, dem, 0.0), WATER_WINDOW, mode="nearest")
     count = ndimage.uniform_filter(valid.astype(np.float64), WATER_WINDOW, mode="nearest")
     with np.errstate(invalid="ignore", divide="ignore"):
-        p, q = elevation.slopes(np.where(count > 1e-9, total / count, np.nan), dx, dy)
-        return np.degrees(np.arctan(np.hypot(p, q)))
+        return elevation.slope_deg(np.where(count > 1e-9, total / count, np.nan), dx, dy)
 
 
 def _dark_and_flat(intensities, dem, floor_db, dx, dy):

@@ -42,6 +42,7 @@ from .geometry import (
     flat_ground,
     layover_shadow,
     local_incidence_cos,
+    slope_deg,
     slopes,
 )
 from .seed import seed_change, seed_line_dems, seed_weights
@@ -88,6 +89,7 @@ __all__ = [
     "seed_change",
     "seed_line_dems",
     "seed_weights",
+    "slope_deg",
     "slopes",
     "surface_multilook",
     "valid_pixels",

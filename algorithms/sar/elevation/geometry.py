@@ -83,8 +83,13 @@ def layover_shadow(dem_m: np.ndarray, range_spacing_m: float, incidence_deg: flo
 
 
 # -- the seed's line method ----------------------------------------------------------------------
+def slope_deg(dem_m: np.ndarray, range_spacing_m: float, azimuth_spacing_m: float) -> np.ndarray:
+    """Slope of the DEM from the horizontal (degrees; NaN where it is no data)."""
+    p, q = slopes(dem_m, range_spacing_m, azimuth_spacing_m)
+    return np.degrees(np.arctan(np.hypot(p, q)))
+
+
 def flat_ground(dem_m: np.ndarray, range_spacing_m: float, azimuth_spacing_m: float) -> np.ndarray:
     """Where the DEM's slope is under :data:`FLAT_SLOPE_DEG` (False where it is no data)."""
-    p, q = slopes(dem_m, range_spacing_m, azimuth_spacing_m)
     with np.errstate(invalid="ignore"):
-        return np.degrees(np.arctan(np.hypot(p, q))) < FLAT_SLOPE_DEG
+        return slope_deg(dem_m, range_spacing_m, azimuth_spacing_m) < FLAT_SLOPE_DEG

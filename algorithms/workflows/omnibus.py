@@ -40,7 +40,8 @@ STRIP_ROWS = 256
 
 def date_code_dtype(codes: Sequence[int]) -> np.dtype:
     """The type of the date-code rasters: int16 when every code fits (1..k, years), else int32
-    (YYYYMM, YYYYMMDD). Half the bytes where it fits: in QGIS, on disk and from cluster workers."""
+    (YYYYMMDD, as ``sarchange:omnibus`` codes its DATES). Where it fits, half the bytes in memory
+    and from cluster workers."""
     info = np.iinfo(np.int16)
     return np.dtype(np.int16 if all(info.min < int(c) <= info.max for c in codes) else np.int32)
 

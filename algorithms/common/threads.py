@@ -74,18 +74,47 @@ def opencv_single_threaded():
         yield
 
 
-def _blas_threads() -> int:
-    from threadpoolctl import threadpool_info
-
-    counts = [lib["num_threads"] for lib in threadpool_info() if lib.get("user_api") == "blas"]
-    return min(counts) if counts else 1
-
-
 def set_blas_threads(count: int) -> None:
     """Run BLAS on ``count`` threads from now on (threadpoolctl must be installed)."""
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(int(count), user_api="blas")
+
+
+class _BlasSetting:
+    """BLAS on one thread while any job runs; the last job to leave restores the original counts.
+
+    Only the first job to enter asks threadpoolctl for the loaded libraries. Leaving restores them
+    through the controller kept from then, without asking again: threadpoolctl walks the libraries
+    with ``dl_iterate_phdr``, which holds the dynamic loader's lock while it runs Python code. A
+    cancelled run leaves while its worker threads may still be importing an extension module
+    (``dlopen`` with the GIL held), and asking then deadlocks the two threads.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._users = 0
+        self._limiter = None
+
+    @contextlib.contextmanager
+    def single_threaded(self):
+        with self._lock:
+            if self._users == 0:
+                from threadpoolctl import ThreadpoolController
+
+                self._limiter = ThreadpoolController().limit(limits=1, user_api="blas")
+            self._users += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._users -= 1
+                if self._users == 0:
+                    self._limiter.restore_original_limits()
+                    self._limiter = None
+
+
+_blas = _BlasSetting()
 
 
 @contextlib.contextmanager
@@ -95,11 +124,12 @@ def blas_single_threaded():
     Our block workers already use every core. One BLAS thread also gives the same sums, in the
     same order, as the workers of a dask cluster (started with ``OPENBLAS_NUM_THREADS=1``): a
     sparse LU factorisation of the elevation-change model differed in the last bits otherwise.
+    Enter it before the worker threads start (see :class:`_BlasSetting`).
     """
     if not has("threadpoolctl"):
         yield
         return
-    with _process_setting("blas threads", _blas_threads, set_blas_threads).lowered_to(1):
+    with _blas.single_threaded():
         yield
 
 

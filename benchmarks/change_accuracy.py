@@ -142,8 +142,31 @@ def main(size=768, seeds=6):
                     rates[unit].append((result.classes > 0).mean())
             line = ", ".join(f"{u} {np.mean(v):.4f} ({np.mean(v) / alpha:.2f}x)" for u, v in rates.items())
             print(f"  {looks} look(s), ALPHA {alpha}: {line}")
+    unequal_looks(size, seeds)
     large_share(size)
     print(f"\n({time.time() - start:.0f} s)")
+
+
+def unequal_looks(size=768, seeds=6, alpha=0.01):
+    """Dates of different looks (two sensors): the default's gate rejects ALPHA / 2 on each side,
+    with each date's looks (shared out by its speckle), next to one pooled number (the peer)."""
+    from sar_change.algorithms.sar.change.gate import gate_rejects
+
+    print(f"\ndates of different looks, no change: the gate's rejections per side at ALPHA {alpha} (each {alpha / 2})")
+    for before_looks, after_looks in ((1, 4), (4, 1), (2, 8)):
+        sides = {"per date": np.zeros(2), "pooled": np.zeros(2)}
+        for seed in range(seeds):
+            rng = np.random.default_rng(70 + seed)
+            before = rng.gamma(before_looks, 1 / before_looks, (size, size)).astype(np.float32)
+            after = rng.gamma(after_looks, 1 / after_looks, (size, size)).astype(np.float32)
+            model = change_auto.fit_pair_model(before, after)
+            mb, ma = (change_auto.box_mean(x, model.window)[None] for x in (before, after))
+            for label, looks in (("per date", model.gate_looks), ("pooled", model.window_looks)):
+                rejects = gate_rejects(mb, ma, looks, alpha)
+                loss, gain = (rejects & (ma[0] < mb[0])).mean(), (rejects & (ma[0] > mb[0])).mean()
+                sides[label] += np.array([loss, gain]) / seeds
+        line = "; ".join(f"{k} loss {v[0]:.4f} gain {v[1]:.4f}" for k, v in sides.items())
+        print(f"  {before_looks} look(s) before, {after_looks} after: {line}")
 
 
 if __name__ == "__main__":

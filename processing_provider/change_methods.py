@@ -20,6 +20,7 @@ from ..algorithms.io.raster import raster_info, read_band
 from ..algorithms.sar import change
 from ..algorithms.sar.change import stats as change_stats
 from ..algorithms.sar.change.boundaries import filter_name
+from ..algorithms.sar.change.gate import date_pair, describe_looks
 from ..algorithms.sar.convert import TO_POWER, resolve_scale
 from ..algorithms.workflows import change as change_io
 
@@ -55,13 +56,13 @@ class ChangeMethods:
         for c in range(model.channels):
             feedback.pushInfo(
                 self.tr(
-                    "Channel {}: looks {:.2f} per pixel ({} with LOOKS=0), {:.1f} in the {} x {} window; "
+                    "Channel {}: looks {:.2f} per pixel ({} with LOOKS=0), {} in the {} x {} window; "
                     "gain after/before {:+.2f} dB (removed: {}); noise floor {:.2f} dB"
                 ).format(
                     c + 1,
                     model.pixel_looks[c],
                     "given" if job.looks > 0 else "estimated",
-                    model.window_looks[c],
+                    describe_looks((model.gate_looks or model.window_looks)[c]),
                     model.window,
                     model.window,
                     model.gain_db[c],
@@ -90,7 +91,7 @@ class ChangeMethods:
             scale_before=run.scale_before,
             scale_after=run.scale_after,
             gain_db=model.gain_db[0],
-            looks_per_pixel=model.window_looks[0] / model.window**2,
+            looks_per_pixel=tuple(v / model.window**2 for v in date_pair((model.gate_looks or model.window_looks)[0])),
             min_pixels=job.min_pixels,
             labels_path=os.path.join(job.folder, "labels.tif"),
             classes_out_path=(

@@ -4,6 +4,7 @@ import numpy as np
 
 from ..sar.change.boundaries import filter_name
 from ..sar.change.detect import ChangeResult
+from ..sar.change.gate import describe_looks
 from ..sar.change.pixel import GAIN, LOSS, hex_colour
 from ..sar.change.regions import ChangeRegions
 from .html import escape, page, svg_histogram
@@ -93,8 +94,9 @@ def automatic_report(run, regions: ChangeRegions, *, parameters: dict, pixel_are
         level = model.boundary_threshold(k) if model.fine_window else None
         if level is not None:
             markers.append((f"{name} {level:+.2f} dB", level))
+    test_looks = model.gate_looks or model.window_looks
     channels = "\n".join(
-        f"<tr><td>{c + 1}</td><td>{model.pixel_looks[c]:.2f}</td><td>{model.window_looks[c]:.1f}</td>"
+        f"<tr><td>{c + 1}</td><td>{model.pixel_looks[c]:.2f}</td><td>{describe_looks(test_looks[c])}</td>"
         f"<td>{model.gain_db[c]:+.2f}</td><td>{model.noise_floor_db[c]:.2f}</td></tr>"
         for c in range(model.channels)
     )
@@ -119,7 +121,7 @@ after <b>{escape(run.scale_after)}</b>.</p>
 generalised Gaussian classes): loss {threshold(model.loss)}, gain {threshold(model.gain)}. A pixel is change only
 where the likelihood-ratio test of its local means rejects at ALPHA = {model.alpha:g}, its change is at
 least {model.min_change_db:g} dB, and it is not under the noise floor on both dates.</p>
-<table><tr><th>channel</th><th>looks per pixel</th><th>looks of the window</th>
+<table><tr><th>channel</th><th>looks per pixel</th><th>looks of the window (the test's)</th>
 <th>gain after/before (dB, removed)</th><th>noise floor (dB)</th></tr>
 {channels}
 </table>

@@ -135,7 +135,7 @@ def regions_from_class_raster(
     scale_before: str = "linear",
     scale_after: str = "linear",
     gain_db: float = 0.0,
-    looks_per_pixel: float = 1.0,
+    looks_per_pixel=1.0,
     min_pixels: int = 1,
     strip_rows: int = STRIP_ROWS,
 ) -> ChangeRegions:
@@ -148,7 +148,8 @@ def regions_from_class_raster(
     ``classes_out_path`` (Byte, :data:`..sar.change.pixel.NODATA` kept); the result holds both
     paths. The region means are of the linear intensities (after with the gain removed); the
     region p-value is the likelihood-ratio test of the region's sums with ``looks_per_pixel``
-    looks per pixel (the looks the box test observed, divided by its pixels).
+    looks per pixel (the looks the box test observed, divided by its pixels; a ``(before, after)``
+    pair when the dates differ, see :mod:`..sar.change.gate`).
     """
     info = raster_info(classes_path)
     scale = 10 ** (-gain_db / 10)

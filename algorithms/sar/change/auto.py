@@ -36,7 +36,7 @@ import numpy as np
 
 from ...common.deps import require
 from .boundaries import edge_level_where, filter_side
-from .gate import gate_pvalue, gate_rejects
+from .gate import date_window_looks, gate_pvalue, gate_rejects
 from .stats import (
     GeneralisedGaussian,
     SideThreshold,
@@ -82,6 +82,9 @@ class PairModel:
     beta: float = BETA
     iterations: int = ICM_ITERATIONS
     notes: List[str] = field(default_factory=list)
+    #: Looks of the gate's box means per channel: ``window_looks``, or ``(before, after)`` shared
+    #: out by each date's speckle when the looks are estimated (:func:`.gate.date_window_looks`).
+    gate_looks: Optional[tuple] = None
 
     @property
     def halo(self) -> int:
@@ -217,7 +220,7 @@ def fit_pair_model(
     window = window or window_for_looks(min(pixel_looks))
     if fine_window >= window:
         fine_window = 0
-    gains, window_looks, sds, floors = [], [], [], []
+    gains, window_looks, gate_looks, sds, floors = [], [], [], [], []
     stat = np.zeros(valid.sum(), np.float64)
     for c in range(before.shape[0]):
         lb = local_level(before[c], window, fills[c])[valid].astype(np.float64)
@@ -230,6 +233,7 @@ def fit_pair_model(
         mb, ma = box_mean(before[c], window)[valid], box_mean(after[c], window)[valid]
         _, sd_box = mode_centre_scale(np.log(ma) - np.log(mb), f"box log-ratio of channel {c + 1}")
         window_looks.append(looks_from_log_ratio_sd(sd_box))
+        gate_looks.append(date_window_looks(before[c], after[c], window_looks[-1]) if looks <= 0 else window_looks[-1])
         if noise_floor_db is None:
             both = DB * np.log(np.concatenate([lb, la * 10 ** (-gains[-1] / 10)]))
             floors.append(noise_floor(both))
@@ -268,6 +272,7 @@ def fit_pair_model(
         min_change_db=float(min_change_db),
         fine_window=fine_window,
         notes=notes,
+        gate_looks=tuple(gate_looks),
     )
 
 
@@ -296,9 +301,10 @@ def _statistic_and_gate(model, before, after, valid, with_pvalue=False):
     scale = [np.float32(10 ** (-g / 10)) for g in model.gain_db]
     mb = np.stack([box_mean(before[c], window) for c in range(model.channels)])
     ma = np.stack([box_mean(after[c], window) * scale[c] for c in range(model.channels)])
-    p = gate_pvalue(mb, ma, model.window_looks) if with_pvalue else None
+    looks = model.gate_looks or model.window_looks
+    p = gate_pvalue(mb, ma, looks) if with_pvalue else None
     with np.errstate(invalid="ignore"):
-        allowed &= gate_rejects(mb, ma, model.window_looks, model.alpha)
+        allowed &= gate_rejects(mb, ma, looks, model.alpha)
     return stat, allowed, p
 
 

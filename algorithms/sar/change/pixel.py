@@ -74,20 +74,23 @@ def classify_threshold(statistic: np.ndarray, loss_threshold: float, gain_thresh
     return classes
 
 
-def ratio_test_pvalue(before_sum, after_sum, looks) -> np.ndarray:
+def ratio_test_pvalue(before_sum, after_sum, looks, after_looks=None) -> np.ndarray:
     """Two-sided p-value of equal means for gamma intensities (sums) with ``looks`` looks each.
 
     Under no change ``after_sum / before_sum`` follows F(2 looks, 2 looks);
     its distribution function at ``r`` is the regularised incomplete beta
-    ``I_{r/(1+r)}(looks, looks)``.
+    ``I_{r/(1+r)}(looks, looks)``. When the after date has ``after_looks`` looks of its own (two
+    sensors, or two processings), the ratio follows F(2 after_looks, 2 looks) and the beta's
+    argument is ``after_looks r / (after_looks r + looks)``.
     """
     special = require("scipy.special")
     before_sum = np.asarray(before_sum, dtype=np.float64)
     after_sum = np.asarray(after_sum, dtype=np.float64)
     looks = np.broadcast_to(np.asarray(looks, dtype=np.float64), before_sum.shape)
+    la = looks if after_looks is None else np.broadcast_to(np.asarray(after_looks, np.float64), before_sum.shape)
     with np.errstate(invalid="ignore", divide="ignore"):
-        x = after_sum / (after_sum + before_sum)
-        cdf = special.betainc(looks, looks, x)
+        x = la * after_sum / (la * after_sum + looks * before_sum)
+        cdf = special.betainc(la, looks, x)
         p = 2 * np.minimum(cdf, 1 - cdf)
     return np.clip(p, 0, 1)
 

@@ -6,6 +6,7 @@ import numpy as np
 
 from ...common.cancel import checkpoint
 from ..segmentation import label_counts, label_regions, segment_sums
+from .gate import date_pair
 from .pixel import CLASS_NAMES, GAIN, LOSS, NO_CHANGE, ratio_test_pvalue
 
 
@@ -113,15 +114,17 @@ def label_change(classes: np.ndarray, min_pixels: int = 1):
     return labels, classes, names
 
 
-def regions_from_sums(labels, classes, names, sums, pixels, counts, looks_per_pixel: float) -> ChangeRegions:
+def regions_from_sums(labels, classes, names, sums, pixels, counts, looks_per_pixel) -> ChangeRegions:
     """:class:`ChangeRegions` from per-region ``sums`` (of the two intensities and of the pixels
     where both are finite; index 0 = outside), the ``pixels`` of regions ``1..n`` and the
-    ``counts`` of :func:`class_pixels`."""
+    ``counts`` of :func:`class_pixels`. ``looks_per_pixel``: one number, or ``(before, after)``
+    when the dates differ (:func:`.gate.date_pair`)."""
     sum_b, sum_a, count = sums
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_b_db = 10 * np.log10(sum_b / count)
         mean_a_db = 10 * np.log10(sum_a / count)
-    p = ratio_test_pvalue(sum_b, sum_a, looks_per_pixel * count)
+    before_looks, after_looks = date_pair(looks_per_pixel)
+    p = ratio_test_pvalue(sum_b, sum_a, before_looks * count, after_looks * count)
     return ChangeRegions(
         labels=labels,
         classes=classes,

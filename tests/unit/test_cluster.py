@@ -12,7 +12,7 @@ from helpers import local_cluster
 
 from sar_change.algorithms.common.cancel import Cancelled, cancel_scope, interruptible
 from sar_change.algorithms.common.deps import MissingDependencyError
-from sar_change.algorithms.io import cluster
+from sar_change.algorithms.io import cluster, cluster_worker
 from sar_change.algorithms.io.pipeline import process_blockwise
 from sar_change.algorithms.io.raster import read_band
 from sar_change.algorithms.workflows.despeckle import despeckle_raster
@@ -220,7 +220,7 @@ def test_workers_keep_freed_memory_for_the_next_block(scene, tmp_path, one_block
 
     def tuned(address):
         return cluster.client(address).run(
-            lambda: __import__("sar_change.algorithms.io.cluster", fromlist=["_TUNED"])._TUNED
+            lambda: __import__("sar_change.algorithms.io.cluster_worker", fromlist=["_TUNED"])._TUNED
         )
 
     with local_cluster(2) as own:
@@ -328,8 +328,8 @@ def test_workers_ask_threadpoolctl_once_per_job_not_per_task(monkeypatch):
     import cloudpickle
 
     calls = []
-    monkeypatch.setattr(cluster, "tune_worker_blas", lambda: calls.append(1))
-    monkeypatch.setattr(cluster, "tune_worker_memory", lambda: True)
+    monkeypatch.setattr(cluster_worker, "tune_worker_blas", lambda: calls.append(1))
+    monkeypatch.setattr(cluster_worker, "tune_worker_memory", lambda: True)
     payload = cloudpickle.dumps(lambda block: (block, [np.zeros((1, 2, 2), np.float32)]))
     token = "sarchange-test-" + os.urandom(4).hex()
     try:
@@ -339,6 +339,44 @@ def test_workers_ask_threadpoolctl_once_per_job_not_per_task(monkeypatch):
     finally:
         cluster.forget_job(token)
     assert len(calls) == 2  # before the job's first blocks and after them, for what they loaded
+
+
+def test_a_worker_tunes_blas_only_while_no_other_thread_runs_blocks(monkeypatch):
+    # threadpoolctl walks the libraries holding the loader's lock: a block of another thread
+    # importing an extension meanwhile deadlocked both (as the local pipeline did on cancel)
+    import pickle
+    import threading
+
+    calls, running = [], threading.Event()
+    release = threading.Event()
+    monkeypatch.setattr(cluster_worker, "tune_worker_blas", lambda: calls.append(cluster_worker._RUNNING[0]))
+    monkeypatch.setattr(cluster_worker, "tune_worker_memory", lambda: True)
+
+    def slow(block):
+        running.set()
+        assert release.wait(10)
+        return block, [np.zeros((1, 2, 2), np.float32)]
+
+    def quick(block):
+        return block, [np.zeros((1, 2, 2), np.float32)]
+
+    jobs = {b"slow": slow, b"quick": quick}  # what the worker unpickles (events cannot be pickled)
+    monkeypatch.setattr(pickle, "loads", jobs.__getitem__)
+    tokens = ["sarchange-test-" + os.urandom(4).hex() for _ in range(2)]
+    other = threading.Thread(target=cluster_worker.run_blocks, args=(tokens[0], b"slow", [1]))
+    try:
+        other.start()
+        assert running.wait(10)
+        assert calls == [0]  # the first job, before its blocks: no other thread was running
+        assert [b for b, _ in cluster_worker.run_blocks(tokens[1], b"quick", [2])] == [2]
+        assert calls == [0]  # a new job while the other thread runs blocks: left to the last one
+        release.set()
+        other.join(10)
+        assert calls == [0, 0]  # the last to leave tuned once, with no block running
+    finally:
+        release.set()
+        for token in tokens:
+            cluster_worker.forget_job(token)
 
 
 def test_a_worker_runs_blas_on_one_thread_after_its_first_job():

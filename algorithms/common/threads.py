@@ -81,28 +81,49 @@ def set_blas_threads(count: int) -> None:
     threadpool_limits(int(count), user_api="blas")
 
 
+_blocks = [0]  # blocks being computed in this process (:func:`block_running`)
+_blocks_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def block_running():
+    """Count a block being computed, for :class:`_BlasSetting` (a cancelled run's blocks go on)."""
+    with _blocks_lock:
+        _blocks[0] += 1
+    try:
+        yield
+    finally:
+        with _blocks_lock:
+            _blocks[0] -= 1
+
+
 class _BlasSetting:
     """BLAS on one thread while any job runs; the last job to leave restores the original counts.
 
-    Only the first job to enter asks threadpoolctl for the loaded libraries. Leaving restores them
-    through the controller kept from then, without asking again: threadpoolctl walks the libraries
-    with ``dl_iterate_phdr``, which holds the dynamic loader's lock while it runs Python code. A
-    cancelled run leaves while its worker threads may still be importing an extension module
-    (``dlopen`` with the GIL held), and asking then deadlocks the two threads.
+    threadpoolctl finds the loaded libraries with ``dl_iterate_phdr``, which holds the dynamic
+    loader's lock while it runs Python code, so it must not run while another thread imports an
+    extension module (``dlopen`` with the GIL held): the two threads deadlock. The blocks of a run
+    import what they use in their first block, and a cancelled run's blocks go on in the
+    background. So the libraries are looked up only when the first job enters while no block is
+    being computed in this process (:func:`block_running`); otherwise the controller from the last
+    lookup is used. Leaving restores the counts through the limiter, without a lookup.
     """
 
     def __init__(self):
         self._lock = threading.Lock()
         self._users = 0
         self._limiter = None
+        self._controller = None
 
     @contextlib.contextmanager
     def single_threaded(self):
         with self._lock:
             if self._users == 0:
-                from threadpoolctl import ThreadpoolController
+                if self._controller is None or _blocks[0] == 0:
+                    from threadpoolctl import ThreadpoolController
 
-                self._limiter = ThreadpoolController().limit(limits=1, user_api="blas")
+                    self._controller = ThreadpoolController()
+                self._limiter = self._controller.limit(limits=1, user_api="blas")
             self._users += 1
         try:
             yield

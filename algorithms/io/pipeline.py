@@ -20,6 +20,7 @@ from ..common.threads import (
     WORKERS,
     _process_setting,
     blas_single_threaded,
+    block_running,
     opencv_single_threaded,
     release_free_memory,
 )
@@ -152,6 +153,10 @@ class BlockJob:
         self._local = threading.local()
 
     def __call__(self, block):
+        with block_running():
+            return self._compute(block)
+
+    def _compute(self, block):
         local = self._local
         if not hasattr(local, "datasets"):
             local.datasets = [open_raster(path) for path, _ in self.sources]

@@ -55,3 +55,29 @@ def test_leaving_does_not_walk_the_loaded_libraries(two_blas_threads, monkeypatc
     assert len(walks) == 1
     monkeypatch.undo()
     assert _blas_threads() == 2
+
+
+def test_a_job_entering_while_blocks_run_does_not_walk_the_libraries(two_blas_threads, monkeypatch):
+    # a cancelled run's blocks go on in the background, importing what they use: the next run
+    # hung on despeckle's cancel test, walking the libraries at its start
+    with threads.blas_single_threaded():
+        pass  # a lookup, with no block running
+    walks = []
+    original = threadpoolctl.ThreadpoolController._load_libraries
+
+    def counted(self):
+        walks.append(1)
+        return original(self)
+
+    monkeypatch.setattr(threadpoolctl.ThreadpoolController, "_load_libraries", counted)
+    with threads.block_running():
+        with threads.blas_single_threaded():
+            assert walks == []
+            assert _blas_threads() == 1  # the controller from the last lookup lowered them
+        walks.clear()  # the test's own lookup just above
+    assert walks == []
+    with threads.blas_single_threaded():
+        pass
+    assert walks == [1]  # no block running: looked up again, for the libraries loaded since
+    monkeypatch.undo()
+    assert _blas_threads() == 2

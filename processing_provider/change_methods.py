@@ -62,7 +62,7 @@ class ChangeMethods:
                     c + 1,
                     model.pixel_looks[c],
                     "given" if job.looks > 0 else "estimated",
-                    describe_looks((model.gate_looks or model.window_looks)[c]),
+                    describe_looks(model.test_looks[c]),
                     model.window,
                     model.window,
                     model.gain_db[c],
@@ -91,7 +91,7 @@ class ChangeMethods:
             scale_before=run.scale_before,
             scale_after=run.scale_after,
             gain_db=model.gain_db[0],
-            looks_per_pixel=tuple(v / model.window**2 for v in date_pair((model.gate_looks or model.window_looks)[0])),
+            looks_per_pixel=tuple(v / model.window**2 for v in date_pair(model.test_looks[0])),
             min_pixels=job.min_pixels,
             labels_path=os.path.join(job.folder, "labels.tif"),
             classes_out_path=(

@@ -94,9 +94,8 @@ def automatic_report(run, regions: ChangeRegions, *, parameters: dict, pixel_are
         level = model.boundary_threshold(k) if model.fine_window else None
         if level is not None:
             markers.append((f"{name} {level:+.2f} dB", level))
-    test_looks = model.gate_looks or model.window_looks
     channels = "\n".join(
-        f"<tr><td>{c + 1}</td><td>{model.pixel_looks[c]:.2f}</td><td>{describe_looks(test_looks[c])}</td>"
+        f"<tr><td>{c + 1}</td><td>{model.pixel_looks[c]:.2f}</td><td>{describe_looks(model.test_looks[c])}</td>"
         f"<td>{model.gain_db[c]:+.2f}</td><td>{model.noise_floor_db[c]:.2f}</td></tr>"
         for c in range(model.channels)
     )

@@ -98,6 +98,11 @@ class PairModel:
         return self.classes[NO_CHANGE].centre + 0.5 * (self.classes[k].centre - self.classes[NO_CHANGE].centre)
 
     @property
+    def test_looks(self) -> tuple:
+        """Looks of the gate's test per channel: :attr:`gate_looks`, else :attr:`window_looks`."""
+        return self.gate_looks or self.window_looks
+
+    @property
     def channels(self) -> int:
         return len(self.gain_db)
 
@@ -301,10 +306,9 @@ def _statistic_and_gate(model, before, after, valid, with_pvalue=False):
     scale = [np.float32(10 ** (-g / 10)) for g in model.gain_db]
     mb = np.stack([box_mean(before[c], window) for c in range(model.channels)])
     ma = np.stack([box_mean(after[c], window) * scale[c] for c in range(model.channels)])
-    looks = model.gate_looks or model.window_looks
-    p = gate_pvalue(mb, ma, looks) if with_pvalue else None
+    p = gate_pvalue(mb, ma, model.test_looks) if with_pvalue else None
     with np.errstate(invalid="ignore"):
-        allowed &= gate_rejects(mb, ma, looks, model.alpha)
+        allowed &= gate_rejects(mb, ma, model.test_looks, model.alpha)
     return stat, allowed, p
 
 

@@ -97,6 +97,16 @@ def block_running():
             _blocks[0] -= 1
 
 
+def run_when_no_block_runs(func) -> bool:
+    """Call ``func()`` now if no block is being computed in this process, and return True; blocks
+    that would start meanwhile wait for it. Return False, without calling it, while any runs."""
+    with _blocks_lock:
+        if _blocks[0]:
+            return False
+        func()
+        return True
+
+
 class _BlasSetting:
     """BLAS on one thread while any job runs; the last job to leave restores the original counts.
 
@@ -105,8 +115,8 @@ class _BlasSetting:
     extension module (``dlopen`` with the GIL held): the two threads deadlock. The blocks of a run
     import what they use in their first block, and a cancelled run's blocks go on in the
     background. So the libraries are looked up only when the first job enters while no block is
-    being computed in this process (:func:`block_running`); otherwise the controller from the last
-    lookup is used. Leaving restores the counts through the limiter, without a lookup.
+    being computed in this process (:func:`run_when_no_block_runs`); otherwise the controller from
+    the last lookup is used. Leaving restores the counts through the limiter, without a lookup.
     """
 
     def __init__(self):
@@ -115,14 +125,17 @@ class _BlasSetting:
         self._limiter = None
         self._controller = None
 
+    def _look_up(self):
+        from threadpoolctl import ThreadpoolController
+
+        self._controller = ThreadpoolController()
+
     @contextlib.contextmanager
     def single_threaded(self):
         with self._lock:
             if self._users == 0:
-                if self._controller is None or _blocks[0] == 0:
-                    from threadpoolctl import ThreadpoolController
-
-                    self._controller = ThreadpoolController()
+                if not run_when_no_block_runs(self._look_up) and self._controller is None:
+                    self._look_up()  # the process's first lookup has nothing to fall back on
                 self._limiter = self._controller.limit(limits=1, user_api="blas")
             self._users += 1
         try:

@@ -46,7 +46,7 @@ def tune_worker_memory() -> bool:
 _JOBS: "OrderedDict[str, object]" = OrderedDict()
 _JOBS_LOCK = threading.Lock()
 _JOBS_KEPT = 4
-_RUNNING = [0, False]  # run_blocks calls in progress in this worker; BLAS waiting to be tuned
+_BLAS_PENDING = [False]  # a new job's BLAS tuning, left until no block runs in the worker
 
 
 def tune_worker_blas() -> None:
@@ -65,13 +65,15 @@ def tune_worker_blas() -> None:
 
 
 def _tune_blas_when_idle(pending: bool) -> None:
-    """Under ``_JOBS_LOCK``: tune BLAS if no call is running blocks, else leave it to the last one.
-    threadpoolctl walks the libraries holding the loader's lock; a block importing an extension
-    meanwhile (``dlopen`` with the GIL held) would deadlock both threads."""
-    _RUNNING[1] |= pending
-    if _RUNNING[1] and _RUNNING[0] == 0:
-        tune_worker_blas()
-        _RUNNING[1] = False
+    """Under ``_JOBS_LOCK``: tune BLAS if no block runs in the worker, else leave it to the call
+    that finishes last (:func:`..common.threads.run_when_no_block_runs`: threadpoolctl walks the
+    libraries holding the loader's lock, and a block importing an extension meanwhile would
+    deadlock both threads)."""
+    from ..common.threads import run_when_no_block_runs
+
+    _BLAS_PENDING[0] |= pending
+    if _BLAS_PENDING[0] and run_when_no_block_runs(tune_worker_blas):
+        _BLAS_PENDING[0] = False
 
 
 def sendable(result):
@@ -90,7 +92,7 @@ def run_blocks(token: str, payload: bytes, blocks):
     (:func:`tune_worker_memory`) and a new job its BLAS threads (:func:`tune_worker_blas`);
     OpenCV runs on one thread, as in :func:`.pipeline.process_blocks`.
     """
-    from ..common.threads import opencv_single_threaded
+    from ..common.threads import block_running, opencv_single_threaded
 
     with _JOBS_LOCK:
         tune_worker_memory()
@@ -105,15 +107,13 @@ def run_blocks(token: str, payload: bytes, blocks):
             _tune_blas_when_idle(True)
         else:
             _JOBS.move_to_end(token)
-        _RUNNING[0] += 1
     try:
         # as in process_blocks: the worker's threads are the parallelism, OpenCV's pool on top
         # only oversubscribes the cores (OpenCV ran 2 threads in each worker)
-        with opencv_single_threaded():
+        with block_running(), opencv_single_threaded():
             return [sendable(job(block)) for block in blocks]
     finally:
         with _JOBS_LOCK:
-            _RUNNING[0] -= 1
             _tune_blas_when_idle(new)
 
 

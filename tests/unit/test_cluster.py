@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from helpers import local_cluster
 
+from sar_change.algorithms.common import threads
 from sar_change.algorithms.common.cancel import Cancelled, cancel_scope, interruptible
 from sar_change.algorithms.common.deps import MissingDependencyError
 from sar_change.algorithms.io import cluster, cluster_worker
@@ -349,7 +350,7 @@ def test_a_worker_tunes_blas_only_while_no_other_thread_runs_blocks(monkeypatch)
 
     calls, running = [], threading.Event()
     release = threading.Event()
-    monkeypatch.setattr(cluster_worker, "tune_worker_blas", lambda: calls.append(cluster_worker._RUNNING[0]))
+    monkeypatch.setattr(cluster_worker, "tune_worker_blas", lambda: calls.append(threads._blocks[0]))
     monkeypatch.setattr(cluster_worker, "tune_worker_memory", lambda: True)
 
     def slow(block):

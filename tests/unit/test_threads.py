@@ -81,3 +81,30 @@ def test_a_job_entering_while_blocks_run_does_not_walk_the_libraries(two_blas_th
     assert walks == [1]  # no block running: looked up again, for the libraries loaded since
     monkeypatch.undo()
     assert _blas_threads() == 2
+
+
+def test_a_block_waits_for_a_lookup_that_started_while_none_ran():
+    # between "no block runs" and the end of the walk, a block that started could import
+    import time
+
+    order = []
+
+    def lookup():
+        started.set()
+        time.sleep(0.2)
+        order.append("lookup done")
+
+    def block():
+        assert started.wait(5)
+        with threads.block_running():
+            order.append("block started")
+
+    started = threading.Event()
+    other = threading.Thread(target=block)
+    other.start()
+    assert threads.run_when_no_block_runs(lookup)
+    other.join(5)
+    assert order == ["lookup done", "block started"]
+    with threads.block_running():
+        assert not threads.run_when_no_block_runs(lambda: order.append("called"))
+    assert "called" not in order
